@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The one test command (README: `npm test`): typecheck, unit + parity tests (Node), then the
+# end-to-end suite in Debian's Chromium with WebGPU on SwiftShader.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-chromium.sh
+npm run --silent typecheck
+mapfile -t unit < <(find tests -name '*.test.ts' | sort)
+node --import tsx --test --test-reporter=spec "${unit[@]}"
+npx playwright test

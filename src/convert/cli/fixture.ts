@@ -1,0 +1,31 @@
+// npm run --silent fixture -- <network> <fixture-dir> <out.safetensors>
+// Builds <network> from the fixture folder's config.json + weights.safetensors through the
+// converter, runs it on inputs.safetensors with onnxruntime-node and writes the outputs under the
+// names the fixture's outputs.safetensors uses. Works for any fixture folder of that format.
+import { writeSafetensors } from '../io/safetensors.ts';
+import { runCli } from './cli-util.ts';
+import type { FixtureRunner } from '../fixtures/types.ts';
+
+const RUNNERS: Record<string, () => Promise<{ run: FixtureRunner }>> = {
+  base_unet: () => import('../fixtures/base_unet.ts'),
+  base_transformer3d: () => import('../fixtures/base_transformer3d.ts'),
+  sd_vae: () => import('../fixtures/sd_vae.ts'),
+  clip_text: () => import('../fixtures/clip_text.ts'),
+  clip_text_x4: () => import('../fixtures/clip_text.ts'),
+  clip_tokenizer: () => import('../fixtures/clip_tokenizer.ts'),
+};
+
+runCli('fixture <network> <fixture-dir> <out>', async (args) => {
+  const [network, dir, out] = args;
+  if (!network || !dir || !out) throw new Error(`usage: fixture <network> <fixture-dir> <out>; networks: ${Object.keys(RUNNERS).join(', ')}`);
+  const load = RUNNERS[network];
+  if (!load) throw new Error(`unknown network "${network}"; known: ${Object.keys(RUNNERS).join(', ')}`);
+  const { run } = await load();
+  const result = await run(dir, network);
+  if (result.kind === 'json') {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(out, JSON.stringify(result.json));
+  } else {
+    writeSafetensors(out, result.tensors);
+  }
+});

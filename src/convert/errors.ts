@@ -1,0 +1,23 @@
+// Typed errors of the converter. Each names the file (and key) it is about, so the CLI can print
+// one line a user can act on.
+
+export type CheckpointErrorCode =
+  | 'bad-format' // not the file type we expected, or a malformed structure
+  | 'truncated' // the file ends before the data it declares
+  | 'unsafe-pickle' // a pickle global outside the allow-list
+  | 'missing-key' // the network needs a tensor the checkpoint lacks
+  | 'unexpected-key' // the checkpoint has tensors the network does not use
+  | 'wrong-shape'; // a tensor with the wrong shape for the config
+
+export class CheckpointError extends Error {
+  readonly code: CheckpointErrorCode;
+  readonly file?: string;
+  readonly key?: string;
+  constructor(code: CheckpointErrorCode, message: string, where: { file?: string; key?: string } = {}) {
+    super(message);
+    this.name = 'CheckpointError';
+    this.code = code;
+    this.file = where.file;
+    this.key = where.key;
+  }
+}

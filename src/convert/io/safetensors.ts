@@ -1,0 +1,136 @@
+// safetensors: u64-LE header length, JSON header {name: {dtype, shape, data_offsets}}, then data.
+// The reader parses only the header and reads each tensor from the file when asked, so a
+// multi-GB checkpoint never sits in memory whole.
+import { closeSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
+import { CheckpointError } from '../errors.ts';
+import { DTYPE_BYTES, decodeFloats, numel, type DType, type StateDict } from '../tensor.ts';
+
+const ST_DTYPES: Record<string, DType> = {
+  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+};
+const ST_NAMES: Partial<Record<DType, string>> = Object.fromEntries(Object.entries(ST_DTYPES).map(([k, v]) => [v, k]));
+
+/** Refuse headers larger than this: a real header is a few hundred KB even for a 1,000-tensor UNet. */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export interface SafetensorsHeaderEntry { dtype: DType; shape: number[]; begin: number; end: number }
+
+/** Parse and validate a safetensors header (pure; used by the file reader and by fuzz tests). */
+export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, file = '<buffer>'): { entries: Map<string, SafetensorsHeaderEntry>; dataStart: number; metadata: Record<string, string> } {
+  if (fileSize < 8 || prefix.byteLength < 8) throw new CheckpointError('truncated', `${file}: too short to be a safetensors file`, { file });
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const headerLen = Number(dv.getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > fileSize) {
+    throw new CheckpointError('bad-format', `${file}: header length ${headerLen} does not fit in a ${fileSize}-byte file`, { file });
+  }
+  if (prefix.byteLength < 8 + headerLen) throw new CheckpointError('truncated', `${file}: header is cut short`, { file });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + headerLen)));
+  } catch {
+    throw new CheckpointError('bad-format', `${file}: header is not valid UTF-8 JSON`, { file });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError('bad-format', `${file}: header is not a JSON object`, { file });
+  const dataStart = 8 + headerLen;
+  const dataBytes = fileSize - dataStart;
+  const entries = new Map<string, SafetensorsHeaderEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = (raw ?? {}) as Record<string, string>;
+      continue;
+    }
+    const r = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dtype = typeof r?.dtype === 'string' ? ST_DTYPES[r.dtype] : undefined;
+    if (!dtype) throw new CheckpointError('bad-format', `${file}: tensor "${name}" has unsupported dtype ${JSON.stringify(r?.dtype)}`, { file, key: name });
+    const shape = r.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new CheckpointError('bad-format', `${file}: tensor "${name}" has an invalid shape`, { file, key: name });
+    }
+    const offs = r.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new CheckpointError('bad-format', `${file}: tensor "${name}" has invalid data_offsets`, { file, key: name });
+    }
+    const [begin, end] = offs as [number, number];
+    if (end < begin || end > dataBytes) throw new CheckpointError('truncated', `${file}: tensor "${name}" lies outside the file (offsets ${begin}..${end}, data ${dataBytes} bytes)`, { file, key: name });
+    if (end - begin !== numel(shape as number[]) * DTYPE_BYTES[dtype]) {
+      throw new CheckpointError('bad-format', `${file}: tensor "${name}" has ${end - begin} bytes for shape [${shape}] ${dtype}`, { file, key: name });
+    }
+    entries.set(name, { dtype, shape: shape as number[], begin, end });
+  }
+  return { entries, dataStart, metadata };
+}
+
+/** Open a safetensors file lazily. Tensors are read with positional reads when `read()` is called. */
+export function readSafetensors(path: string): StateDict {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(size, 8));
+    readSync(fd, head, 0, head.length, 0);
+    let headerLen = 0;
+    if (head.length === 8) headerLen = Number(head.readBigUInt64LE(0));
+    const prefixLen = Math.min(size, 8 + Math.min(headerLen, MAX_HEADER_BYTES));
+    const prefix = Buffer.alloc(prefixLen);
+    readSync(fd, prefix, 0, prefixLen, 0);
+    const { entries, dataStart } = parseSafetensorsHeader(new Uint8Array(prefix.buffer, prefix.byteOffset, prefix.byteLength), size, path);
+    const sd: StateDict = new Map();
+    for (const [name, e] of entries) {
+      const readBytes = (): Uint8Array => {
+        const buf = Buffer.alloc(e.end - e.begin);
+        const f = openSync(path, 'r');
+        try {
+          let done = 0;
+          while (done < buf.length) {
+            const n = readSync(f, buf, done, buf.length - done, dataStart + e.begin + done);
+            if (n === 0) throw new CheckpointError('truncated', `${path}: tensor "${name}" is cut short`, { file: path, key: name });
+            done += n;
+          }
+        } finally {
+          closeSync(f);
+        }
+        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      };
+      sd.set(name, { dtype: e.dtype, shape: e.shape, read: () => decodeFloats(readBytes(), e.dtype), readBytes });
+    }
+    return sd;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface NamedArray { dtype: DType; shape: readonly number[]; data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array }
+
+/** Serialize tensors to safetensors bytes (widest dtype first, so every tensor is aligned). */
+export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
+  const names = Object.keys(tensors).sort((a, b) => DTYPE_BYTES[tensors[b]!.dtype] - DTYPE_BYTES[tensors[a]!.dtype] || (a < b ? -1 : a > b ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  let off = 0;
+  for (const n of names) {
+    const t = tensors[n]!;
+    const bytes = t.data.byteLength;
+    const stName = ST_NAMES[t.dtype];
+    if (!stName) throw new Error(`encodeSafetensors: unsupported dtype ${t.dtype}`);
+    if (bytes !== numel(t.shape) * DTYPE_BYTES[t.dtype]) throw new Error(`encodeSafetensors: ${n}: ${bytes} bytes for [${t.shape}] ${t.dtype}`);
+    header[n] = { dtype: stName, shape: t.shape, data_offsets: [off, off + bytes] };
+    off += bytes;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(pad));
+  const out = new Uint8Array(8 + json.length + off);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let p = 8 + json.length;
+  for (const n of names) {
+    const d = tensors[n]!.data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), p);
+    p += d.byteLength;
+  }
+  return out;
+}
+
+export function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata?: Record<string, string>): void {
+  writeFileSync(path, encodeSafetensors(tensors, metadata));
+}

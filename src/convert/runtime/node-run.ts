@@ -1,0 +1,24 @@
+// Run an emitted graph with onnxruntime-node (CPU, fp32). Used by the fixture CLI, parity tests
+// and benchmarks; the browser runs the same bytes with onnxruntime-web.
+import * as ort from 'onnxruntime-node';
+import type { GraphBuilder } from '../onnx/graph.ts';
+import type { DType } from '../tensor.ts';
+
+export interface HostTensor { dtype: DType; shape: readonly number[]; data: Float32Array | BigInt64Array | Int32Array | Uint8Array }
+
+export async function runGraph(g: GraphBuilder, feeds: Record<string, HostTensor>, opts: { threads?: number } = {}): Promise<Record<string, HostTensor>> {
+  const session = await ort.InferenceSession.create(g.encode(), {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.threads ?? 0,
+  });
+  try {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.shape]);
+    const out = await session.run(ortFeeds);
+    const result: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(out)) result[name] = { dtype: t.type as DType, shape: [...t.dims], data: t.data as Float32Array };
+    return result;
+  } finally {
+    await session.release();
+  }
+}

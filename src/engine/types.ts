@@ -1,0 +1,29 @@
+// What the worker needs from the engine. The engine is DOM-free; it yields decoded RGBA frames and
+// the worker turns them into video (src/video).
+import type { GenerateRequest, PackInfo, ProgressInfo } from '../protocol.ts';
+
+export interface RgbaFrame {
+  index: number;
+  width: number;
+  height: number;
+  /** width·height·4 bytes, RGBA, row-major. */
+  rgba: Uint8Array;
+}
+
+export interface PreviewImage { step: number; width: number; height: number; rgba: Uint8ClampedArray }
+
+export interface GenerateHooks {
+  signal: AbortSignal;
+  onProgress(p: ProgressInfo): void;
+  onPreview?(p: PreviewImage): void;
+  /** Called once per decoded frame, in order; the promise applies back-pressure. */
+  onFrame(frame: RgbaFrame): Promise<void> | void;
+}
+
+export interface GenerationResult { frames: number; width: number; height: number; fps: number }
+
+export interface GenerationEngine {
+  readonly pack: PackInfo;
+  generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult>;
+  dispose(): Promise<void>;
+}

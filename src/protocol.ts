@@ -1,0 +1,89 @@
+// The typed messages between the app and the worker (and, via the embed bridge, a host page).
+// This module is the whole contract: the UI never sees ORT, tensors or WGSL.
+
+export type SamplerName = 'ddpm' | 'ddim' | 'euler';
+export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler'];
+
+/** Where a model pack comes from. */
+export type PackRef =
+  | { kind: 'builtin' } // the tiny demo pack generated at build time (test weights: output is noise)
+  | { kind: 'url'; baseUrl: string };
+
+export interface PackInfo {
+  name: string;
+  /** Total bytes of the pack's files. */
+  bytes: number;
+  /** True for packs with random test weights. */
+  testWeights: boolean;
+  /** Output of the base stage. */
+  width: number;
+  height: number;
+  frames: number;
+  fps: number;
+  defaults: { steps: number; guidanceScale: number; sampler: SamplerName };
+  /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */
+  device: string;
+}
+
+export interface GenerateRequest {
+  id: string;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidanceScale: number;
+  sampler: SamplerName;
+}
+
+export type Phase = 'load' | 'text' | 'denoise' | 'decode' | 'encode';
+
+export interface ProgressInfo {
+  phase: Phase;
+  step: number;
+  total: number;
+  elapsedMs: number;
+  /** Estimated time left for the whole generation, if known. */
+  etaMs?: number;
+}
+
+export interface VideoMeta {
+  frames: number;
+  width: number;
+  height: number;
+  fps: number;
+  codec: string;
+  mimeType: string;
+  seed: number;
+  elapsedMs: number;
+}
+
+export type ErrorCode =
+  | 'no-webgpu'
+  | 'pack-invalid'
+  | 'pack-download'
+  | 'gpu-oom'
+  | 'device-lost'
+  | 'encoder-unsupported'
+  | 'cancelled'
+  | 'bad-request'
+  | 'internal';
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  /** True if the user can simply try again (the worker is still usable). */
+  recoverable: boolean;
+}
+
+export type WorkerRequest =
+  | { type: 'load'; pack: PackRef }
+  | { type: 'generate'; request: GenerateRequest }
+  | { type: 'cancel'; id: string };
+
+export type WorkerEvent =
+  | { type: 'loaded'; pack: PackInfo }
+  | { type: 'progress'; id: string | null; progress: ProgressInfo }
+  | { type: 'preview'; id: string; step: number; width: number; height: number; rgba: Uint8ClampedArray }
+  | { type: 'result'; id: string; video: Blob; meta: VideoMeta }
+  | { type: 'cancelled'; id: string }
+  | { type: 'error'; id: string | null; error: ErrorInfo };

@@ -1,0 +1,37 @@
+// Where the official-code fixtures live, and a loud failure when they are missing: a parity test
+// that silently skips proves nothing.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSafetensors } from '../../src/convert/io/safetensors.ts';
+import type { StateDict } from '../../src/convert/tensor.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function fixturesRoot(): string {
+  const dir = process.env.LAVIE_FIXTURES ?? resolve(REPO_ROOT, '../shared/fixtures/lavie-tiny');
+  if (!existsSync(join(dir, 'README.md'))) {
+    throw new Error(`LaVie fixtures not found at ${dir}. They ship beside this repository in ../shared/fixtures/lavie-tiny (set LAVIE_FIXTURES to override). Parity tests cannot run without them.`);
+  }
+  return dir;
+}
+
+export function fixtureDir(name: string): string {
+  return join(fixturesRoot(), name);
+}
+
+export function fixtureTensors(name: string, file: string): StateDict {
+  return readSafetensors(join(fixtureDir(name), file));
+}
+
+/** max |a−b| and max |b| over two float arrays of equal length. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; refMax: number } {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let diff = 0;
+  let refMax = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    refMax = Math.max(refMax, Math.abs(b[i]!));
+  }
+  return { diff, refMax };
+}
