@@ -1,0 +1,96 @@
+// A bare page that loads onnxruntime-web's /webgpu build straight from node_modules (served by
+// playwright's router, no app involved) and runs a given ONNX graph on WebGPU. Used to prove that
+// every emitted graph runs fully on the WebGPU EP and matches onnxruntime-node.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from '@playwright/test';
+
+const ORT_DIST = resolve('node_modules/onnxruntime-web/dist');
+// WebGPU needs a secure context: localhost counts. Nothing listens there; playwright answers.
+export const HARNESS_ORIGIN = 'http://localhost:4999';
+
+export interface HarnessTensor { dtype: 'float32' | 'int64'; dims: number[]; data: number[] }
+export interface HarnessResult {
+  outputs: Record<string, { dims: number[]; data: number[] }>;
+  /** Lines of ORT's verbose log that report node placement. */
+  placementLog: string[];
+  log: string[];
+  error?: string;
+}
+
+export async function openOrtPage(page: Page, models: Record<string, Uint8Array>): Promise<void> {
+  await page.route(`${HARNESS_ORIGIN}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>ort harness</title>' });
+    if (url.pathname.startsWith('/ort/')) {
+      const file = join(ORT_DIST, url.pathname.slice(5));
+      const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+      return route.fulfill({ contentType: type, body: readFileSync(file) });
+    }
+    if (url.pathname.startsWith('/model/')) {
+      const m = models[decodeURIComponent(url.pathname.slice(7))];
+      if (m) return route.fulfill({ contentType: 'application/octet-stream', body: Buffer.from(m) });
+    }
+    return route.fulfill({ status: 404, body: 'not found' });
+  });
+  await page.goto(`${HARNESS_ORIGIN}/`);
+}
+
+/** Run model `name` on WebGPU in the page with verbose ORT logging; returns outputs + placement lines. */
+export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>): Promise<HarnessResult> {
+  const log: string[] = [];
+  const onConsole = (m: { text(): string }) => log.push(m.text());
+  page.on('console', onConsole);
+  try {
+    const res = await page.evaluate(async ({ name, feeds, origin }) => {
+      const ort = await import(/* @vite-ignore */ `${origin}/ort/ort.webgpu.min.mjs`);
+      ort.env.wasm.wasmPaths = `${origin}/ort/`;
+      ort.env.wasm.numThreads = 1;
+      ort.env.logLevel = 'verbose';
+      const g = globalThis as unknown as { __dev?: GPUDevice };
+      if (!g.__dev) {
+        const adapter = await navigator.gpu.requestAdapter();
+        if (!adapter) throw new Error('no WebGPU adapter');
+        g.__dev = await adapter.requestDevice({ requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize } });
+      }
+      const bytes = new Uint8Array(await (await fetch(`${origin}/model/${encodeURIComponent(name)}`)).arrayBuffer());
+      try {
+        const session = await ort.InferenceSession.create(bytes, {
+          executionProviders: [{ name: 'webgpu', device: g.__dev }],
+          logSeverityLevel: 0,
+          logVerbosityLevel: 0,
+          graphOptimizationLevel: 'all',
+        });
+        const ortFeeds: Record<string, unknown> = {};
+        for (const [k, t] of Object.entries(feeds)) {
+          ortFeeds[k] = t.dtype === 'int64'
+            ? new ort.Tensor('int64', BigInt64Array.from(t.data.map((v: number) => BigInt(v))), t.dims)
+            : new ort.Tensor('float32', Float32Array.from(t.data), t.dims);
+        }
+        const out = await session.run(ortFeeds);
+        const outputs: Record<string, { dims: number[]; data: number[] }> = {};
+        for (const [k, t] of Object.entries(out) as [string, { dims: number[]; getData(): Promise<ArrayLike<number>> }][]) {
+          outputs[k] = { dims: [...t.dims], data: Array.from(await t.getData(), Number) };
+        }
+        await session.release();
+        return { outputs };
+      } catch (e) {
+        return { outputs: {}, error: String((e as Error)?.message ?? e) };
+      }
+    }, { name, feeds, origin: HARNESS_ORIGIN });
+    const placementLog = log.filter((l) => /placed on|Node placements|not assigned/i.test(l));
+    return { ...res, placementLog, log };
+  } finally {
+    page.off('console', onConsole);
+  }
+}
+
+/** Node names that ORT's verbose placement log says run on the CPU EP. */
+export function cpuPlacedNodes(log: string[]): string[] {
+  const out: string[] = [];
+  for (const l of log) {
+    const m = /Node\(s\) placed on \[CPUExecutionProvider\][^\n]*\n?([\s\S]*)/.exec(l);
+    if (m) out.push(...m[1]!.split('\n').map((s) => s.trim()).filter(Boolean));
+  }
+  return out;
+}

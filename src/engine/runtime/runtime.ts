@@ -1,0 +1,85 @@
+// The runtime the engine runs on: an ORT module (onnxruntime-web/webgpu in the worker,
+// onnxruntime-node in Node), the execution-provider options, and the TensorDevice that holds the
+// engine's tensors. The engine never imports an ORT package itself: the worker or the Node caller
+// injects it, so the same engine code runs in both places.
+import type * as ortTypes from 'onnxruntime-common';
+import type { TensorDevice } from './device.ts';
+
+export interface OrtModule {
+  InferenceSession: typeof ortTypes.InferenceSession;
+  Tensor: typeof ortTypes.Tensor;
+}
+
+/** A model graph plus its external weight files, ready to hand to ORT. */
+export interface ModelSource {
+  /** Model bytes, or a local file path (Node: external data resolves next to it). */
+  model: Uint8Array | string;
+  externalData?: { path: string; data: Uint8Array }[];
+}
+
+export interface Runtime {
+  readonly ort: OrtModule;
+  readonly device: TensorDevice;
+  /** 'webgpu' | 'wasm' | 'cpu' */
+  readonly provider: string;
+  sessionOptions(): ortTypes.InferenceSession.SessionOptions;
+}
+
+export interface SessionCounters { sessionsCreated: number; sessionsLive: number; runs: number }
+
+/** One ORT session with the engine's conventions (static shapes, device-resident I/O). */
+export class ModelSession {
+  constructor(
+    readonly name: string,
+    private readonly rt: Runtime,
+    private readonly session: ortTypes.InferenceSession,
+    private readonly counters: SessionCounters,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /**
+   * Run with ORT tensors as inputs; outputs are written into `outputs` (device tensors). On WebGPU
+   * they are bound as pre-allocated GPU buffers, so nothing leaves the GPU.
+   */
+  async run(feeds: Record<string, ortTypes.Tensor>, outputs: Record<string, import('./device.ts').DeviceTensor>): Promise<void> {
+    const dev = this.rt.device;
+    this.counters.runs++;
+    if (dev.bindsOutputs) {
+      const fetches: Record<string, ortTypes.Tensor> = {};
+      for (const [name, t] of Object.entries(outputs)) fetches[name] = dev.asOrt(t);
+      await this.session.run(feeds, fetches);
+      return;
+    }
+    const res = await this.session.run(feeds, Object.keys(outputs));
+    for (const [name, t] of Object.entries(outputs)) dev.fromOrt(res[name]!, t);
+  }
+
+  /** Run and return raw ORT outputs (host tensors); for small, non-loop graphs. */
+  async runHost(feeds: Record<string, ortTypes.Tensor>): Promise<Record<string, ortTypes.Tensor>> {
+    this.counters.runs++;
+    return this.session.run(feeds);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    this.counters.sessionsLive--;
+  }
+}
+
+export async function createSession(rt: Runtime, name: string, src: ModelSource, counters: SessionCounters): Promise<ModelSession> {
+  const opts: ortTypes.InferenceSession.SessionOptions = { ...rt.sessionOptions() };
+  if (src.externalData?.length) opts.externalData = src.externalData;
+  const session = typeof src.model === 'string'
+    ? await rt.ort.InferenceSession.create(src.model, opts)
+    : await rt.ort.InferenceSession.create(src.model, opts);
+  counters.sessionsCreated++;
+  counters.sessionsLive++;
+  return new ModelSession(name, rt, session, counters);
+}
