@@ -1,0 +1,3 @@
+// Test-page entry: both TensorDevice implementations, to compare the WGSL kernels with the CPU reference.
+export { CpuDevice } from '../../src/engine/runtime/cpu-device.ts';
+export { WebGpuDevice } from '../../src/engine/runtime/webgpu-device.ts';
