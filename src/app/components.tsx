@@ -1,0 +1,212 @@
+// The page's pieces. Accessible names are part of the contract (e2e tests use getByLabel / getByRole).
+import { useEffect, useId, useRef, type FormEvent } from 'react';
+import { SAMPLERS } from '../protocol.ts';
+import { ERROR_HINTS } from './errors.ts';
+import { PHASE_LABEL, formatBytes, formatDuration } from './format.ts';
+import { MAX_SEED, useApp } from './store.ts';
+
+export function PromptForm() {
+  const form = useApp((s) => s.form);
+  const status = useApp((s) => s.status);
+  const setField = useApp((s) => s.setField);
+  const randomizeSeed = useApp((s) => s.randomizeSeed);
+  const generate = useApp((s) => s.generate);
+  const cancel = useApp((s) => s.cancel);
+  const id = useId();
+  const busy = status === 'generating' || status === 'loading';
+
+  const onSubmit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    void generate();
+  };
+
+  return (
+    <form className="card form" onSubmit={onSubmit} aria-label="Generation settings">
+      <div className="field">
+        <label htmlFor={`${id}-prompt`}>Prompt</label>
+        <textarea
+          id={`${id}-prompt`}
+          rows={3}
+          required
+          placeholder="a corgi walking in the park at sunrise, oil painting"
+          value={form.prompt}
+          onChange={(e) => setField('prompt', e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) {
+              e.preventDefault();
+              e.currentTarget.form?.requestSubmit();
+            }
+          }}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-neg`}>Negative prompt</label>
+        <textarea id={`${id}-neg`} rows={2} placeholder="blurry, low quality" value={form.negativePrompt} onChange={(e) => setField('negativePrompt', e.target.value)} />
+      </div>
+      <div className="grid-fields">
+        <div className="field seed">
+          <label htmlFor={`${id}-seed`}>Seed</label>
+          <div className="with-button">
+            <input id={`${id}-seed`} type="number" inputMode="numeric" min={0} max={MAX_SEED} step={1} required value={form.seed} onChange={(e) => setField('seed', e.target.value)} />
+            <button type="button" className="secondary" onClick={randomizeSeed} disabled={busy}>Random</button>
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-steps`}>Steps</label>
+          <input id={`${id}-steps`} type="number" inputMode="numeric" min={1} max={1000} step={1} required value={form.steps} onChange={(e) => setField('steps', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-cfg`}>Guidance scale</label>
+          <input id={`${id}-cfg`} type="number" inputMode="decimal" min={0} max={50} step={0.5} required value={form.guidanceScale} onChange={(e) => setField('guidanceScale', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-sampler`}>Sampler</label>
+          <select id={`${id}-sampler`} value={form.sampler} onChange={(e) => setField('sampler', e.target.value as (typeof SAMPLERS)[number])}>
+            {SAMPLERS.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </div>
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>Generate</button>
+        <button type="button" className="secondary" onClick={cancel} disabled={status !== 'generating'}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+export function PackPanel() {
+  const pack = useApp((s) => s.pack);
+  const packRef = useApp((s) => s.packRef);
+  const status = useApp((s) => s.status);
+  return (
+    <section className="card pack" aria-labelledby="pack-heading">
+      <h2 id="pack-heading">Model</h2>
+      {pack ? (
+        <>
+          {pack.testWeights && (
+            <p className="banner warn" role="note">
+              <strong>Test weights: output is noise</strong>
+              <span>This demo pack has random weights so the app works without a download. See the README for real LaVie weights.</span>
+            </p>
+          )}
+          <dl className="facts">
+            <dt>Pack</dt><dd>{pack.name}</dd>
+            <dt>Size</dt><dd>{formatBytes(pack.bytes)}</dd>
+            <dt>Video</dt><dd>{pack.frames} frames · {pack.width}×{pack.height} · {pack.fps} fps</dd>
+            <dt>Runs on</dt><dd>{pack.device}</dd>
+          </dl>
+        </>
+      ) : (
+        <p className="muted">{status === 'loading' ? 'Loading model pack…' : `No model loaded (${packRef.kind === 'builtin' ? 'built-in demo pack' : packRef.baseUrl}).`}</p>
+      )}
+    </section>
+  );
+}
+
+export function ProgressBar() {
+  const progress = useApp((s) => s.progress);
+  const etaMs = useApp((s) => s.etaMs);
+  const status = useApp((s) => s.status);
+  if (!progress || (status !== 'generating' && status !== 'loading')) return null;
+  const { phase, step, total } = progress;
+  const pct = total > 0 ? Math.round((Math.min(step, total) / total) * 100) : 0;
+  const eta = etaMs !== null && Number.isFinite(etaMs) ? `about ${formatDuration(etaMs)} left` : 'estimating time left';
+  const text = `${PHASE_LABEL[phase]}: step ${step} of ${total}, ${eta}`;
+  return (
+    <div className="progress">
+      <div className="progress-text" aria-hidden="true">
+        <span className="phase">{PHASE_LABEL[phase]}</span>
+        <span>{step} / {total}</span>
+        <span>{etaMs !== null && Number.isFinite(etaMs) ? `ETA ${formatDuration(etaMs)}` : 'ETA …'}</span>
+      </div>
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label="Generation progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={pct}
+        aria-valuetext={text}
+      >
+        <div className="fill" style={{ width: `${pct}%` }} />
+      </div>
+    </div>
+  );
+}
+
+export function LivePreview() {
+  const preview = useApp((s) => s.preview);
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c || !preview) return;
+    c.width = preview.width;
+    c.height = preview.height;
+    c.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(preview.rgba), preview.width, preview.height), 0, 0);
+  }, [preview]);
+  if (!preview) return null;
+  return (
+    <figure className="preview">
+      <canvas ref={ref} role="img" aria-label={`Live preview at step ${preview.step}`} />
+      <figcaption>Preview · step {preview.step}</figcaption>
+    </figure>
+  );
+}
+
+export function ResultPlayer() {
+  const result = useApp((s) => s.result);
+  if (!result) return null;
+  const { meta } = result;
+  return (
+    <figure className="result">
+      <video src={result.url} controls autoPlay loop muted playsInline aria-label="Generated video" width={meta.width} height={meta.height} />
+      <figcaption>
+        <span>{meta.frames} frames · {meta.width}×{meta.height} · {meta.fps} fps · {meta.codec} · {formatBytes(result.bytes)} · made in {formatDuration(meta.elapsedMs)}</span>
+        <a className="button primary" href={result.url} download={`lavie-seed${meta.seed}.mp4`}>Download MP4</a>
+      </figcaption>
+    </figure>
+  );
+}
+
+export function ErrorPanel() {
+  const error = useApp((s) => s.error);
+  const status = useApp((s) => s.status);
+  const pack = useApp((s) => s.pack);
+  const dismiss = useApp((s) => s.dismissError);
+  const load = useApp((s) => s.load);
+  if (status !== 'error' || !error) return null;
+  const { title, hint } = ERROR_HINTS[error.code];
+  return (
+    <div className="card error" role="alert" data-code={error.code}>
+      <h2>{title}</h2>
+      <p className="hint">{hint}</p>
+      <p className="detail"><code>{error.code}</code> {error.message}</p>
+      <div className="actions">
+        {!error.recoverable ? (
+          <button type="button" className="primary" onClick={() => location.reload()}>Reload page</button>
+        ) : !pack ? (
+          <button type="button" className="primary" onClick={() => void load()}>Try loading again</button>
+        ) : null}
+        {error.recoverable && <button type="button" className="secondary" onClick={dismiss}>Dismiss</button>}
+      </div>
+    </div>
+  );
+}
+
+export function OutputPanel() {
+  const status = useApp((s) => s.status);
+  const result = useApp((s) => s.result);
+  const preview = useApp((s) => s.preview);
+  const empty = !result && !preview && status !== 'generating';
+  return (
+    <section className="card output" aria-labelledby="output-heading" aria-busy={status === 'generating'}>
+      <h2 id="output-heading">Video</h2>
+      <ProgressBar />
+      {status === 'generating' && !preview && <p className="muted">Working… the first preview appears after the first step.</p>}
+      {status === 'generating' && <LivePreview />}
+      <ResultPlayer />
+      {empty && <p className="muted placeholder">Your video appears here. Describe a scene and press Generate.</p>}
+      <p className="sr-only" role="status">{status === 'done' ? 'Video ready.' : status === 'generating' ? 'Generating.' : ''}</p>
+    </section>
+  );
+}

@@ -1,0 +1,189 @@
+// The app's state (zustand) and the actions that drive the engine worker through EngineClient.
+import { create } from 'zustand';
+import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, VideoMeta } from '../protocol.ts';
+import { SAMPLERS } from '../protocol.ts';
+import { EngineClient, EngineError, type PreviewFrame } from './worker-client.ts';
+
+export type Status = 'idle' | 'loading' | 'generating' | 'done' | 'error';
+
+/** The request fields as typed in the form (numbers stay text until Generate, so fields can be edited freely). */
+export interface FormFields {
+  prompt: string;
+  negativePrompt: string;
+  seed: string;
+  steps: string;
+  guidanceScale: string;
+  sampler: SamplerName;
+}
+
+export interface ResultInfo { url: string; meta: VideoMeta; bytes: number }
+
+export interface AppState {
+  status: Status;
+  packRef: PackRef;
+  pack: PackInfo | null;
+  form: FormFields;
+  /** Fields the user changed: pack defaults don't overwrite them. */
+  touched: Partial<Record<keyof FormFields, true>>;
+  progress: ProgressInfo | null;
+  /** Estimated ms left (from the engine, or measured on the current phase). */
+  etaMs: number | null;
+  preview: PreviewFrame | null;
+  result: ResultInfo | null;
+  error: ErrorInfo | null;
+  activeId: string | null;
+
+  setField<K extends keyof FormFields>(key: K, value: FormFields[K]): void;
+  randomizeSeed(): void;
+  load(): Promise<void>;
+  generate(): Promise<void>;
+  cancel(): void;
+  dismissError(): void;
+}
+
+export const MAX_SEED = 0xffffffff;
+
+export function randomSeed(): number {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0]!;
+}
+
+/** Parse the form into a request, or say which field is wrong. */
+export function parseForm(f: FormFields): { ok: true; request: Omit<GenerateRequest, 'id'> } | { ok: false; message: string } {
+  const prompt = f.prompt.trim();
+  if (!prompt) return { ok: false, message: 'Enter a prompt.' };
+  const seed = Number(f.seed);
+  if (f.seed.trim() === '' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) return { ok: false, message: `Seed must be a whole number from 0 to ${MAX_SEED}.` };
+  const steps = Number(f.steps);
+  if (f.steps.trim() === '' || !Number.isInteger(steps) || steps < 1 || steps > 1000) return { ok: false, message: 'Steps must be a whole number from 1 to 1000.' };
+  const guidanceScale = Number(f.guidanceScale);
+  if (f.guidanceScale.trim() === '' || !Number.isFinite(guidanceScale) || guidanceScale < 0 || guidanceScale > 50) return { ok: false, message: 'Guidance scale must be a number from 0 to 50.' };
+  if (!SAMPLERS.includes(f.sampler)) return { ok: false, message: `Sampler must be one of ${SAMPLERS.join(', ')}.` };
+  return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler } };
+}
+
+/** `?pack=<base URL>` selects a hosted pack; otherwise the built-in demo pack. */
+export function packRefFromLocation(search: string = typeof location === 'undefined' ? '' : location.search): PackRef {
+  const url = new URLSearchParams(search).get('pack');
+  return url ? { kind: 'url', baseUrl: url } : { kind: 'builtin' };
+}
+
+let client: EngineClient | null = null;
+const engine = () => (client ??= new EngineClient());
+/** Swap the engine client (tests, or a host page that brings its own worker). */
+export function setEngineClient(c: EngineClient | null): void {
+  client?.dispose();
+  client = c;
+}
+
+// ETA fallback when the engine gives none: time per step measured within the current phase.
+let phaseClock: { phase: Phase; step: number; elapsedMs: number } | null = null;
+function estimateEta(p: ProgressInfo): number | null {
+  if (p.etaMs !== undefined) return p.etaMs;
+  if (!phaseClock || phaseClock.phase !== p.phase || p.step < phaseClock.step) {
+    phaseClock = { phase: p.phase, step: p.step, elapsedMs: p.elapsedMs };
+    return null;
+  }
+  const steps = p.step - phaseClock.step;
+  if (steps <= 0) return null;
+  return ((p.elapsedMs - phaseClock.elapsedMs) / steps) * (p.total - p.step);
+}
+
+const toInfo = (e: unknown): ErrorInfo =>
+  e instanceof EngineError ? e.info : { code: 'internal', message: e instanceof Error ? e.message : String(e), recoverable: true };
+
+export const useApp = create<AppState>()((set, get) => {
+  const clearResult = () => {
+    const r = get().result;
+    if (r) URL.revokeObjectURL(r.url);
+    return { result: null };
+  };
+
+  return {
+    status: 'idle',
+    packRef: packRefFromLocation(),
+    pack: null,
+    form: { prompt: '', negativePrompt: '', seed: String(randomSeed()), steps: '50', guidanceScale: '7.5', sampler: 'ddpm' },
+    touched: {},
+    progress: null,
+    etaMs: null,
+    preview: null,
+    result: null,
+    error: null,
+    activeId: null,
+
+    setField(key, value) {
+      set((s) => ({ form: { ...s.form, [key]: value }, touched: { ...s.touched, [key]: true } }));
+    },
+
+    randomizeSeed() {
+      get().setField('seed', String(randomSeed()));
+    },
+
+    async load() {
+      if (get().status === 'loading') return;
+      phaseClock = null;
+      set({ status: 'loading', error: null, progress: null, etaMs: null });
+      try {
+        const pack = await engine().load(get().packRef, (progress) => set({ progress, etaMs: estimateEta(progress) }));
+        const { touched, form } = get();
+        set({
+          status: 'idle',
+          pack,
+          progress: null,
+          etaMs: null,
+          form: {
+            ...form,
+            steps: touched.steps ? form.steps : String(pack.defaults.steps),
+            guidanceScale: touched.guidanceScale ? form.guidanceScale : String(pack.defaults.guidanceScale),
+            sampler: touched.sampler ? form.sampler : pack.defaults.sampler,
+          },
+        });
+      } catch (e) {
+        set({ status: 'error', pack: null, progress: null, etaMs: null, error: toInfo(e) });
+      }
+    },
+
+    async generate() {
+      const s = get();
+      if (s.status === 'generating' || s.status === 'loading') return;
+      const parsed = parseForm(s.form);
+      if (!parsed.ok) {
+        set({ status: 'error', error: { code: 'bad-request', message: parsed.message, recoverable: true } });
+        return;
+      }
+      if (!s.pack) {
+        await get().load();
+        if (!get().pack) return;
+      }
+      phaseClock = null;
+      set({ ...clearResult(), status: 'generating', progress: null, etaMs: null, preview: null, error: null });
+      const handle = engine().generate(parsed.request, {
+        onProgress: (progress) => { if (get().activeId === handle.id) set({ progress, etaMs: estimateEta(progress) }); },
+        onPreview: (preview) => { if (get().activeId === handle.id) set({ preview }); },
+      });
+      set({ activeId: handle.id });
+      try {
+        const out = await handle.done;
+        if (get().activeId !== handle.id) return;
+        set({ status: 'done', activeId: null, etaMs: null, result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size } });
+      } catch (e) {
+        if (get().activeId !== handle.id) return; // cancelled or superseded: already handled
+        const error = toInfo(e);
+        if (error.code === 'cancelled') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null });
+        else set({ status: 'error', activeId: null, etaMs: null, error });
+      }
+    },
+
+    cancel() {
+      const id = get().activeId;
+      if (id) engine().cancel(id);
+      if (get().status === 'generating') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null });
+    },
+
+    dismissError() {
+      if (get().status === 'error') set({ status: 'idle', error: null });
+    },
+  };
+});

@@ -1,0 +1,137 @@
+// A typed wrapper over the engine worker's postMessage (contract: src/protocol.ts). One worker; each
+// generation gets a request id; replies are routed back to the caller's promise and callbacks.
+import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, ProgressInfo, VideoMeta, WorkerEvent, WorkerRequest } from '../protocol.ts';
+
+/** A failure reported by the worker (or the worker dying), with the protocol's error info. */
+export class EngineError extends Error {
+  constructor(readonly info: ErrorInfo) {
+    super(info.message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface PreviewFrame { step: number; width: number; height: number; rgba: Uint8ClampedArray }
+
+export interface GenerateCallbacks {
+  onProgress?(p: ProgressInfo): void;
+  onPreview?(p: PreviewFrame): void;
+}
+
+export interface GenerationOutput { video: Blob; meta: VideoMeta }
+
+export interface GenerationHandle {
+  id: string;
+  /** Resolves with the MP4; rejects with EngineError (code 'cancelled' after cancel()). */
+  done: Promise<GenerationOutput>;
+}
+
+interface Pending { resolve(v: GenerationOutput): void; reject(e: EngineError): void; cb: GenerateCallbacks }
+interface PendingLoad { resolve(p: PackInfo): void; reject(e: EngineError): void; onProgress?: (p: ProgressInfo) => void }
+
+export type WorkerFactory = () => Worker;
+
+export const createEngineWorker: WorkerFactory = () =>
+  new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'lavie-engine' });
+
+export class EngineClient {
+  private worker: Worker | null = null;
+  private seq = 0;
+  private readonly runs = new Map<string, Pending>();
+  private loads: PendingLoad[] = [];
+
+  constructor(private readonly factory: WorkerFactory = createEngineWorker) {}
+
+  /** Load (or replace) the engine's model pack. */
+  load(pack: PackRef, onProgress?: (p: ProgressInfo) => void): Promise<PackInfo> {
+    return new Promise<PackInfo>((resolve, reject) => {
+      this.loads.push({ resolve, reject, onProgress });
+      this.send({ type: 'load', pack });
+    });
+  }
+
+  generate(request: Omit<GenerateRequest, 'id'>, cb: GenerateCallbacks = {}): GenerationHandle {
+    const id = `gen-${++this.seq}`;
+    const done = new Promise<GenerationOutput>((resolve, reject) => {
+      this.runs.set(id, { resolve, reject, cb });
+    });
+    this.send({ type: 'generate', request: { ...request, id } });
+    return { id, done };
+  }
+
+  /** Ask the worker to stop request `id`. The pending promise rejects with code 'cancelled'. */
+  cancel(id: string): void {
+    if (!this.runs.has(id)) return;
+    this.send({ type: 'cancel', id });
+    // Don't wait for the worker: the engine may only notice between two GPU steps.
+    this.settle(id, { type: 'cancelled', id });
+  }
+
+  dispose(): void {
+    this.failAll({ code: 'cancelled', message: 'The engine was shut down.', recoverable: true });
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = this.factory();
+    w.addEventListener('message', (e: MessageEvent<WorkerEvent>) => this.onEvent(e.data));
+    w.addEventListener('error', (e: ErrorEvent) => {
+      e.preventDefault();
+      // A worker that failed to start or threw at top level is gone: start afresh on next use.
+      this.worker?.terminate();
+      this.worker = null;
+      this.failAll({ code: 'internal', message: `The engine worker stopped: ${e.message || 'it could not be started'}.`, recoverable: true });
+    });
+    w.addEventListener('messageerror', () => this.failAll({ code: 'internal', message: 'A message from the engine worker could not be read.', recoverable: true }));
+    this.worker = w;
+    return w;
+  }
+
+  private send(msg: WorkerRequest): void {
+    this.ensureWorker().postMessage(msg);
+  }
+
+  private failAll(error: ErrorInfo): void {
+    const loads = this.loads;
+    this.loads = [];
+    for (const l of loads) l.reject(new EngineError(error));
+    for (const [id, run] of this.runs) {
+      this.runs.delete(id);
+      run.reject(new EngineError(error));
+    }
+  }
+
+  private settle(id: string, ev: Extract<WorkerEvent, { type: 'result' | 'cancelled' | 'error' }>): void {
+    const run = this.runs.get(id);
+    if (!run) return;
+    this.runs.delete(id);
+    if (ev.type === 'result') run.resolve({ video: ev.video, meta: ev.meta });
+    else if (ev.type === 'cancelled') run.reject(new EngineError({ code: 'cancelled', message: 'Generation cancelled.', recoverable: true }));
+    else run.reject(new EngineError(ev.error));
+  }
+
+  private onEvent(ev: WorkerEvent): void {
+    switch (ev.type) {
+      case 'loaded':
+        this.loads.shift()?.resolve(ev.pack);
+        return;
+      case 'progress':
+        if (ev.id === null) this.loads[0]?.onProgress?.(ev.progress);
+        else this.runs.get(ev.id)?.cb.onProgress?.(ev.progress);
+        return;
+      case 'preview':
+        this.runs.get(ev.id)?.cb.onPreview?.({ step: ev.step, width: ev.width, height: ev.height, rgba: ev.rgba });
+        return;
+      case 'result':
+      case 'cancelled':
+        this.settle(ev.id, ev);
+        return;
+      case 'error':
+        if (ev.id !== null) this.settle(ev.id, ev);
+        else if (this.loads.length) this.loads.shift()!.reject(new EngineError(ev.error));
+        else this.failAll(ev.error); // an error outside any request: fail whatever is waiting
+        return;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// Cross-origin isolation (COOP same-origin + COEP require-corp) lets onnxruntime-web's wasm backend use
+// threads (SharedArrayBuffer). Every subresource must then be same-origin or CORS/CORP-enabled: packs
+// hosted elsewhere must be served with CORS.
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  plugins: [react()],
+  worker: { format: 'es' },
+  // ORT-web finds its .mjs/.wasm next to its own script; pre-bundling would move it away from them.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  build: {
+    target: 'es2022',
+    // The ORT wasm binaries are large by nature; don't warn about them.
+    chunkSizeWarningLimit: 4096,
+  },
+  server: { headers: isolation },
+  preview: { headers: isolation },
+});
