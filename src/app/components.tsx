@@ -180,7 +180,7 @@ export function ErrorPanel() {
     <div className="card error" role="alert" data-code={error.code}>
       <h2>{title}</h2>
       <p className="hint">{hint}</p>
-      <p className="detail"><code>{error.code}</code> {error.message}</p>
+      <p className="detail"><code>{error.code}</code> <span className="message">{error.message}</span></p>
       <div className="actions">
         {!error.recoverable ? (
           <button type="button" className="primary" onClick={() => location.reload()}>Reload page</button>

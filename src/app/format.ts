@@ -7,7 +7,7 @@ export function formatBytes(n: number): string {
   let i = 0;
   let v = n;
   while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return `${i === 0 ? v : v.toFixed(v < 100 ? 1 : 0)} ${units[i]}`;
 }
 
 /** 75 000 → "1:15"; 4 000 → "0:04"; hours when needed. */

@@ -1,0 +1,74 @@
+// Helpers shared by the specs: a blank secure-context page, test bundles (esbuild, in memory: test
+// code never enters the app build), the fake engine worker, and reading the app's result.
+import { mkdirSync } from 'node:fs';
+import { buildSync } from 'esbuild';
+import type { Page } from '@playwright/test';
+import { bundleForPage } from './bundle.ts';
+
+export type MediaApi = typeof import('./media-entry.ts');
+export const ARTIFACTS = 'e2e-artifacts';
+mkdirSync(ARTIFACTS, { recursive: true });
+
+// WebGPU and WebCodecs need a secure context: localhost counts. Nothing listens there; playwright answers.
+export const BLANK_ORIGIN = 'http://localhost:4998';
+
+export async function openBlankPage(page: Page): Promise<void> {
+  await page.route(`${BLANK_ORIGIN}/**`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>harness</title><body></body>' }));
+  await page.goto(`${BLANK_ORIGIN}/`);
+}
+
+let mediaBundle: string | null = null;
+/** Adds `globalThis.Media` (e2e/support/media-entry.ts) to the page. */
+export async function injectMedia(page: Page): Promise<void> {
+  mediaBundle ??= bundleForPage('e2e/support/media-entry.ts', 'Media');
+  await page.addScriptTag({ content: mediaBundle });
+}
+
+let fakeWorker: string | null = null;
+/** Serve the fake-engine worker instead of the built engine worker. Call before page.goto. */
+export async function useFakeEngine(page: Page): Promise<void> {
+  fakeWorker ??= buildSync({ entryPoints: ['e2e/support/fake-worker.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false }).outputFiles[0]!.text;
+  const body = fakeWorker;
+  await page.context().route(/\/assets\/engine\.worker-[^/]*\.js(\?.*)?$/, (route) =>
+    route.fulfill({ contentType: 'text/javascript', body, headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' } }));
+}
+
+/** The app's "Video" pack fact, e.g. "16 frames · 512×320 · 8 fps". */
+export async function packVideoFacts(page: Page): Promise<{ frames: number; width: number; height: number; fps: number }> {
+  const text = await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Video") + dd').innerText();
+  const m = /(\d+) frames · (\d+)×(\d+) · ([\d.]+) fps/.exec(text);
+  if (!m) throw new Error(`unexpected pack facts: ${text}`);
+  return { frames: Number(m[1]), width: Number(m[2]), height: Number(m[3]), fps: Number(m[4]) };
+}
+
+/** Decode the video behind the "Download MP4" link, in the page (mediabunny), and summarise it. */
+export async function decodeDownload(page: Page, keepAs?: string) {
+  await injectMedia(page);
+  const href = await page.getByRole('link', { name: 'Download MP4' }).getAttribute('href');
+  if (!href) throw new Error('Download MP4 has no href');
+  return page.evaluate(async ({ href, keepAs }) => {
+    const Media = (globalThis as unknown as { Media: MediaApi }).Media;
+    const blob = await (await fetch(href)).blob();
+    const v = await Media.decodeVideo(blob);
+    if (keepAs) ((globalThis as unknown as { kept?: Record<string, unknown> }).kept ??= {})[keepAs] = v.frames;
+    return { blobType: blob.type, bytes: blob.size, ...(await Media.summarize(v)) };
+  }, { href, keepAs });
+}
+
+/** Mean |Δ| between two videos kept by decodeDownload (same length assumed). */
+export async function compareKept(page: Page, a: string, b: string): Promise<{ meanAbs: number; maxAbs: number }> {
+  return page.evaluate(({ a, b }) => {
+    const Media = (globalThis as unknown as { Media: MediaApi }).Media;
+    const kept = (globalThis as unknown as { kept: Record<string, Uint8ClampedArray[]> }).kept;
+    const fa = kept[a]!;
+    const fb = kept[b]!;
+    let mean = 0;
+    let max = 0;
+    for (let i = 0; i < fa.length; i++) {
+      const c = Media.compareRgba(fa[i]!, fb[i]!);
+      mean += c.meanAbs / fa.length;
+      max = Math.max(max, c.maxAbs);
+    }
+    return { meanAbs: mean, maxAbs: max };
+  }, { a, b });
+}

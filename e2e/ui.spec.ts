@@ -1,0 +1,187 @@
+// The real app, worker host, video encoder and MP4 — with a fake engine (e2e/support/fake-engine.ts)
+// in place of model inference, so the whole UI flow is checked in seconds and without weights.
+import { expect, test, type Page } from '@playwright/test';
+import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, useFakeEngine } from './support/pages.ts';
+
+const open = async (page: Page, fake = '') => {
+  await useFakeEngine(page);
+  await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
+};
+
+const ui = (page: Page) => ({
+  prompt: page.getByLabel('Prompt', { exact: true }),
+  negative: page.getByLabel('Negative prompt', { exact: true }),
+  seed: page.getByLabel('Seed', { exact: true }),
+  steps: page.getByLabel('Steps', { exact: true }),
+  guidance: page.getByLabel('Guidance scale', { exact: true }),
+  sampler: page.getByLabel('Sampler', { exact: true }),
+  random: page.getByRole('button', { name: 'Random', exact: true }),
+  generate: page.getByRole('button', { name: 'Generate', exact: true }),
+  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
+  progress: page.getByRole('progressbar'),
+  download: page.getByRole('link', { name: 'Download MP4' }),
+  video: page.locator('video'),
+  alert: page.getByRole('alert'),
+  model: page.getByRole('region', { name: 'Model' }),
+});
+
+test.describe('app UI with a fake engine', () => {
+  test('controls, pack panel and defaults', async ({ page }) => {
+    await open(page);
+    const u = ui(page);
+    await expect(u.model).toContainText('fake-test-pack');
+    await expect(u.model).toContainText('12.3 MB');
+    await expect(u.model.getByText('Test weights: output is noise')).toBeVisible();
+    expect(await packVideoFacts(page)).toEqual({ frames: 16, width: 128, height: 80, fps: 8 });
+    // Pack defaults fill untouched fields.
+    await expect(u.steps).toHaveValue('6');
+    await expect(u.guidance).toHaveValue('7.5');
+    await expect(u.sampler).toHaveValue('ddim');
+    await expect(u.sampler.locator('option')).toHaveText(['ddpm', 'ddim', 'euler']);
+    for (const l of [u.prompt, u.negative, u.seed]) await expect(l).toBeEditable();
+    const seed = await u.seed.inputValue();
+    expect(Number(seed)).toBeGreaterThanOrEqual(0);
+    await u.random.click();
+    await expect(u.seed).not.toHaveValue(seed);
+    await expect(u.generate).toBeEnabled();
+    await expect(u.cancel).toBeDisabled();
+    await expect(u.alert).toHaveCount(0);
+  });
+
+  test('prompt → progress, preview → video + Download MP4 that demuxes to 16 frames, 2 s', async ({ page }) => {
+    await open(page, 'stepMs=150');
+    const u = ui(page);
+    await expect(u.model).toContainText('fake-test-pack');
+    await u.prompt.fill('a red fox running through snow');
+    await u.negative.fill('blurry');
+    await u.seed.fill('1234');
+    await u.steps.fill('8');
+    await u.sampler.selectOption('euler');
+    await u.generate.click();
+    await expect(u.progress).toBeVisible();
+    await expect(u.generate).toBeDisabled();
+    await expect(u.cancel).toBeEnabled();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step \d of 8/);
+    await expect(page.getByText(/^ETA \d+:\d\d$/)).toBeVisible();
+    const now = Number(await u.progress.getAttribute('aria-valuenow'));
+    expect(now).toBeGreaterThanOrEqual(0);
+    expect(now).toBeLessThanOrEqual(100);
+    await expect(page.getByRole('img', { name: /Live preview at step \d/ })).toBeVisible();
+    await page.screenshot({ path: `${ARTIFACTS}/ui-fake-generating-1280x800.png` });
+    await expect(u.download).toBeVisible({ timeout: 60_000 });
+    await expect(u.progress).toHaveCount(0);
+    await expect(u.download).toHaveAttribute('href', /^blob:/);
+    await expect(u.download).toHaveAttribute('download', 'lavie-seed1234.mp4');
+    expect(await u.video.getAttribute('src')).toBe(await u.download.getAttribute('href'));
+    await expect(u.video).toHaveJSProperty('readyState', 4, { timeout: 10_000 }).catch(async () => {
+      // Headless Chromium may not buffer a looping video fully; it must at least have metadata.
+      expect(await u.video.evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
+    });
+    expect(await u.video.evaluate((v: HTMLVideoElement) => ({ w: v.videoWidth, h: v.videoHeight, d: v.duration }))).toEqual({ w: 128, h: 80, d: 2 });
+    await expect(page.locator('.result figcaption')).toContainText('16 frames · 128×80 · 8 fps · avc1.42');
+    const v = await decodeDownload(page);
+    expect(v.blobType).toBe('video/mp4');
+    expect(v.frameCount).toBe(16);
+    expect([v.width, v.height]).toEqual([128, 80]);
+    expect(v.duration).toBeCloseTo(2, 2);
+    await page.screenshot({ path: `${ARTIFACTS}/ui-fake-done-1280x800.png`, fullPage: true });
+  });
+
+  test('same seed → identical frames, other seed → different', async ({ page }) => {
+    await open(page, 'stepMs=10');
+    const u = ui(page);
+    await u.prompt.fill('waves');
+    const run = async (seed: string, keep: string) => {
+      await u.seed.fill(seed);
+      await u.generate.click();
+      await expect(u.download).toHaveAttribute('download', `lavie-seed${seed}.mp4`, { timeout: 60_000 });
+      return decodeDownload(page, keep);
+    };
+    const a = await run('7', 'a');
+    const b = await run('7', 'b');
+    const c = await run('8', 'c');
+    expect(b.frameHashes).toEqual(a.frameHashes);
+    expect((await compareKept(page, 'a', 'b')).maxAbs).toBe(0);
+    expect((await compareKept(page, 'a', 'c')).meanAbs).toBeGreaterThan(5);
+  });
+
+  test('Cancel mid-run returns to idle; the next generation works', async ({ page }) => {
+    await open(page, 'stepMs=400');
+    const u = ui(page);
+    await u.prompt.fill('a slow sunset');
+    await u.steps.fill('30');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [2-9]/);
+    await u.cancel.click();
+    await expect(u.progress).toHaveCount(0);
+    await expect(u.cancel).toBeDisabled();
+    await expect(u.generate).toBeEnabled();
+    await expect(u.alert).toHaveCount(0);
+    await expect(u.download).toHaveCount(0);
+    await expect(page.getByText('Your video appears here.')).toBeVisible();
+    await u.steps.fill('3');
+    await u.generate.click();
+    await expect(u.download).toBeVisible({ timeout: 60_000 });
+    expect((await decodeDownload(page)).frameCount).toBe(16);
+  });
+
+  test('engine errors show a typed message with what to do next', async ({ page }) => {
+    await open(page, 'fail=gpu-oom&failAt=2');
+    const u = ui(page);
+    await u.prompt.fill('anything');
+    await u.generate.click();
+    await expect(u.alert).toBeVisible();
+    await expect(u.alert).toHaveAttribute('data-code', 'gpu-oom');
+    await expect(u.alert).toContainText('The GPU ran out of memory');
+    await expect(u.alert).toContainText('Close other GPU-heavy tabs');
+    await expect(u.progress).toHaveCount(0);
+    await expect(u.generate).toBeEnabled();
+    await u.alert.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(u.alert).toHaveCount(0);
+  });
+
+  test('an unknown engine failure maps to internal', async ({ page }) => {
+    await open(page, 'fail=internal&failAt=1');
+    const u = ui(page);
+    await u.prompt.fill('anything');
+    await u.generate.click();
+    await expect(u.alert).toHaveAttribute('data-code', 'internal');
+    await expect(u.alert).toContainText('fake engine: something unexpected');
+  });
+
+  test('a failed load shows the error and offers the right action', async ({ page }) => {
+    await open(page, 'loadFail=no-webgpu');
+    const u = ui(page);
+    await expect(u.alert).toHaveAttribute('data-code', 'no-webgpu');
+    await expect(u.alert).toContainText('WebGPU is not available');
+    await expect(u.alert).toContainText('Chrome or Edge 113');
+    await expect(u.alert.getByRole('button', { name: 'Reload page' })).toBeVisible();
+    await expect(u.model).toContainText('No model loaded');
+  });
+
+  test('a recoverable load failure can be retried', async ({ page }) => {
+    await open(page, 'loadFail=pack-download');
+    const u = ui(page);
+    await expect(u.alert).toHaveAttribute('data-code', 'pack-download');
+    await expect(u.alert.getByRole('button', { name: 'Try loading again' })).toBeVisible();
+    await expect(u.alert.getByRole('button', { name: 'Dismiss' })).toBeVisible();
+  });
+
+  test('layout on a phone (390×844)', async ({ page }) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open(page, 'stepMs=10');
+    const u = ui(page);
+    await u.prompt.fill('a lighthouse in a storm');
+    await u.generate.click();
+    await expect(u.download).toBeVisible({ timeout: 60_000 });
+    // Nothing wider than the screen.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    for (const l of [u.prompt, u.seed, u.generate, u.download]) {
+      const box = (await l.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/ui-fake-done-390x844.png`, fullPage: true });
+  });
+});
