@@ -101,6 +101,7 @@ test.describe('app UI with a fake engine', () => {
     const b = await run('7', 'b');
     const c = await run('8', 'c');
     expect(b.frameHashes).toEqual(a.frameHashes);
+    expect(c.frameHashes).not.toEqual(a.frameHashes);
     expect((await compareKept(page, 'a', 'b')).maxAbs).toBe(0);
     expect((await compareKept(page, 'a', 'c')).meanAbs).toBeGreaterThan(5);
   });
