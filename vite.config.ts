@@ -13,7 +13,8 @@ export default defineConfig({
   plugins: [react()],
   worker: { format: 'es' },
   // ORT-web finds its .mjs/.wasm next to its own script; pre-bundling would move it away from them.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // transformers.js imports the same ORT: pre-bundling it would inline a second copy (two GPUDevices).
+  optimizeDeps: { exclude: ['onnxruntime-web', 'onnxruntime-web/webgpu', '@huggingface/transformers'] },
   build: {
     target: 'es2022',
     // The ORT wasm binaries are large by nature; don't warn about them.
