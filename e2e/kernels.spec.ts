@@ -53,3 +53,14 @@ test('WGSL kernels match the CPU reference device', async ({ page }) => {
   expect(result.live).toBeGreaterThan(0);
   expect(result.after).toBe(0);
 });
+
+test('seeded noise in the browser equals Node bit for bit', async ({ page }) => {
+  const { gaussianNoise } = await import('../src/engine/noise.ts');
+  await openOrtPage(page, {});
+  await page.addScriptTag({ content: bundleForPage('e2e/support/kernels-entry.ts', 'Kernels') });
+  const inPage = await page.evaluate(() => {
+    const K = (globalThis as unknown as { Kernels: typeof import('./support/kernels-entry.ts') }).Kernels;
+    return Array.from(K.gaussianNoise(1234, 5, 4096));
+  });
+  expect(inPage).toEqual(Array.from(gaussianNoise(1234, 5, 4096)));
+});

@@ -7,25 +7,9 @@ import type { ProgressInfo } from '../../protocol.ts';
 import type { DeviceTensor } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { PreviewImage, RgbaFrame } from '../types.ts';
+import type { SamplerPlan } from '../schedulers/plan.ts';
 import { latentPreview } from './preview.ts';
 
-/** One sampler step in the engine's linear form: x ← a·x + b·ε̂ + c·z, with ε̂ the guided model output. */
-export interface GuidedStep {
-  /** Timestep value the UNet receives. */
-  t: number;
-  /** The UNet input is inputScale·x (Euler's 1/√(σ²+1); 1 otherwise). */
-  inputScale: number;
-  a: number;
-  b: number;
-  c: number;
-  /** Draw fresh N(0,1) noise for this step (c ≠ 0). */
-  noise: boolean;
-}
-
-export interface GuidedPlan {
-  initNoiseSigma: number;
-  steps: GuidedStep[];
-}
 
 export interface LatentShape {
   channels: number;
@@ -42,7 +26,7 @@ export interface BaseStageModels {
 }
 
 export interface BaseStageRequest {
-  plan: GuidedPlan;
+  plan: SamplerPlan;
   guidanceScale: number;
   latent: LatentShape;
   /** Text embeddings [2, L, D] on the device, batch order [uncond, cond] (LaVie's). */
@@ -95,7 +79,7 @@ export async function runBaseStage(rt: Runtime, models: BaseStageModels, req: Ba
     const x = alloc([1, c, f, h, w]);
     const modelIn = alloc([2, c, f, h, w]);
     const eps2 = alloc([2, c, f, h, w]);
-    const z = steps.some((s) => s.noise) ? alloc([1, c, f, h, w]) : null;
+    const z = steps.some((s) => s.noise !== 0) ? alloc([1, c, f, h, w]) : null;
 
     const init = req.noise(0, n);
     if (req.plan.initNoiseSigma !== 1) for (let i = 0; i < n; i++) init[i] = init[i]! * req.plan.initNoiseSigma;
@@ -112,8 +96,9 @@ export async function runBaseStage(rt: Runtime, models: BaseStageModels, req: Ba
         { sample: dev.asOrt(modelIn), timestep: new rt.ort.Tensor('float32', Float32Array.of(s.t), [1]), encoder_hidden_states: embOrt },
         { out: eps2 },
       );
-      if (s.noise && z) dev.upload(z, req.noise(k + 1, n));
-      dev.guidedUpdate(x, x, eps2, s.noise ? z : null, { g: req.guidanceScale, a: s.a, b: s.b, c: s.c });
+      const noisy = s.noise !== 0 && z !== null;
+      if (noisy) dev.upload(z, req.noise(k + 1, n));
+      dev.guidedUpdate(x, x, eps2, noisy ? z : null, { g: req.guidanceScale, a: s.update.x, b: s.update.out, c: s.noise });
       await hooks.onStep?.(k, x);
       if (hooks.onPreview && req.previewEvery && ((k + 1) % req.previewEvery === 0 || k === steps.length - 1)) {
         hooks.onPreview({ step: k + 1, ...latentPreview(await dev.read(x), req.latent) });
