@@ -1,0 +1,17 @@
+// `npm run setup`: make sure the built-in demo pack exists (public/packs/tiny). It is generated
+// from synthetic weights by our own converter, never committed. Regenerated when its generator
+// sources are newer than the pack.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const out = 'public/packs/tiny';
+const manifest = join(out, 'manifest.json');
+const newest = (dir) => readdirSync(dir, { recursive: true }).map((f) => join(dir, String(f))).filter((f) => f.endsWith('.ts')).reduce((m, f) => Math.max(m, statSync(f).mtimeMs), 0);
+const stale = !existsSync(manifest) || statSync(manifest).mtimeMs < Math.max(newest('src/convert'), newest('src/packs'));
+if (stale) {
+  console.log('generating the demo pack (test weights: output is noise) …');
+  execFileSync(process.execPath, ['--import', 'tsx', 'src/convert/cli/make-tiny-pack.ts', out], { stdio: 'inherit' });
+} else {
+  console.log(`demo pack up to date (${out})`);
+}

@@ -1,0 +1,75 @@
+// npm run make-tiny-pack -- <outDir>
+// The built-in demo/test pack: every network of the base stage at tiny size with SYNTHETIC random
+// weights under the official key names, converted by the same code path as real checkpoints.
+// Deterministic: the same sources give byte-identical files. Output is noise (test weights).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ClipTextConfig } from '../graphs/clip_text.ts';
+import { Params } from '../graphs/params.ts';
+import type { UNet3DConfig } from '../graphs/unet3d.ts';
+import type { VaeConfig } from '../graphs/vae.ts';
+import { writeSyntheticTokenizerFolder } from '../pack/synthetic-tokenizer.ts';
+import { writePack } from '../pack/write-pack.ts';
+import { synthesizer } from '../synthetic.ts';
+import { runCli } from './cli-util.ts';
+
+/** Tiny base stage: 16 frames of 8×16 latents (64×128 video). Small enough for SwiftShader. */
+export const TINY_LATENT = { frames: 16, height: 8, width: 16 };
+
+export const TINY_UNET: UNet3DConfig = {
+  sample_size: 8, in_channels: 4, out_channels: 4, center_input_sample: false, flip_sin_to_cos: true, freq_shift: 0,
+  down_block_types: ['CrossAttnDownBlock3D', 'CrossAttnDownBlock3D', 'CrossAttnDownBlock3D', 'DownBlock3D'],
+  mid_block_type: 'UNetMidBlock3DCrossAttn',
+  up_block_types: ['UpBlock3D', 'CrossAttnUpBlock3D', 'CrossAttnUpBlock3D', 'CrossAttnUpBlock3D'],
+  only_cross_attention: false, block_out_channels: [32, 32, 32, 48], layers_per_block: 1, downsample_padding: 1,
+  mid_block_scale_factor: 1, act_fn: 'silu', norm_num_groups: 16, norm_eps: 1e-5, cross_attention_dim: 32,
+  attention_head_dim: 1, dual_cross_attention: false, use_linear_projection: false, class_embed_type: null,
+  num_class_embeds: null, upcast_attention: false, resnet_time_scale_shift: 'default', use_first_frame: false, use_relative_position: false,
+} as unknown as UNet3DConfig;
+
+export const TINY_VAE: VaeConfig = {
+  in_channels: 3, out_channels: 3,
+  down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
+  up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
+  block_out_channels: [16, 32, 32, 32], layers_per_block: 1, act_fn: 'silu', latent_channels: 4, norm_num_groups: 8,
+  sample_size: 64, scaling_factor: 0.18215,
+} as unknown as VaeConfig;
+
+export function tinyClipConfig(vocabSize: number): ClipTextConfig {
+  return {
+    vocab_size: vocabSize, hidden_size: 32, intermediate_size: 64, projection_dim: 32, num_hidden_layers: 2,
+    num_attention_heads: 2, max_position_embeddings: 77, hidden_act: 'quick_gelu', layer_norm_eps: 1e-5,
+    attention_dropout: 0, dropout: 0, initializer_range: 0.02, initializer_factor: 1,
+    bos_token_id: vocabSize - 2, eos_token_id: vocabSize - 1, pad_token_id: vocabSize - 1,
+  } as unknown as ClipTextConfig;
+}
+
+export function makeTinyPack(outDir: string, log?: (l: string) => void): void {
+  const tmp = mkdtempSync(join(tmpdir(), 'lavie-tok-'));
+  try {
+    const vocab = writeSyntheticTokenizerFolder(tmp);
+    const synth = (seed: number, what: string) => new Params(new Map(), `synthetic ${what}`, synthesizer(seed));
+    writePack(outDir, {
+      name: 'LaVie tiny (test weights)',
+      testWeights: true,
+      unet: { cfg: TINY_UNET, params: synth(1, 'unet'), precision: 'fp32' },
+      vae: { cfg: TINY_VAE, params: synth(2, 'vae'), precision: 'fp32' },
+      text: { cfg: tinyClipConfig(vocab), params: synth(3, 'text encoder'), precision: 'fp32' },
+      tokenizerDir: tmp,
+      latent: TINY_LATENT,
+      defaultSteps: 10,
+      log,
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]).endsWith('make-tiny-pack.ts')) {
+  runCli('make-tiny-pack <outDir>', async ([out]) => {
+    if (!out) throw new Error('usage: make-tiny-pack <outDir>');
+    makeTinyPack(resolve(out), (l) => console.log(l));
+    console.log(`tiny pack written to ${resolve(out)}`);
+  });
+}

@@ -1,0 +1,101 @@
+// Assemble a model pack: every network built through its one definition (src/convert/graphs),
+// written with external weight shards, the tokenizer and text encoder in the layout
+// @huggingface/transformers loads, and manifest.json tying it together.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildClipText, type ClipTextConfig } from '../graphs/clip_text.ts';
+import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../graphs/nn.ts';
+import type { Params } from '../graphs/params.ts';
+import { buildBaseUNet, type UNet3DConfig } from '../graphs/unet3d.ts';
+import { buildVaeDecoder, type VaeConfig } from '../graphs/vae.ts';
+import type { WeightPrecision } from '../graphs/weights.ts';
+import { GraphBuilder } from '../onnx/graph.ts';
+import { writeTokenizerFolder } from '../tokenizer.ts';
+import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackManifest } from '../../packs/manifest.ts';
+import { describeFile, writeGraph } from './write-graph.ts';
+
+export interface PackSpec {
+  name: string;
+  testWeights: boolean;
+  unet: { cfg: UNet3DConfig; params: Params; precision: WeightPrecision };
+  vae: { cfg: VaeConfig; params: Params; precision: WeightPrecision };
+  text: { cfg: ClipTextConfig; params: Params; precision: WeightPrecision };
+  /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …). */
+  tokenizerDir: string;
+  /** Latent video the base UNet is built for (static shapes). */
+  latent: { frames: number; height: number; width: number };
+  fps?: number;
+  /** Default steps in the UI (real packs: LaVie's 50). */
+  defaultSteps?: number;
+  shardBytes?: number;
+  log?: (line: string) => void;
+}
+
+function ctxFor(g: GraphBuilder, params: Params, precision: WeightPrecision): NetCtx {
+  return { g, p: params, precision, maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
+}
+
+export function writePack(outDir: string, spec: PackSpec): PackManifest {
+  const log = spec.log ?? (() => {});
+  mkdirSync(outDir, { recursive: true });
+  const { frames, height: lh, width: lw } = spec.latent;
+
+  // Tokenizer (tokenizer.json built from vocab + merges).
+  const tokFiles = writeTokenizerFolder(spec.tokenizerDir, join(outDir, 'tokenizer')).map((f) => describeFile(outDir, `tokenizer/${f}`));
+
+  // Text encoder, batch 2 = [negative, prompt], in transformers.js layout.
+  const tg = new GraphBuilder('clip_text');
+  buildClipText(ctxFor(tg, spec.text.params, spec.text.precision), spec.text.cfg, { batch: 2 });
+  spec.text.params.assertAllUsed();
+  mkdirSync(join(outDir, 'text_encoder/onnx'), { recursive: true });
+  const textGraph = writeGraph(tg, join(outDir, 'text_encoder/onnx'), 'model', 'text_encoder/onnx', { precision: spec.text.precision, inline: true });
+  const tc = spec.text.cfg;
+  writeFileSync(join(outDir, 'text_encoder/config.json'), JSON.stringify({ ...tc, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
+  log(`text encoder: ${(tg.weightBytes() / 1e6).toFixed(1)} MB`);
+
+  // Base UNet, CFG batch 2.
+  mkdirSync(join(outDir, 'unet'), { recursive: true });
+  const ug = new GraphBuilder('base_unet');
+  buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
+  spec.unet.params.assertAllUsed();
+  const unet = writeGraph(ug, join(outDir, 'unet'), 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes });
+  log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+
+  // VAE decoder, one frame at a time.
+  mkdirSync(join(outDir, 'vae_decoder'), { recursive: true });
+  const vg = new GraphBuilder('vae_decoder');
+  buildVaeDecoder(ctxFor(vg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh, width: lw });
+  const vaeDecoder = writeGraph(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes });
+  log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
+
+  const scale = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
+  const manifest: PackManifest = {
+    format: PACK_FORMAT,
+    version: PACK_VERSION,
+    name: spec.name,
+    testWeights: spec.testWeights,
+    createdBy: 'lavie-web convert 0.1.0',
+    components: {
+      tokenizer: { files: tokFiles },
+      textEncoder: { ...textGraph, folder: 'text_encoder', config: describeFile(outDir, 'text_encoder/config.json'), hiddenSize: tc.hidden_size },
+      baseUnet: unet,
+      vaeDecoder,
+    },
+    stages: {
+      base: {
+        frames,
+        height: lh * scale,
+        width: lw * scale,
+        fps: spec.fps ?? 8,
+        latent: { channels: spec.unet.cfg.in_channels, frames, height: lh, width: lw },
+        textLength: 77,
+        textDim: tc.hidden_size,
+        vaeScalingFactor: spec.vae.cfg.scaling_factor ?? 0.18215,
+        sampler: { default: 'ddpm', steps: spec.defaultSteps ?? 50, guidanceScale: 7.5, numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' },
+      },
+    },
+  };
+  parseManifest(manifest); // never write a manifest the app would reject
+  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  return manifest;
+}

@@ -1,0 +1,211 @@
+// The model pack manifest: what a pack contains and how the engine must use it. Packs are
+// produced only by src/convert; the app reads them from the built-in folder, a URL or a local
+// folder. Everything a manifest says is untrusted input: `parseManifest` checks every field
+// (and that no path escapes the pack) before anything is fetched.
+
+export const PACK_FORMAT = 'lavie-web-pack';
+export const PACK_VERSION = 1;
+
+export type WeightPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
+export type IoDType = 'float32' | 'float16' | 'int64' | 'int32';
+
+export interface PackFile {
+  /** Relative path inside the pack (forward slashes, no "..", not absolute). */
+  path: string;
+  bytes: number;
+  /** Lower-case hex sha256 of the file. */
+  sha256: string;
+}
+
+export interface IoSpec { name: string; dtype: IoDType; shape: number[] }
+
+export interface GraphComponent {
+  graph: PackFile;
+  /** Weight shards referenced by the graph as external data (each < 2 GB); location = file name. */
+  externalData: PackFile[];
+  precision: WeightPrecision;
+  inputs: IoSpec[];
+  outputs: IoSpec[];
+}
+
+export interface TextEncoderComponent extends GraphComponent {
+  /** Folder in transformers.js layout: <folder>/config.json + <folder>/onnx/model.onnx. */
+  folder: string;
+  config: PackFile;
+  hiddenSize: number;
+}
+
+export interface BaseStage {
+  /** Output video, pixels. */
+  frames: number;
+  height: number;
+  width: number;
+  fps: number;
+  latent: { channels: number; frames: number; height: number; width: number };
+  textLength: number;
+  textDim: number;
+  vaeScalingFactor: number;
+  sampler: {
+    default: 'ddpm' | 'ddim' | 'euler';
+    steps: number;
+    guidanceScale: number;
+    numTrainTimesteps: number;
+    betaStart: number;
+    betaEnd: number;
+    betaSchedule: 'linear' | 'scaled_linear';
+  };
+}
+
+export interface PackManifest {
+  format: typeof PACK_FORMAT;
+  version: typeof PACK_VERSION;
+  name: string;
+  /** Random weights: the output is noise (the built-in demo pack). */
+  testWeights: boolean;
+  createdBy: string;
+  components: {
+    tokenizer: { files: PackFile[] };
+    textEncoder: TextEncoderComponent;
+    baseUnet: GraphComponent;
+    vaeDecoder: GraphComponent;
+    vaeEncoder?: GraphComponent;
+  };
+  stages: { base: BaseStage };
+}
+
+export class ManifestError extends Error {
+  readonly code = 'manifest-invalid';
+  constructor(readonly field: string, message: string) {
+    super(`manifest.json: ${field}: ${message}`);
+    this.name = 'ManifestError';
+  }
+}
+
+// ---- validation ---------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown, f: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ManifestError(f, 'must be an object');
+  return v as Obj;
+}
+function str(v: unknown, f: string, max = 4096): string {
+  if (typeof v !== 'string' || !v.length || v.length > max) throw new ManifestError(f, 'must be a non-empty string');
+  return v;
+}
+function int(v: unknown, f: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ManifestError(f, `must be an integer in [${min}, ${max}]`);
+  return v;
+}
+function num(v: unknown, f: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ManifestError(f, 'must be a finite number');
+  return v;
+}
+function oneOf<T extends string>(v: unknown, f: string, options: readonly T[]): T {
+  if (typeof v !== 'string' || !options.includes(v as T)) throw new ManifestError(f, `must be one of ${options.join(', ')}`);
+  return v as T;
+}
+function arr(v: unknown, f: string, max = 10_000): unknown[] {
+  if (!Array.isArray(v) || v.length > max) throw new ManifestError(f, 'must be an array');
+  return v;
+}
+
+/** A safe relative path: no scheme, no leading slash, no backslash, no "." or ".." segments. */
+export function isSafeRelativePath(p: string): boolean {
+  if (!p || p.length > 512 || p.startsWith('/') || p.includes('\\') || p.includes('\0') || /^[a-z][a-z0-9+.-]*:/i.test(p)) return false;
+  return p.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
+function packFile(v: unknown, f: string): PackFile {
+  const o = obj(v, f);
+  const path = str(o.path, `${f}.path`, 512);
+  if (!isSafeRelativePath(path)) throw new ManifestError(`${f}.path`, `"${path}" is not a safe relative path`);
+  const sha256 = str(o.sha256, `${f}.sha256`);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ManifestError(`${f}.sha256`, 'must be 64 lower-case hex digits');
+  return { path, bytes: int(o.bytes, `${f}.bytes`), sha256 };
+}
+
+function ioSpec(v: unknown, f: string): IoSpec {
+  const o = obj(v, f);
+  return {
+    name: str(o.name, `${f}.name`, 256),
+    dtype: oneOf(o.dtype, `${f}.dtype`, ['float32', 'float16', 'int64', 'int32'] as const),
+    shape: arr(o.shape, `${f}.shape`, 8).map((d, i) => int(d, `${f}.shape[${i}]`, 1, 1 << 24)),
+  };
+}
+
+function graphComponent(v: unknown, f: string): GraphComponent {
+  const o = obj(v, f);
+  return {
+    graph: packFile(o.graph, `${f}.graph`),
+    externalData: arr(o.externalData, `${f}.externalData`, 64).map((x, i) => packFile(x, `${f}.externalData[${i}]`)),
+    precision: oneOf(o.precision, `${f}.precision`, ['fp32', 'fp16', 'int8', 'int4'] as const),
+    inputs: arr(o.inputs, `${f}.inputs`, 64).map((x, i) => ioSpec(x, `${f}.inputs[${i}]`)),
+    outputs: arr(o.outputs, `${f}.outputs`, 64).map((x, i) => ioSpec(x, `${f}.outputs[${i}]`)),
+  };
+}
+
+export function parseManifest(json: unknown): PackManifest {
+  const o = obj(json, '(root)');
+  if (o.format !== PACK_FORMAT) throw new ManifestError('format', `must be "${PACK_FORMAT}"`);
+  if (o.version !== PACK_VERSION) throw new ManifestError('version', `unsupported version ${String(o.version)} (this app reads ${PACK_VERSION})`);
+  if (typeof o.testWeights !== 'boolean') throw new ManifestError('testWeights', 'must be a boolean');
+  const c = obj(o.components, 'components');
+  const te = obj(c.textEncoder, 'components.textEncoder');
+  const folder = str(te.folder, 'components.textEncoder.folder', 256);
+  if (!isSafeRelativePath(folder)) throw new ManifestError('components.textEncoder.folder', 'is not a safe relative path');
+  const s = obj(obj(o.stages, 'stages').base, 'stages.base');
+  const lat = obj(s.latent, 'stages.base.latent');
+  const smp = obj(s.sampler, 'stages.base.sampler');
+  return {
+    format: PACK_FORMAT,
+    version: PACK_VERSION,
+    name: str(o.name, 'name', 200),
+    testWeights: o.testWeights,
+    createdBy: str(o.createdBy, 'createdBy', 200),
+    components: {
+      tokenizer: { files: arr(obj(c.tokenizer, 'components.tokenizer').files, 'components.tokenizer.files', 16).map((x, i) => packFile(x, `components.tokenizer.files[${i}]`)) },
+      textEncoder: { ...graphComponent(te, 'components.textEncoder'), folder, config: packFile(te.config, 'components.textEncoder.config'), hiddenSize: int(te.hiddenSize, 'components.textEncoder.hiddenSize', 1, 65536) },
+      baseUnet: graphComponent(c.baseUnet, 'components.baseUnet'),
+      vaeDecoder: graphComponent(c.vaeDecoder, 'components.vaeDecoder'),
+      ...(c.vaeEncoder === undefined ? {} : { vaeEncoder: graphComponent(c.vaeEncoder, 'components.vaeEncoder') }),
+    },
+    stages: {
+      base: {
+        frames: int(s.frames, 'stages.base.frames', 1, 1024),
+        height: int(s.height, 'stages.base.height', 8, 16384),
+        width: int(s.width, 'stages.base.width', 8, 16384),
+        fps: num(s.fps, 'stages.base.fps'),
+        latent: {
+          channels: int(lat.channels, 'stages.base.latent.channels', 1, 64),
+          frames: int(lat.frames, 'stages.base.latent.frames', 1, 1024),
+          height: int(lat.height, 'stages.base.latent.height', 1, 4096),
+          width: int(lat.width, 'stages.base.latent.width', 1, 4096),
+        },
+        textLength: int(s.textLength, 'stages.base.textLength', 1, 1024),
+        textDim: int(s.textDim, 'stages.base.textDim', 1, 65536),
+        vaeScalingFactor: num(s.vaeScalingFactor, 'stages.base.vaeScalingFactor'),
+        sampler: {
+          default: oneOf(smp.default, 'stages.base.sampler.default', ['ddpm', 'ddim', 'euler'] as const),
+          steps: int(smp.steps, 'stages.base.sampler.steps', 1, 1000),
+          guidanceScale: num(smp.guidanceScale, 'stages.base.sampler.guidanceScale'),
+          numTrainTimesteps: int(smp.numTrainTimesteps, 'stages.base.sampler.numTrainTimesteps', 1, 100_000),
+          betaStart: num(smp.betaStart, 'stages.base.sampler.betaStart'),
+          betaEnd: num(smp.betaEnd, 'stages.base.sampler.betaEnd'),
+          betaSchedule: oneOf(smp.betaSchedule, 'stages.base.sampler.betaSchedule', ['linear', 'scaled_linear'] as const),
+        },
+      },
+    },
+  };
+}
+
+/** Every file of a pack, for downloading, caching and size display. */
+export function packFiles(m: PackManifest): PackFile[] {
+  const c = m.components;
+  const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, ...(c.vaeEncoder ? [c.vaeEncoder] : [])];
+  return [...c.tokenizer.files, c.textEncoder.config, ...graphs.flatMap((g) => [g.graph, ...g.externalData])];
+}
+
+export function packBytes(m: PackManifest): number {
+  return packFiles(m).reduce((s, f) => s + f.bytes, 0);
+}
