@@ -1,0 +1,71 @@
+// Prompt → CLIP embeddings through @huggingface/transformers (tokenizer + CLIPTextModel), with the
+// model files served from the pack (a custom cache: no hub, no second download) and the engine's
+// session options (in the browser: the one shared GPUDevice).
+import { CLIPTextModel, Tensor, env } from '@huggingface/transformers';
+import type { PackSource } from '../../packs/source.ts';
+import { loadClipTokenizer, tokenizeForClip, type ClipTokenizer } from './tokenize.ts';
+
+/** Model ids are resolved under this prefix; our cache answers for it from the pack. */
+const PACK_PREFIX = '/__lavie_pack__/';
+
+export interface PromptEmbeddings { data: Float32Array; dims: [number, number, number] }
+
+export interface PromptEncoder {
+  /** last_hidden_state for each prompt, in order: [n, 77, D]. */
+  encode(prompts: string[]): Promise<PromptEmbeddings>;
+  dispose(): Promise<void>;
+}
+
+function keyOf(req: string | Request): string {
+  const s = typeof req === 'string' ? req : req.url;
+  const i = s.indexOf(PACK_PREFIX);
+  return i >= 0 ? s.slice(i + PACK_PREFIX.length) : '';
+}
+
+/** Route transformers.js file loads to the pack. One pack at a time per worker. */
+function servePackToTransformers(pack: PackSource): void {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = PACK_PREFIX;
+  env.useBrowserCache = false;
+  env.useFSCache = false;
+  env.useCustomCache = true;
+  env.customCache = {
+    async match(req: string | Request) {
+      const path = keyOf(req);
+      if (!path) return undefined;
+      try {
+        const data = await pack.read(path);
+        return new Response(data as unknown as BodyInit, { headers: { 'content-length': String(data.byteLength) } });
+      } catch {
+        return undefined;
+      }
+    },
+    async put() {},
+  } as unknown as typeof env.customCache;
+}
+
+export async function createClipTextEncoder(pack: PackSource, opts: { device: 'webgpu' | 'wasm' | 'cpu'; sessionOptions?: Record<string, unknown> }): Promise<PromptEncoder> {
+  const te = pack.manifest.components.textEncoder;
+  const files = Object.fromEntries(await Promise.all(pack.manifest.components.tokenizer.files.map(async (f) => [f.path.split('/').pop()!, JSON.parse(new TextDecoder().decode(await pack.read(f.path)))] as const)));
+  if (!files['tokenizer.json'] || !files['tokenizer_config.json']) throw new Error('pack tokenizer lacks tokenizer.json / tokenizer_config.json');
+  const tok: ClipTokenizer = loadClipTokenizer({ tokenizerJson: files['tokenizer.json'], tokenizerConfig: files['tokenizer_config.json'] });
+  servePackToTransformers(pack);
+  const model = await CLIPTextModel.from_pretrained(te.folder, {
+    device: opts.device,
+    dtype: 'fp32',
+    local_files_only: true,
+    session_options: opts.sessionOptions ?? {},
+  } as Parameters<typeof CLIPTextModel.from_pretrained>[1]);
+  return {
+    async encode(prompts) {
+      const { ids, shape } = tokenizeForClip(tok, prompts);
+      const out = (await model({ input_ids: new Tensor('int64', ids, shape) })) as { last_hidden_state: Tensor };
+      const h = out.last_hidden_state;
+      return { data: h.data as Float32Array, dims: h.dims as [number, number, number] };
+    },
+    async dispose() {
+      await model.dispose();
+    },
+  };
+}
