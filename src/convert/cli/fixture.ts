@@ -10,6 +10,7 @@ const RUNNERS: Record<string, () => Promise<{ run: FixtureRunner }>> = {
   base_unet: () => import('../fixtures/base_unet.ts'),
   base_transformer3d: () => import('../fixtures/base_transformer3d.ts'),
   sd_vae: () => import('../fixtures/sd_vae.ts'),
+  vsr_vae: () => import('../fixtures/sd_vae.ts'),
   clip_text: () => import('../fixtures/clip_text.ts'),
   clip_text_x4: () => import('../fixtures/clip_text.ts'),
   clip_tokenizer: () => import('../fixtures/clip_tokenizer.ts'),
