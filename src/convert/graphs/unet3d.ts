@@ -1,0 +1,140 @@
+// LaVie's base UNet3DConditionModel (LAVIE.md §3): SD-1.4's 2-D UNet with 5-D GroupNorms,
+// a temporal attention in every transformer block and the text context repeated per frame.
+// Inputs and output are video tensors NCFHW like the official model; inside, everything is
+// frame-batched [(B·F), C, H, W] so each 2-D op is one plain ONNX op.
+import type { Value } from '../onnx/graph.ts';
+import * as op from '../onnx/ops.ts';
+import { conv2d, groupNorm, linear, silu, type NetCtx } from './nn.ts';
+import { resnet3d } from './resnet3d.ts';
+import { framesToVideo, textPerFrame, transformer3d, videoToFrames } from './transformer3d.ts';
+
+export interface UNet3DConfig {
+  in_channels: number;
+  out_channels: number;
+  down_block_types: string[];
+  up_block_types: string[];
+  block_out_channels: number[];
+  layers_per_block: number;
+  norm_num_groups: number;
+  norm_eps: number;
+  cross_attention_dim: number;
+  /** Number of heads (SD's misnomer, LAVIE.md §11.2). */
+  attention_head_dim: number;
+  flip_sin_to_cos: boolean;
+  freq_shift: number;
+  downsample_padding?: number;
+  [k: string]: unknown;
+}
+
+export interface LatentVideoShape { batch: number; frames: number; height: number; width: number }
+
+/** Full-size LaVie base UNet: SD-1.4's config with 3-D blocks (LAVIE.md §3.1). */
+export const LAVIE_BASE_UNET_CONFIG: UNet3DConfig = {
+  sample_size: 64, in_channels: 4, out_channels: 4, center_input_sample: false, flip_sin_to_cos: true, freq_shift: 0,
+  down_block_types: ['CrossAttnDownBlock3D', 'CrossAttnDownBlock3D', 'CrossAttnDownBlock3D', 'DownBlock3D'],
+  mid_block_type: 'UNetMidBlock3DCrossAttn',
+  up_block_types: ['UpBlock3D', 'CrossAttnUpBlock3D', 'CrossAttnUpBlock3D', 'CrossAttnUpBlock3D'],
+  only_cross_attention: false, block_out_channels: [320, 640, 1280, 1280], layers_per_block: 2, downsample_padding: 1,
+  mid_block_scale_factor: 1, act_fn: 'silu', norm_num_groups: 32, norm_eps: 1e-5, cross_attention_dim: 768,
+  attention_head_dim: 8, use_linear_projection: false, class_embed_type: null, num_class_embeds: null, upcast_attention: false,
+  resnet_time_scale_shift: 'default', use_first_frame: false, use_relative_position: false,
+};
+
+/** diffusers Timesteps(C, flip_sin_to_cos, freq_shift) frequencies, rounded like torch's float32 ops. */
+export function timestepFrequencies(channels: number, freqShift: number): Float32Array {
+  const half = channels / 2;
+  const f = Math.fround;
+  const negLog = f(-Math.log(10000));
+  return Float32Array.from({ length: half }, (_, k) => f(Math.exp(f(f(negLog * k) / (half - freqShift)))));
+}
+
+/** Sinusoidal embedding of the scalar timestep input t [1] → [1, C] ([cos | sin] when flipped). */
+function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip: boolean, freqShift: number): Value {
+  const g = ctx.g;
+  const arg = op.mul(g, op.reshape(g, t, [1, 1]), g.constF32(timestepFrequencies(channels, freqShift), [1, channels / 2], 'time_freqs'));
+  const s = op.sin(g, arg);
+  const c = op.cos(g, arg);
+  return op.concat(g, flip ? [c, s] : [s, c], 1);
+}
+
+const hasAttention = (blockType: string) => blockType.startsWith('CrossAttn');
+
+export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape): void {
+  const g = ctx.g;
+  const { batch: B, frames: F, height: H, width: W } = shape;
+  const boc = cfg.block_out_channels;
+  const groups = cfg.norm_num_groups;
+  const eps = cfg.norm_eps;
+  const heads = cfg.attention_head_dim;
+  const c0 = boc[0]!;
+  const tembCh = 4 * c0;
+
+  const sample = g.input('sample', 'float32', [B, cfg.in_channels, F, H, W]);
+  const timestep = g.input('timestep', 'float32', [1]);
+  const text = g.input('encoder_hidden_states', 'float32', [B, 77, cfg.cross_attention_dim]);
+
+  // Time embedding, computed once and shared by every ResNet (already passed through SiLU).
+  let temb = timestepEmbedding(ctx, timestep, c0, cfg.flip_sin_to_cos, cfg.freq_shift);
+  temb = linear(ctx, temb, 'time_embedding.linear_1', c0, tembCh);
+  temb = linear(ctx, silu(ctx, temb), 'time_embedding.linear_2', tembCh, tembCh);
+  const tembAct = silu(ctx, temb);
+  const textPF = textPerFrame(ctx, text, F);
+
+  const res = (x: Value, prefix: string, cin: number, cout: number) => resnet3d(ctx, x, tembAct, prefix, { cin, cout, groups, eps, frames: F, tembChannels: tembCh });
+  const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim });
+
+  let h = conv2d(ctx, videoToFrames(ctx, sample), 'conv_in', { cin: cfg.in_channels, cout: c0, k: 3 });
+  const skips: Value[] = [h];
+
+  // Down path.
+  let cin = c0;
+  cfg.down_block_types.forEach((type, i) => {
+    const cout = boc[i]!;
+    g.scope(`down${i}`, () => {
+      for (let j = 0; j < cfg.layers_per_block; j++) {
+        h = res(h, `down_blocks.${i}.resnets.${j}`, j === 0 ? cin : cout, cout);
+        if (hasAttention(type)) h = attn(h, `down_blocks.${i}.attentions.${j}`);
+        skips.push(h);
+      }
+      if (i < boc.length - 1) {
+        const p = cfg.downsample_padding ?? 1;
+        h = conv2d(ctx, h, `down_blocks.${i}.downsamplers.0.conv`, { cin: cout, cout, k: 3, stride: 2, pads: [p, p, p, p] });
+        skips.push(h);
+      }
+    });
+    cin = cout;
+  });
+
+  // Mid block.
+  const top = boc[boc.length - 1]!;
+  g.scope('mid', () => {
+    h = res(h, 'mid_block.resnets.0', top, top);
+    h = attn(h, 'mid_block.attentions.0');
+    h = res(h, 'mid_block.resnets.1', top, top);
+  });
+
+  // Up path: each ResNet first concatenates [hidden, skip] on channels (skips popped LIFO).
+  const rev = [...boc].reverse();
+  let prevOut = rev[0]!;
+  cfg.up_block_types.forEach((type, i) => {
+    const cout = rev[i]!;
+    const inCh = rev[Math.min(i + 1, rev.length - 1)]!;
+    const layers = cfg.layers_per_block + 1;
+    g.scope(`up${i}`, () => {
+      for (let j = 0; j < layers; j++) {
+        const skip = skips.pop()!;
+        const skipCh = j === layers - 1 ? inCh : cout;
+        if (skip.shape[1] !== skipCh) throw new Error(`up_blocks.${i}: skip has ${skip.shape[1]} channels, expected ${skipCh}`);
+        const resIn = j === 0 ? prevOut : cout;
+        h = res(op.concat(g, [h, skip], 1), `up_blocks.${i}.resnets.${j}`, resIn + skipCh, cout);
+        if (hasAttention(type)) h = attn(h, `up_blocks.${i}.attentions.${j}`);
+      }
+      if (i < rev.length - 1) h = conv2d(ctx, op.upsampleNearest2x(g, h), `up_blocks.${i}.upsamplers.0.conv`, { cin: cout, cout, k: 3 });
+    });
+    prevOut = cout;
+  });
+
+  h = silu(ctx, groupNorm(ctx, h, 'conv_norm_out', groups, eps, F));
+  h = conv2d(ctx, h, 'conv_out', { cin: c0, cout: cfg.out_channels, k: 3 });
+  g.output(framesToVideo(ctx, h, F), 'out');
+}
