@@ -25,10 +25,10 @@ test('base pipeline reproduces the official VideoGenPipeline (tiny, DDIM 4 steps
   const io = readSafetensors(join(pipeDir, 'inputs.safetensors'));
   const ref = readSafetensors(join(pipeDir, 'outputs.safetensors'));
   const meta = json(join(pipeDir, 'config.json'));
-  const latentsIn = io.get('inputs.latents')!;
+  const latentsIn = io.get('latents')!;
   const [, c, f, h, w] = latentsIn.shape as number[];
-  const neg = io.get('inputs.negative_prompt_embeds')!;
-  const pos = io.get('inputs.prompt_embeds')!;
+  const neg = io.get('negative_prompt_embeds')!;
+  const pos = io.get('prompt_embeds')!;
   const [, L, D] = neg.shape as number[];
 
   const unetCfg = json(join(fixtureDir('base_unet'), 'config.json')) as UNet3DConfig;
@@ -71,7 +71,7 @@ test('base pipeline reproduces the official VideoGenPipeline (tiny, DDIM 4 steps
     signal: new AbortController().signal,
     onProgress: () => {},
     onStep: async (k, x) => {
-      const r = ref.get(`outputs.step${k}.t${meta.timesteps[k]}.latents`)!.read();
+      const r = ref.get(`step${k}.t${meta.timesteps[k]}.latents`)!.read();
       const { diff, refMax } = maxAbsDiff(await rt.device.read(x), r);
       stepErrors.push(diff / refMax);
     },
@@ -80,7 +80,7 @@ test('base pipeline reproduces the official VideoGenPipeline (tiny, DDIM 4 steps
   console.log('relative latent error per step:', stepErrors.map((e) => e.toExponential(2)).join(', '));
   for (const e of stepErrors) assert.ok(e <= 1e-3, `latents within 1e-3·max|ref| (got ${e})`);
 
-  const video = ref.get('outputs.video_uint8')!; // [1, F, H, W, 3]
+  const video = ref.get('video_uint8')!; // [1, F, H, W, 3]
   const vref = video.read();
   const [, , H, W] = video.shape as number[];
   let worst = 0;
