@@ -7,7 +7,8 @@ export type CheckpointErrorCode =
   | 'unsafe-pickle' // a pickle global outside the allow-list
   | 'missing-key' // the network needs a tensor the checkpoint lacks
   | 'unexpected-key' // the checkpoint has tensors the network does not use
-  | 'wrong-shape'; // a tensor with the wrong shape for the config
+  | 'wrong-shape' // a tensor with the wrong shape for the config
+  | 'wrong-value'; // a tensor that must hold a known constant (e.g. RoPE frequencies) does not
 
 export class CheckpointError extends Error {
   readonly code: CheckpointErrorCode;

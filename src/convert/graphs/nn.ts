@@ -17,7 +17,8 @@ export interface NetCtx {
   maxTensorBytes: number;
 }
 
-export const DEFAULT_MAX_TENSOR_BYTES = 1024 * 1024 * 1024;
+/** Default per-tensor budget: half the 1 GiB buffer limit, leaving headroom for the allocator. */
+export const DEFAULT_MAX_TENSOR_BYTES = 512 * 1024 * 1024;
 
 export function silu(ctx: NetCtx, x: Value): Value {
   return op.mul(ctx.g, x, op.sigmoid(ctx.g, x));

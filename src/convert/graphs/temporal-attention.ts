@@ -39,7 +39,7 @@ function checkFreqs(ctx: NetCtx, key: string): void {
   const want = ropeInvFreqs();
   for (let i = 0; i < want.length; i++) {
     if (Math.abs(got[i]! - want[i]!) > 1e-6 * Math.max(1, Math.abs(want[i]!))) {
-      throw new CheckpointError('wrong-shape', `${ctx.p.file}: "${key}" is not RoPE's 10000^(-2i/32) (entry ${i}: ${got[i]})`, { file: ctx.p.file, key });
+      throw new CheckpointError('wrong-value', `${ctx.p.file}: "${key}" is not RoPE's 10000^(-2i/32) (entry ${i}: ${got[i]})`, { file: ctx.p.file, key });
     }
   }
 }

@@ -7,7 +7,7 @@ import { buildClipText, type ClipTextConfig } from '../graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../graphs/nn.ts';
 import type { Params } from '../graphs/params.ts';
 import { buildBaseUNet, type UNet3DConfig } from '../graphs/unet3d.ts';
-import { buildVaeDecoder, type VaeConfig } from '../graphs/vae.ts';
+import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../graphs/vae.ts';
 import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeTokenizerFolder } from '../tokenizer.ts';
@@ -68,7 +68,15 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   const vaeDecoder = writeGraph(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes });
   log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
 
-  const scale = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
+  // VAE encoder (the interpolation stage encodes the base frames), one frame at a time.
+  const scaleDown = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
+  mkdirSync(join(outDir, 'vae_encoder'), { recursive: true });
+  const eg = new GraphBuilder('vae_encoder');
+  buildVaeEncoder(ctxFor(eg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh * scaleDown, width: lw * scaleDown });
+  spec.vae.params.assertAllUsed();
+  const vaeEncoder = writeGraph(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes });
+  log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
+
   const manifest: PackManifest = {
     format: PACK_FORMAT,
     version: PACK_VERSION,
@@ -80,12 +88,13 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
       textEncoder: { ...textGraph, folder: 'text_encoder', config: describeFile(outDir, 'text_encoder/config.json'), hiddenSize: tc.hidden_size },
       baseUnet: unet,
       vaeDecoder,
+      vaeEncoder,
     },
     stages: {
       base: {
         frames,
-        height: lh * scale,
-        width: lw * scale,
+        height: lh * scaleDown,
+        width: lw * scaleDown,
         fps: spec.fps ?? 8,
         latent: { channels: spec.unet.cfg.in_channels, frames, height: lh, width: lw },
         textLength: 77,

@@ -1,0 +1,49 @@
+// Browser limits at LaVie's real shapes, by static analysis of the emitted graphs (no weights are
+// materialised: a synthetic state dict supplies shapes lazily). WebGPU buffers are capped at
+// 1 GiB on SwiftShader and on many real adapters; no intermediate may exceed it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../../src/convert/graphs/clip_text.ts';
+import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
+import { Params } from '../../src/convert/graphs/params.ts';
+import { LAVIE_BASE_UNET_CONFIG, buildBaseUNet } from '../../src/convert/graphs/unet3d.ts';
+import { SD14_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
+import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
+import { synthesizer } from '../../src/convert/synthetic.ts';
+import { numel } from '../../src/convert/tensor.ts';
+
+const GiB = 1024 ** 3;
+
+/** Ops verified on onnxruntime-web's WebGPU EP (WEB-PLATFORM.md + e2e/coverage.spec.ts). */
+export const WEBGPU_SAFE_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Exp', 'Erf', 'Sigmoid', 'Sin', 'Cos', 'Relu', 'Clip', 'MatMul', 'Conv', 'Reshape', 'Transpose', 'Concat', 'Split', 'Slice', 'Gather', 'Expand', 'Softmax', 'ReduceMean', 'ReduceMax', 'LayerNormalization', 'Resize', 'Identity', 'Cast', 'DequantizeLinear', 'com.microsoft.MatMulNBits']);
+
+function build(name: string, fn: (ctx: NetCtx) => void) {
+  const g = new GraphBuilder(name);
+  const p = new Params(new Map(), `synthetic ${name}`, synthesizer(0));
+  const t0 = performance.now();
+  fn({ g, p, precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
+  const params = [...p.sd.values()].reduce((s, t) => s + numel(t.shape), 0);
+  const largest = g.largestIntermediate()!;
+  const top = g.tensorReport().filter((r) => r.kind !== 'initializer').sort((a, b) => b.bytes - a.bytes).slice(0, 3);
+  console.log(`${name}: ${g.nodes.length} nodes, ${params.toLocaleString('en')} params, built in ${(performance.now() - t0).toFixed(0)} ms; largest tensors: ${top.map((r) => `[${r.shape}] ${(r.bytes / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
+  return { g, params, largest };
+}
+
+test('full-size base UNet (CFG batch 2 × 16 frames × 40×64): every intermediate ≤ 1 GiB, 909 M params, WebGPU-safe ops', () => {
+  const { g, params, largest } = build('base_unet', (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 2, frames: 16, height: 40, width: 64 }));
+  assert.ok(largest.bytes <= GiB, `largest intermediate ${largest.name} [${largest.shape}] = ${largest.bytes} bytes`);
+  // LAVIE.md §9.1: 909,124,116 with the shared RoPE counted once; the state dict repeats its 16 values per block (+240).
+  assert.equal(params, 909_124_116 + 240);
+  const ops = [...g.opTypes().keys()];
+  assert.deepEqual(ops.filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
+});
+
+test('full-size SD-1.4 VAE (one 320×512 frame) and CLIP-L: bounded, exact parameter counts', () => {
+  const dec = build('vae_decoder', (ctx) => buildVaeDecoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 40, width: 64 }));
+  const enc = build('vae_encoder', (ctx) => buildVaeEncoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 320, width: 512 }));
+  const clip = build('clip_text', (ctx) => buildClipText(ctx, SD14_CLIP_TEXT_CONFIG, { batch: 2 }));
+  for (const r of [dec, enc, clip]) assert.ok(r.largest.bytes <= GiB);
+  assert.equal(dec.params, 49_490_199);
+  assert.equal(enc.params, 34_163_664);
+  assert.equal(clip.params, 123_060_480);
+});

@@ -1,0 +1,49 @@
+// Parity with the official PyTorch code: every network the converter emits, run through the
+// fixture CLI exactly as a user would, against the fixtures' outputs.
+// Tolerance (fixtures README): max |diff| ≤ 1e-4 · max(1, max|ref|).
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readSafetensors } from '../../src/convert/io/safetensors.ts';
+import { runNpmCli } from '../helpers/cli.ts';
+import { fixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
+
+const CASES: [network: string, folder: string, outputs: string[]][] = [
+  ['base_unet', 'base_unet', ['out']],
+  ['base_transformer3d', 'base_transformer3d', ['out']],
+  ['sd_vae', 'sd_vae', ['latent_mean', 'latent_std', 'latent_sample', 'decoded']],
+  ['vsr_vae', 'vsr_vae', ['latent_mean', 'latent_std', 'latent_sample', 'decoded']],
+  ['clip_text', 'clip_text', ['last_hidden_state', 'pooler_output']],
+  ['clip_text_x4', 'clip_text_x4', ['last_hidden_state', 'pooler_output']],
+];
+
+const tmp = mkdtempSync(join(tmpdir(), 'parity-'));
+
+for (const [network, folder, outputs] of CASES) {
+  test(`${network} matches the official code`, () => {
+    const dir = fixtureDir(folder);
+    const out = join(tmp, `${network}.safetensors`);
+    const r = runNpmCli('fixture', [network, dir, out]);
+    assert.equal(r.status, 0, r.stderr);
+    const got = readSafetensors(out);
+    const ref = readSafetensors(join(dir, 'outputs.safetensors'));
+    for (const name of outputs) {
+      assert.ok(got.has(name), `missing output ${name}`);
+      assert.deepEqual(got.get(name)!.shape, ref.get(name)!.shape, `${name} shape`);
+      const { diff, refMax } = maxAbsDiff(got.get(name)!.read(), ref.get(name)!.read());
+      console.log(`${network}.${name}: max |diff| ${diff.toExponential(2)} (max |ref| ${refMax.toFixed(3)})`);
+      assert.ok(diff <= 1e-4 * Math.max(1, refMax), `${network}.${name}: ${diff}`);
+    }
+  });
+}
+
+test('fixture CLI: unknown network and missing folder fail with one line', () => {
+  const a = runNpmCli('fixture', ['no_such_net', tmp, join(tmp, 'x')]);
+  assert.notEqual(a.status, 0);
+  assert.match(a.stderr.trim(), /^error: unknown network "no_such_net"/);
+  const b = runNpmCli('fixture', ['base_unet', join(tmp, 'nope'), join(tmp, 'x')]);
+  assert.notEqual(b.status, 0);
+  assert.equal(b.stderr.trim().split('\n').length, 1, b.stderr);
+});
