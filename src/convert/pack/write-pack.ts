@@ -48,7 +48,8 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   buildClipText(ctxFor(tg, spec.text.params, spec.text.precision), spec.text.cfg, { batch: 2 });
   spec.text.params.assertAllUsed();
   mkdirSync(join(outDir, 'text_encoder/onnx'), { recursive: true });
-  const textGraph = writeGraph(tg, join(outDir, 'text_encoder/onnx'), 'model', 'text_encoder/onnx', { precision: spec.text.precision, inline: true });
+  // transformers.js's CLIPTextModel loads onnx/text_model.onnx.
+  const textGraph = writeGraph(tg, join(outDir, 'text_encoder/onnx'), 'text_model', 'text_encoder/onnx', { precision: spec.text.precision, inline: true });
   const tc = spec.text.cfg;
   writeFileSync(join(outDir, 'text_encoder/config.json'), JSON.stringify({ ...tc, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
   log(`text encoder: ${(tg.weightBytes() / 1e6).toFixed(1)} MB`);

@@ -5,8 +5,9 @@ import { CLIPTextModel, Tensor, env } from '@huggingface/transformers';
 import type { PackSource } from '../../packs/source.ts';
 import { loadClipTokenizer, tokenizeForClip, type ClipTokenizer } from './tokenize.ts';
 
-/** Model ids are resolved under this prefix; our cache answers for it from the pack. */
+/** Model ids resolve under these (local path and remote-style cache key); our cache answers for both from the pack. */
 const PACK_PREFIX = '/__lavie_pack__/';
+const PACK_HOST = 'https://lavie-pack.invalid/';
 
 export interface PromptEmbeddings { data: Float32Array; dims: [number, number, number] }
 
@@ -18,6 +19,7 @@ export interface PromptEncoder {
 
 function keyOf(req: string | Request): string {
   const s = typeof req === 'string' ? req : req.url;
+  if (s.startsWith(PACK_HOST)) return s.slice(PACK_HOST.length);
   const i = s.indexOf(PACK_PREFIX);
   return i >= 0 ? s.slice(i + PACK_PREFIX.length) : '';
 }
@@ -27,6 +29,8 @@ function servePackToTransformers(pack: PackSource): void {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = PACK_PREFIX;
+  env.remoteHost = PACK_HOST;
+  env.remotePathTemplate = '{model}/';
   env.useBrowserCache = false;
   env.useFSCache = false;
   env.useCustomCache = true;

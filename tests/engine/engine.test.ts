@@ -1,0 +1,85 @@
+// The whole engine on the generated tiny pack, in Node (onnxruntime-node): pack verification,
+// transformers.js tokenizer + text encoder served from the pack, base stage, frames. Also the
+// waste counters the browser run relies on: sessions created once per pack, no readbacks inside
+// the denoising loop (preview excepted and counted), text embeddings uploaded once.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { makeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
+import { LaVieEngine } from '../../src/engine/engine.ts';
+import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
+import type { RgbaFrame } from '../../src/engine/types.ts';
+import { openDirPack } from '../../src/packs/dir-source.ts';
+import type { GenerateRequest, ProgressInfo } from '../../src/protocol.ts';
+
+const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));
+makeTinyPack(packDir);
+
+const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'r1', prompt: 'a teddy bear playing the guitar', negativePrompt: '', seed: 7, steps: 3, guidanceScale: 7.5, sampler: 'ddpm', ...over });
+
+async function generate(engine: LaVieEngine, req: GenerateRequest) {
+  const frames: RgbaFrame[] = [];
+  const progress: ProgressInfo[] = [];
+  let previews = 0;
+  await engine.generate(req, { signal: new AbortController().signal, onProgress: (p) => progress.push(p), onPreview: () => previews++, onFrame: (f) => { frames.push(f); } });
+  return { frames, progress, previews };
+}
+
+test('tiny pack: generate 16 frames; same seed → same frames; another seed → different', async () => {
+  const rt = createNodeRuntime();
+  const engine = await LaVieEngine.load(rt, openDirPack(packDir));
+  assert.equal(engine.pack.testWeights, true);
+  assert.equal(engine.pack.frames, 16);
+  const a = await generate(engine, request());
+  assert.equal(a.frames.length, 16);
+  assert.deepEqual([a.frames[0]!.width, a.frames[0]!.height], [engine.pack.width, engine.pack.height]);
+  assert.equal(a.frames[0]!.rgba.length, engine.pack.width * engine.pack.height * 4);
+  const phases = [...new Set(a.progress.map((p) => p.phase))];
+  assert.deepEqual(phases, ['text', 'denoise', 'decode']);
+  const denoise = a.progress.filter((p) => p.phase === 'denoise').map((p) => p.step);
+  assert.deepEqual(denoise, [1, 2, 3]);
+  const b = await generate(engine, request());
+  assert.deepEqual(b.frames.map((f) => f.rgba), a.frames.map((f) => f.rgba), 'same seed, same frames');
+  const c = await generate(engine, request({ seed: 8 }));
+  assert.notDeepEqual(c.frames[0]!.rgba, a.frames[0]!.rgba, 'another seed, other frames');
+  for (const s of ['ddim', 'euler'] as const) assert.equal((await generate(engine, request({ sampler: s }))).frames.length, 16);
+  // Sessions: created once at load (UNet + VAE decoder; the text encoder is transformers.js's).
+  assert.equal(engine.counters.sessionsCreated, 2);
+  await engine.dispose();
+});
+
+test('waste counters: no readback inside the loop except counted previews; embeddings uploaded once', async () => {
+  const rt = createNodeRuntime();
+  const engine = await LaVieEngine.load(rt, openDirPack(packDir));
+  const c = rt.device.counters;
+  const before = { ...c };
+  const steps = 5;
+  const run = await generate(engine, request({ steps, sampler: 'ddpm' }));
+  const readbacks = c.readbacks - before.readbacks;
+  // 16 frame conversions after the loop + one read per preview; nothing else.
+  assert.equal(readbacks, 16 + run.previews);
+  assert.ok(run.previews >= 1 && run.previews <= steps);
+  // Uploads: initial latents, embeddings once, DDPM noise for every step but the last.
+  assert.equal(c.uploads - before.uploads, 1 + 1 + (steps - 1));
+  await engine.dispose();
+});
+
+test('a corrupted pack file is rejected before use with a clear error', async () => {
+  const bad = mkdtempSync(join(tmpdir(), 'badpack-'));
+  makeTinyPack(bad);
+  const f = join(bad, 'unet/unet.weights-00.bin');
+  const bytes = readFileSync(f);
+  bytes[100] ^= 0xff;
+  writeFileSync(f, bytes);
+  await assert.rejects(LaVieEngine.load(createNodeRuntime(), openDirPack(bad)), (e: Error) => e.name === 'PackInvalidError' && /sha256/.test(e.message) && e.message.includes('unet/unet.weights-00.bin'));
+});
+
+test('cancel stops the run and the engine stays usable', async () => {
+  const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir));
+  const ctrl = new AbortController();
+  await assert.rejects(engine.generate(request({ steps: 4 }), { signal: ctrl.signal, onProgress: (p) => { if (p.phase === 'denoise' && p.step === 1) ctrl.abort(); }, onFrame: () => {} }), (e: Error) => e.name === 'CancelledError');
+  assert.equal((await generate(engine, request({ steps: 2 }))).frames.length, 16);
+  await engine.dispose();
+});
