@@ -16,6 +16,9 @@ export interface HarnessResult {
   placementLog: string[];
   log: string[];
   error?: string;
+  /** Wall time of each timed run after the first (warm-up) run, ms. */
+  runMs?: number[];
+  createMs?: number;
 }
 
 export async function openOrtPage(page: Page, models: Record<string, Uint8Array>): Promise<void> {
@@ -37,16 +40,16 @@ export async function openOrtPage(page: Page, models: Record<string, Uint8Array>
 }
 
 /** Run model `name` on WebGPU in the page with verbose ORT logging; returns outputs + placement lines. */
-export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>): Promise<HarnessResult> {
+export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>, opts: { verbose?: boolean; timedRuns?: number } = {}): Promise<HarnessResult> {
   const log: string[] = [];
   const onConsole = (m: { text(): string }) => log.push(m.text());
   page.on('console', onConsole);
   try {
-    const res = await page.evaluate(async ({ name, feeds, origin }) => {
+    const res = await page.evaluate(async ({ name, feeds, origin, verbose, timedRuns }) => {
       const ort = await import(/* @vite-ignore */ `${origin}/ort/ort.webgpu.min.mjs`);
       ort.env.wasm.wasmPaths = `${origin}/ort/`;
       ort.env.wasm.numThreads = 1;
-      ort.env.logLevel = 'verbose';
+      ort.env.logLevel = verbose ? 'verbose' : 'warning';
       const g = globalThis as unknown as { __dev?: GPUDevice };
       if (!g.__dev) {
         const adapter = await navigator.gpu.requestAdapter();
@@ -55,29 +58,38 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
       }
       const bytes = new Uint8Array(await (await fetch(`${origin}/model/${encodeURIComponent(name)}`)).arrayBuffer());
       try {
+        const c0 = performance.now();
         const session = await ort.InferenceSession.create(bytes, {
           executionProviders: [{ name: 'webgpu', device: g.__dev }],
-          logSeverityLevel: 0,
+          logSeverityLevel: verbose ? 0 : 2,
           logVerbosityLevel: 0,
           graphOptimizationLevel: 'all',
         });
+        const createMs = performance.now() - c0;
         const ortFeeds: Record<string, unknown> = {};
         for (const [k, t] of Object.entries(feeds)) {
           ortFeeds[k] = t.dtype === 'int64'
             ? new ort.Tensor('int64', BigInt64Array.from(t.data.map((v: number) => BigInt(v))), t.dims)
             : new ort.Tensor('float32', Float32Array.from(t.data), t.dims);
         }
-        const out = await session.run(ortFeeds);
+        let out = await session.run(ortFeeds);
+        const runMs: number[] = [];
+        for (let r = 0; r < timedRuns; r++) {
+          const t0 = performance.now();
+          out = await session.run(ortFeeds);
+          await Promise.all(Object.values(out).map((t) => (t as { getData(): Promise<unknown> }).getData()));
+          runMs.push(performance.now() - t0);
+        }
         const outputs: Record<string, { dims: number[]; data: number[] }> = {};
         for (const [k, t] of Object.entries(out) as [string, { dims: number[]; getData(): Promise<ArrayLike<number>> }][]) {
           outputs[k] = { dims: [...t.dims], data: Array.from(await t.getData(), Number) };
         }
         await session.release();
-        return { outputs };
+        return { outputs, runMs, createMs };
       } catch (e) {
         return { outputs: {}, error: String((e as Error)?.message ?? e) };
       }
-    }, { name, feeds, origin: HARNESS_ORIGIN });
+    }, { name, feeds, origin: HARNESS_ORIGIN, verbose: opts.verbose ?? true, timedRuns: opts.timedRuns ?? 0 });
     const placementLog = log.filter((l) => /placed on|Node placements|not assigned/i.test(l));
     return { ...res, placementLog, log };
   } finally {

@@ -30,7 +30,9 @@ export interface WebRuntimeOptions {
 }
 
 export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<WebRuntime> {
-  if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths;
+  // @huggingface/transformers points ORT at a CDN copy of its wasm when it loads; we serve our own
+  // (bundled next to ORT's script, or precached for offline use), so undo that.
+  ort.env.wasm.wasmPaths = opts.wasmPaths;
   if (opts.logLevel) ort.env.logLevel = opts.logLevel;
   const mod = ort as unknown as OrtModule;
   const nav = (globalThis as { navigator?: Navigator }).navigator;

@@ -34,6 +34,7 @@ function servePackToTransformers(pack: PackSource): void {
   env.useBrowserCache = false;
   env.useFSCache = false;
   env.useCustomCache = true;
+  env.useWasmCache = false; // ORT's wasm comes with the app, not from a CDN
   env.customCache = {
     async match(req: string | Request) {
       const path = keyOf(req);

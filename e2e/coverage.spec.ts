@@ -1,0 +1,123 @@
+// WebGPU coverage: every graph the converter emits runs entirely on onnxruntime-web's WebGPU EP
+// (ORT's verbose placement log lists no CPU node) and matches onnxruntime-node. Uses the fixtures'
+// tiny official-code weights and inputs; runs in Debian's Chromium on SwiftShader.
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GraphBuilder } from '../src/convert/onnx/graph.ts';
+import { buildClipText, type ClipTextConfig } from '../src/convert/graphs/clip_text.ts';
+import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../src/convert/graphs/nn.ts';
+import { Params } from '../src/convert/graphs/params.ts';
+import { buildBaseTransformer3D, type Transformer3DConfig } from '../src/convert/graphs/transformer3d.ts';
+import { buildBaseUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
+import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../src/convert/graphs/vae.ts';
+import { readSafetensors } from '../src/convert/io/safetensors.ts';
+import { runGraph, type HostTensor } from '../src/convert/runtime/node-run.ts';
+import { cpuPlacedNodes, openOrtPage, runOnWebGpu, type HarnessTensor } from './support/ort-page.ts';
+
+const FIX = process.env.LAVIE_FIXTURES ?? resolve('../shared/fixtures/lavie-tiny');
+const cfg = (name: string) => JSON.parse(readFileSync(join(FIX, name, 'config.json'), 'utf8'));
+const weights = (name: string) => readSafetensors(join(FIX, name, 'weights.safetensors'));
+const inputs = (name: string) => readSafetensors(join(FIX, name, 'inputs.safetensors'));
+
+function ctx(g: GraphBuilder, name: string): NetCtx {
+  return { g, p: new Params(weights(name), name), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
+}
+
+interface Case { name: string; graph: () => GraphBuilder; feeds: () => Record<string, HostTensor> }
+
+const f32 = (t: { shape: readonly number[]; read(): Float32Array }): HostTensor => ({ dtype: 'float32', shape: t.shape, data: t.read() });
+
+const CASES: Case[] = [
+  {
+    name: 'base_transformer3d',
+    graph: () => {
+      const i = inputs('base_transformer3d');
+      const [b, , f, h, w] = i.get('hidden_states')!.shape;
+      const g = new GraphBuilder('t3d');
+      buildBaseTransformer3D(ctx(g, 'base_transformer3d'), cfg('base_transformer3d') as Transformer3DConfig, { batch: b!, frames: f!, height: h!, width: w!, textLength: i.get('encoder_hidden_states')!.shape[1]! });
+      return g;
+    },
+    feeds: () => {
+      const i = inputs('base_transformer3d');
+      return { hidden_states: f32(i.get('hidden_states')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
+    },
+  },
+  {
+    name: 'base_unet',
+    graph: () => {
+      const s = inputs('base_unet').get('sample')!.shape;
+      const g = new GraphBuilder('unet');
+      buildBaseUNet(ctx(g, 'base_unet'), cfg('base_unet') as UNet3DConfig, { batch: s[0]!, frames: s[2]!, height: s[3]!, width: s[4]! });
+      return g;
+    },
+    feeds: () => {
+      const i = inputs('base_unet');
+      return { sample: f32(i.get('sample')!), timestep: f32(i.get('timestep_f32')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
+    },
+  },
+  {
+    name: 'sd_vae decoder',
+    graph: () => {
+      const s = inputs('sd_vae').get('latent')!.shape;
+      const g = new GraphBuilder('vae_dec');
+      buildVaeDecoder(ctx(g, 'sd_vae'), cfg('sd_vae') as VaeConfig, { batch: s[0]!, height: s[2]!, width: s[3]! });
+      return g;
+    },
+    feeds: () => ({ latent: f32(inputs('sd_vae').get('latent')!) }),
+  },
+  {
+    name: 'sd_vae encoder',
+    graph: () => {
+      const s = inputs('sd_vae').get('image')!.shape;
+      const g = new GraphBuilder('vae_enc');
+      buildVaeEncoder(ctx(g, 'sd_vae'), cfg('sd_vae') as VaeConfig, { batch: s[0]!, height: s[2]!, width: s[3]! });
+      return g;
+    },
+    feeds: () => ({ image: f32(inputs('sd_vae').get('image')!), noise: f32(inputs('sd_vae').get('sample_noise')!) }),
+  },
+  {
+    name: 'clip_text',
+    graph: () => {
+      const g = new GraphBuilder('clip');
+      buildClipText(ctx(g, 'clip_text'), cfg('clip_text') as ClipTextConfig, { batch: inputs('clip_text').get('input_ids')!.shape[0]! });
+      return g;
+    },
+    feeds: () => {
+      const t = inputs('clip_text').get('input_ids')!;
+      return { input_ids: { dtype: 'int64', shape: t.shape, data: BigInt64Array.from(t.read(), (v) => BigInt(v)) } };
+    },
+  },
+];
+
+test.describe.configure({ mode: 'serial' });
+
+for (const c of CASES) {
+  test(`${c.name}: every node on WebGPU, outputs match onnxruntime-node`, async ({ page }) => {
+    test.setTimeout(900_000);
+    const g = c.graph();
+    const feeds = c.feeds();
+    const ref = await runGraph(g, feeds);
+    await openOrtPage(page, { model: g.encode() });
+    const harnessFeeds: Record<string, HarnessTensor> = {};
+    for (const [k, t] of Object.entries(feeds)) harnessFeeds[k] = { dtype: t.dtype === 'int64' ? 'int64' : 'float32', dims: [...t.shape], data: Array.from(t.data as ArrayLike<number | bigint>, Number) };
+    const res = await runOnWebGpu(page, 'model', harnessFeeds);
+    expect(res.error, res.error).toBeUndefined();
+    const cpuNodes = cpuPlacedNodes(res.log);
+    expect(cpuNodes, `nodes placed on the CPU: ${cpuNodes.join(', ')}`).toEqual([]);
+    expect(res.placementLog.some((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l)), res.placementLog.join('\n')).toBe(true);
+    for (const [name, r] of Object.entries(ref)) {
+      const got = res.outputs[name];
+      expect(got, `output ${name}`).toBeDefined();
+      const refData = r.data as Float32Array;
+      let diff = 0;
+      let refMax = 0;
+      for (let i = 0; i < refData.length; i++) {
+        diff = Math.max(diff, Math.abs(got!.data[i]! - refData[i]!));
+        refMax = Math.max(refMax, Math.abs(refData[i]!));
+      }
+      console.log(`${c.name}.${name}: max |webgpu − node| = ${diff.toExponential(2)} (max |ref| ${refMax.toFixed(2)})`);
+      expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, refMax));
+    }
+  });
+}
