@@ -13,6 +13,7 @@ import { fixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
 const CASES: [network: string, folder: string, outputs: string[]][] = [
   ['base_unet', 'base_unet', ['out']],
   ['base_transformer3d', 'base_transformer3d', ['out']],
+  ['interp_unet', 'interp_unet', ['out']],
   ['sd_vae', 'sd_vae', ['latent_mean', 'latent_std', 'latent_sample', 'decoded']],
   ['vsr_vae', 'vsr_vae', ['latent_mean', 'latent_std', 'latent_sample', 'decoded']],
   ['clip_text', 'clip_text', ['last_hidden_state', 'pooler_output']],

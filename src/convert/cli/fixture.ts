@@ -9,6 +9,7 @@ import type { FixtureRunner } from '../fixtures/types.ts';
 const RUNNERS: Record<string, () => Promise<{ run: FixtureRunner }>> = {
   base_unet: () => import('../fixtures/base_unet.ts'),
   base_transformer3d: () => import('../fixtures/base_transformer3d.ts'),
+  interp_unet: () => import('../fixtures/interp_unet.ts'),
   sd_vae: () => import('../fixtures/sd_vae.ts'),
   vsr_vae: () => import('../fixtures/sd_vae.ts'),
   clip_text: () => import('../fixtures/clip_text.ts'),

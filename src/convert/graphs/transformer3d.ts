@@ -1,16 +1,35 @@
-// One Transformer3DModel slot of the base UNet (LAVIE.md §2.7, §3.3): per-frame GroupNorm,
-// proj_in 1×1, BasicTransformerBlock (spatial self-attn → text cross-attn → temporal attn → FF),
-// proj_out 1×1, residual. Works on frame-batched maps [(B·F), C, H, W].
+// One Transformer3DModel slot (LAVIE.md §2.7, §3.3, §4.2, §5.3): per-frame GroupNorm, proj_in,
+// one BasicTransformerBlock, proj_out, residual. The UNet copies differ only in the block's details,
+// so one builder takes a `Transformer3DVariant` (LAVIE.md §5.6). Works on frame-batched maps
+// [(B·F), C, H, W].
 import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
-import { conv2d, crossAttention, feedForwardGeglu, groupNorm, layerNorm, type NetCtx } from './nn.ts';
+import { attentionCore, conv2d, crossAttention, feedForwardGeglu, groupNorm, layerNorm, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
 import { temporalAttention } from './temporal-attention.ts';
+
+/** What distinguishes the base, interpolation and VSR copies of the transformer block. */
+export interface Transformer3DVariant {
+  /** attn1: full per-frame self-attention, or LaVie-interpolation's sparse-causal one (§2.10). */
+  spatial: 'self' | 'sparse-causal';
+  /** base/VSR: attn1 → attn2 → temporal → FF; interpolation: attn1 → attn2 → FF → temporal (§4.2). */
+  order: 'temporal-then-ff' | 'ff-then-temporal';
+  /** Temporal attention: key names and position information (§2.9). */
+  temporal: { attn: string; norm: string; rope: boolean; relPosBias: boolean };
+}
+
+export const BASE_TRANSFORMER: Transformer3DVariant = {
+  spatial: 'self', order: 'temporal-then-ff', temporal: { attn: 'attn_temp', norm: 'norm_temp', rope: true, relPosBias: true },
+};
+export const INTERP_TRANSFORMER: Transformer3DVariant = {
+  spatial: 'sparse-causal', order: 'ff-then-temporal', temporal: { attn: 'attn_temp', norm: 'norm_temp', rope: false, relPosBias: false },
+};
 
 export interface Transformer3DOpts {
   heads: number;
   frames: number;
   groups: number;
   textDim: number;
+  variant: Transformer3DVariant;
 }
 
 /** Text [B, L, D] repeated per frame → [(B·F), L, D] (row b·F + f, as the reference repeats it). */
@@ -21,8 +40,32 @@ export function textPerFrame(ctx: NetCtx, text: Value, frames: number): Value {
   return op.reshape(g, x, [b * frames, l, d]);
 }
 
+/**
+ * Sparse-causal self-attention (LAVIE.md §2.10): frame f's queries attend to the keys/values of
+ * frame 0 followed by those of frame max(f−1, 0). x: tokens [(B·F), HW, C].
+ */
+function sparseCausalAttention(ctx: NetCtx, x: Value, prefix: string, heads: number, frames: number): Value {
+  const g = ctx.g;
+  const [bf, hw, c] = x.shape as [number, number, number];
+  const b = bf / frames;
+  const q = op.mulScalar(g, linear(ctx, x, `${prefix}.to_q`, c, c, false), (c / heads) ** -0.5);
+  // [B, F, HW, C] → [B, F, 2·HW, C]: first frame (broadcast over F) ‖ previous frame (frame 0 for f = 0).
+  const gather = (t: Value) => {
+    const v = op.reshape(g, t, [b, frames, hw, c]);
+    const first = op.slice(g, v, 1, 0, 1);
+    const firstAll = g.op('Expand', [first, g.constI64([b, frames, hw, c])], {}, { shape: [b, frames, hw, c], dtype: 'float32' });
+    const prev = frames > 1 ? op.concat(g, [first, op.slice(g, v, 1, 0, frames - 1)], 1) : first;
+    return op.reshape(g, op.concat(g, [firstAll, prev], 2), [bf, 2 * hw, c]);
+  };
+  const k = gather(linear(ctx, x, `${prefix}.to_k`, c, c, false));
+  const v = gather(linear(ctx, x, `${prefix}.to_v`, c, c, false));
+  const o = attentionCore(ctx, splitHeads(g, q, heads), splitHeads(g, k, heads), splitHeads(g, v, heads));
+  return linear(ctx, mergeHeads(g, o), `${prefix}.to_out.0`, c, c, true);
+}
+
 export function transformer3d(ctx: NetCtx, x: Value, textPF: Value, prefix: string, o: Transformer3DOpts): Value {
   const g = ctx.g;
+  const v = o.variant;
   const [bf, c, h, w] = x.shape as [number, number, number, number];
   const b = bf / o.frames;
   const hw = h * w;
@@ -30,13 +73,18 @@ export function transformer3d(ctx: NetCtx, x: Value, textPF: Value, prefix: stri
   let t = conv2d(ctx, groupNorm(ctx, x, P('norm'), o.groups, 1e-6), P('proj_in'), { cin: c, cout: c, k: 1 });
   t = op.transpose(g, op.reshape(g, t, [bf, c, hw]), [0, 2, 1]); // tokens [(B·F), HW, C]
   const blk = P('transformer_blocks.0');
-  t = op.add(g, t, crossAttention(ctx, layerNorm(ctx, t, `${blk}.norm1`, 1e-5), null, `${blk}.attn1`, o.heads));
+  const n1 = layerNorm(ctx, t, `${blk}.norm1`, 1e-5);
+  t = op.add(g, t, v.spatial === 'sparse-causal' ? sparseCausalAttention(ctx, n1, `${blk}.attn1`, o.heads, o.frames) : crossAttention(ctx, n1, null, `${blk}.attn1`, o.heads));
   t = op.add(g, t, crossAttention(ctx, layerNorm(ctx, t, `${blk}.norm2`, 1e-5), textPF, `${blk}.attn2`, o.heads));
-  // Temporal: (b f) d c → (b d) f c
-  let tt = op.reshape(g, op.transpose(g, op.reshape(g, t, [b, o.frames, hw, c]), [0, 2, 1, 3]), [b * hw, o.frames, c]);
-  tt = op.add(g, tt, temporalAttention(ctx, layerNorm(ctx, tt, `${blk}.norm_temp`, 1e-5), `${blk}.attn_temp`, { heads: o.heads, frames: o.frames, rope: true, relPosBias: true }));
-  t = op.reshape(g, op.transpose(g, op.reshape(g, tt, [b, hw, o.frames, c]), [0, 2, 1, 3]), [bf, hw, c]);
-  t = op.add(g, t, feedForwardGeglu(ctx, layerNorm(ctx, t, `${blk}.norm3`, 1e-5), `${blk}.ff`));
+  const temporal = (u: Value) => {
+    // (b f) d c → (b d) f c, attend over frames, and back.
+    let tt = op.reshape(g, op.transpose(g, op.reshape(g, u, [b, o.frames, hw, c]), [0, 2, 1, 3]), [b * hw, o.frames, c]);
+    const opts = { heads: o.heads, frames: o.frames, rope: v.temporal.rope, relPosBias: v.temporal.relPosBias };
+    tt = op.add(g, tt, temporalAttention(ctx, layerNorm(ctx, tt, `${blk}.${v.temporal.norm}`, 1e-5), `${blk}.${v.temporal.attn}`, opts));
+    return op.reshape(g, op.transpose(g, op.reshape(g, tt, [b, hw, o.frames, c]), [0, 2, 1, 3]), [bf, hw, c]);
+  };
+  const ff = (u: Value) => op.add(g, u, feedForwardGeglu(ctx, layerNorm(ctx, u, `${blk}.norm3`, 1e-5), `${blk}.ff`));
+  t = v.order === 'temporal-then-ff' ? ff(temporal(t)) : temporal(ff(t));
   t = op.reshape(g, op.transpose(g, t, [0, 2, 1]), [bf, c, h, w]);
   return op.add(g, conv2d(ctx, t, P('proj_out'), { cin: c, cout: c, k: 1 }), x);
 }
@@ -65,6 +113,6 @@ export function buildBaseTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s:
   const g = ctx.g;
   const hs = g.input('hidden_states', 'float32', [s.batch, cfg.in_channels, s.frames, s.height, s.width]);
   const text = g.input('encoder_hidden_states', 'float32', [s.batch, s.textLength, cfg.cross_attention_dim]);
-  const out = transformer3d(ctx, videoToFrames(ctx, hs), textPerFrame(ctx, text, s.frames), '', { heads: cfg.num_attention_heads, frames: s.frames, groups: cfg.norm_num_groups, textDim: cfg.cross_attention_dim });
+  const out = transformer3d(ctx, videoToFrames(ctx, hs), textPerFrame(ctx, text, s.frames), '', { heads: cfg.num_attention_heads, frames: s.frames, groups: cfg.norm_num_groups, textDim: cfg.cross_attention_dim, variant: BASE_TRANSFORMER });
   g.output(framesToVideo(ctx, out, s.frames), 'out');
 }

@@ -6,7 +6,7 @@ import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
 import { conv2d, groupNorm, linear, silu, type NetCtx } from './nn.ts';
 import { resnet3d } from './resnet3d.ts';
-import { framesToVideo, textPerFrame, transformer3d, videoToFrames } from './transformer3d.ts';
+import { BASE_TRANSFORMER, framesToVideo, INTERP_TRANSFORMER, textPerFrame, transformer3d, videoToFrames, type Transformer3DVariant } from './transformer3d.ts';
 
 export interface UNet3DConfig {
   in_channels: number;
@@ -59,7 +59,22 @@ function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip: boolea
 
 const hasAttention = (blockType: string) => blockType.startsWith('CrossAttn');
 
+/** LaVie's base UNet (§3): 4 input channels, full spatial attention, RoPE temporal attention. */
 export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape): void {
+  buildUNet3D(ctx, cfg, shape, BASE_TRANSFORMER);
+}
+
+/**
+ * LaVie's interpolation UNet (§4): the same tree with `sample` = [x_t ‖ x_cond] (8 channels),
+ * sparse-causal attn1, FF before a position-free temporal attention.
+ */
+export function buildInterpUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape): void {
+  if (cfg.in_channels !== 8) throw new Error(`interpolation UNet: in_channels ${cfg.in_channels}, expected 8 (latent ‖ condition)`);
+  buildUNet3D(ctx, cfg, shape, INTERP_TRANSFORMER);
+}
+
+/** SD-1.4's UNet with 3-D blocks; inputs `sample` NCFHW, `timestep` f32[1], `encoder_hidden_states`; output `out`. */
+export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant): void {
   const g = ctx.g;
   const { batch: B, frames: F, height: H, width: W } = shape;
   const boc = cfg.block_out_channels;
@@ -81,7 +96,7 @@ export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideo
   const textPF = textPerFrame(ctx, text, F);
 
   const res = (x: Value, prefix: string, cin: number, cout: number) => resnet3d(ctx, x, tembAct, prefix, { cin, cout, groups, eps, frames: F, tembChannels: tembCh });
-  const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim });
+  const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim, variant });
 
   let h = conv2d(ctx, videoToFrames(ctx, sample), 'conv_in', { cin: cfg.in_channels, cout: c0, k: 3 });
   const skips: Value[] = [h];
