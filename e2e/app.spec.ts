@@ -122,4 +122,41 @@ test.describe('app with the real engine (demo pack)', () => {
     await generate(page, '5', FAST_STEPS);
     expect((await decodeDownload(page)).frameCount).toBe((await packVideoFacts(page)).frames);
   });
+
+  test('Smoother (LaVie option 2): base video first, then 61 frames at 24 fps; cancel during interpolation keeps the base video', async ({ page }) => {
+    await page.goto('/');
+    await waitForPack(page);
+    const u = ui(page);
+    const smoother = page.getByRole('checkbox', { name: /Smoother \(61 frames\)/ });
+    await expect(smoother).toBeEnabled();
+    await smoother.check();
+    await u.prompt.fill('a river flowing through a forest');
+    await u.steps.fill(FAST_STEPS);
+    await u.seed.fill('11');
+    await u.generate.click();
+    // The base video is offered while the interpolation runs.
+    await expect(page.locator('[download="lavie-seed11.mp4"]').or(u.alert)).toBeVisible({ timeout: GENERATION_TIMEOUT });
+    await expect(u.alert).toHaveCount(0);
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Interpolation\)/, { timeout: GENERATION_TIMEOUT });
+    const base = await decodeDownload(page);
+    expect(base.frameCount).toBe(16);
+    await waitForResult(page, '11-interp');
+    const v = await decodeDownload(page);
+    console.log('interpolated:', { ...v, frameHashes: undefined, meanLevel: undefined, timestamps: undefined });
+    expect(v.frameCount).toBe(61);
+    expect(v.duration).toBeCloseTo(61 / 24, 2);
+    await expect(page.getByRole('link', { name: 'Download base video (16 frames)' })).toHaveAttribute('href', /^blob:/);
+    await page.screenshot({ path: `${ARTIFACTS}/app-interp-done-1280x800.png`, fullPage: true });
+
+    // Cancel during the interpolation stage: the base video stays.
+    await u.seed.fill('12');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Interpolation\) · (Encoding base frames|Denoising)/, { timeout: GENERATION_TIMEOUT });
+    await u.cancel.click();
+    await expect(u.progress).toHaveCount(0);
+    await expect(u.generate).toBeEnabled();
+    await expect(u.alert).toHaveCount(0);
+    await expect(page.locator('[download="lavie-seed12.mp4"]')).toBeVisible();
+    expect((await decodeDownload(page)).frameCount).toBe(16);
+  });
 });

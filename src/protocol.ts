@@ -21,8 +21,21 @@ export interface PackInfo {
   frames: number;
   fps: number;
   defaults: { steps: number; guidanceScale: number; sampler: SamplerName };
+  /** Later stages this pack can run (absent: base only). */
+  stages: { interp?: StageVideo };
   /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */
   device: string;
+}
+
+/** The cascade's stages, in the order they run. */
+export type Stage = 'base' | 'interp';
+
+/** The video a stage produces. */
+export interface StageVideo { frames: number; width: number; height: number; fps: number }
+
+/** The stages a request runs, in order. */
+export function stagesOf(r: Pick<GenerateRequest, 'interpolate'>): Stage[] {
+  return r.interpolate ? ['base', 'interp'] : ['base'];
 }
 
 export interface GenerateRequest {
@@ -33,11 +46,18 @@ export interface GenerateRequest {
   steps: number;
   guidanceScale: number;
   sampler: SamplerName;
+  /** LaVie option 2: temporal interpolation to 4·F − 3 frames after the base stage. */
+  interpolate?: boolean;
 }
 
-export type Phase = 'load' | 'text' | 'denoise' | 'decode' | 'encode';
+export type Phase = 'load' | 'text' | 'condition' | 'denoise' | 'decode' | 'encode';
 
 export interface ProgressInfo {
+  /** Stage of the cascade this progress belongs to (absent while loading). */
+  stage?: Stage;
+  /** 1-based position of that stage among the stages of this request, and how many there are. */
+  stageIndex?: number;
+  stageCount?: number;
   phase: Phase;
   step: number;
   total: number;
@@ -84,6 +104,7 @@ export type WorkerEvent =
   | { type: 'loaded'; pack: PackInfo }
   | { type: 'progress'; id: string | null; progress: ProgressInfo }
   | { type: 'preview'; id: string; step: number; width: number; height: number; rgba: Uint8ClampedArray }
-  | { type: 'result'; id: string; video: Blob; meta: VideoMeta }
+  /** One per stage as soon as that stage's video exists; `final` marks the last one of the request. */
+  | { type: 'result'; id: string; video: Blob; meta: VideoMeta; stage: Stage; final: boolean }
   | { type: 'cancelled'; id: string }
   | { type: 'error'; id: string | null; error: ErrorInfo };

@@ -1,7 +1,7 @@
 // The worker's logic, free of `self`: one engine, requests run one after another, cancellation per
 // request id, frames → MP4. engine.worker.ts binds it to postMessage; tests can bind it to a fake engine.
-import type { GenerateRequest, PackRef, WorkerEvent, WorkerRequest } from '../src/protocol.ts';
-import { SAMPLERS } from '../src/protocol.ts';
+import type { GenerateRequest, PackRef, Stage, StageVideo, WorkerEvent, WorkerRequest } from '../src/protocol.ts';
+import { SAMPLERS, stagesOf } from '../src/protocol.ts';
 import type { GenerationEngine } from '../src/engine/types.ts';
 import { EncoderUnsupportedError, createMp4Writer, probeCodec, type Mp4Writer } from '../src/video/index.ts';
 import { CodedError, toErrorInfo } from './errors.ts';
@@ -26,6 +26,7 @@ export function validateRequest(r: GenerateRequest): string | null {
   if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > 1000) return 'Steps must be a whole number from 1 to 1000.';
   if (!Number.isFinite(r.guidanceScale) || r.guidanceScale < 0 || r.guidanceScale > 50) return 'Guidance scale must be between 0 and 50.';
   if (!SAMPLERS.includes(r.sampler)) return `Sampler must be one of ${SAMPLERS.join(', ')}.`;
+  if (r.interpolate !== undefined && typeof r.interpolate !== 'boolean') return 'interpolate must be true or false';
   return null;
 }
 
@@ -68,43 +69,68 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
   async function generate(req: GenerateRequest, ctrl: AbortController): Promise<void> {
     const { id } = req;
     const { signal } = ctrl;
-    let writer: Mp4Writer | null = null;
+    // One MP4 per stage: each is finished and sent as soon as its last frame is in.
+    const cur: { video: { stage: Stage; size: StageVideo; writer: Mp4Writer | null } | null } = { video: null };
     try {
       if (signal.aborted) return;
       if (!engine) throw new CodedError('bad-request', 'No model is loaded yet.', true);
       const eng = engine;
       const t0 = now();
       const { pack } = eng;
-      // Fail before minutes of GPU work if this browser cannot encode the result.
-      const choice = await probeCodec(pack.width, pack.height, pack.fps);
-      if (!choice) throw new EncoderUnsupportedError(`This browser cannot encode H.264, VP9 or AV1 video at ${pack.width}×${pack.height}.`);
-      const result = await eng.generate(req, {
+      const stages = stagesOf(req);
+      if (req.interpolate && !pack.stages.interp) throw new CodedError('bad-request', 'This model pack has no interpolation stage.', true);
+      const sizes: Record<Stage, StageVideo> = { base: { frames: pack.frames, width: pack.width, height: pack.height, fps: pack.fps }, ...pack.stages } as Record<Stage, StageVideo>;
+      // Fail before minutes of GPU work if this browser cannot encode the results.
+      const codecs = new Map<Stage, Awaited<ReturnType<typeof probeCodec>>>();
+      for (const st of stages) {
+        const v = sizes[st];
+        const choice = await probeCodec(v.width, v.height, v.fps);
+        if (!choice) throw new EncoderUnsupportedError(`This browser cannot encode H.264, VP9 or AV1 video at ${v.width}×${v.height}.`);
+        codecs.set(st, choice);
+      }
+      const open = (stage: Stage, size: StageVideo) => {
+        if (cur.video?.writer) void cur.video.writer.cancel().catch(() => undefined);
+        cur.video = { stage, size, writer: null };
+      };
+      const finish = async (stage: Stage) => {
+        const v = cur.video;
+        if (!v || v.stage !== stage) throw new CodedError('internal', `stage ${stage} ended without starting`);
+        const w = v.writer;
+        if (!w || w.frames === 0) throw new CodedError('internal', `The ${stage} stage finished without producing any frames.`);
+        if (w.frames !== v.size.frames) throw new CodedError('internal', `The ${stage} stage should give ${v.size.frames} frames but delivered ${w.frames}.`);
+        emit(id, { type: 'progress', id, progress: { stage, stageIndex: stages.indexOf(stage) + 1, stageCount: stages.length, phase: 'encode', step: 0, total: 1, elapsedMs: now() - t0 } });
+        const blob = await w.finish();
+        cur.video = null;
+        if (signal.aborted) return;
+        const elapsedMs = now() - t0;
+        const final = stage === stages[stages.length - 1];
+        emit(id, {
+          type: 'result',
+          id,
+          stage,
+          final,
+          video: blob,
+          meta: { frames: w.frames, width: w.width, height: w.height, fps: w.fps, codec: w.codecString, mimeType: w.mimeType, seed: req.seed, elapsedMs },
+        });
+      };
+      open('base', sizes.base);
+      await eng.generate(req, {
         signal,
         onProgress: (progress) => emit(id, { type: 'progress', id, progress }),
         onPreview: (p) => emit(id, { type: 'preview', id, step: p.step, width: p.width, height: p.height, rgba: p.rgba }),
+        onStageStart: (stage, size) => open(stage, size),
         onFrame: async (f) => {
           if (signal.aborted) return;
-          writer ??= await createMp4Writer({ width: f.width, height: f.height, fps: pack.fps, codec: f.width === pack.width && f.height === pack.height ? choice : undefined });
-          await writer.addFrame(f.rgba, f.index);
+          const v = cur.video;
+          if (!v) throw new CodedError('internal', 'The engine sent a frame outside a stage.');
+          v.writer ??= await createMp4Writer({ width: f.width, height: f.height, fps: v.size.fps, codec: f.width === v.size.width && f.height === v.size.height ? codecs.get(v.stage) ?? undefined : undefined });
+          await v.writer.addFrame(f.rgba, f.index);
         },
+        onStageEnd: (stage) => finish(stage),
       });
       if (signal.aborted) return;
-      const w = writer as Mp4Writer | null;
-      if (!w || w.frames === 0) throw new CodedError('internal', 'The engine finished without producing any frames.');
-      if (result.frames !== w.frames) throw new CodedError('internal', `The engine reported ${result.frames} frames but delivered ${w.frames}.`);
-      const encodeStart = now();
-      emit(id, { type: 'progress', id, progress: { phase: 'encode', step: 0, total: 1, elapsedMs: encodeStart - t0 } });
-      const video = await w.finish();
-      writer = null;
-      if (signal.aborted) return;
-      const elapsedMs = now() - t0;
-      emit(id, { type: 'progress', id, progress: { phase: 'encode', step: 1, total: 1, elapsedMs, etaMs: 0 } });
-      emit(id, {
-        type: 'result',
-        id,
-        video,
-        meta: { frames: w.frames, width: w.width, height: w.height, fps: w.fps, codec: w.codecString, mimeType: w.mimeType, seed: req.seed, elapsedMs },
-      });
+      // Engines that do not announce stages (e.g. a test double) deliver one base video.
+      if (cur.video?.writer) await finish(cur.video.stage);
     } catch (e) {
       if (signal.aborted) return; // whatever the engine threw while unwinding, this was a cancel
       const error = toErrorInfo(e);
@@ -115,7 +141,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
       if (error.code === 'device-lost') await dropEngine();
       emit(id, { type: 'error', id, error });
     } finally {
-      const w = writer as Mp4Writer | null;
+      const w = cur.video?.writer;
       if (w) await w.cancel().catch(() => undefined);
       controllers.delete(id);
       cancelled.delete(id);

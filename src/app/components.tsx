@@ -2,7 +2,8 @@
 import { useEffect, useId, useRef, type FormEvent } from 'react';
 import { SAMPLERS } from '../protocol.ts';
 import { ERROR_HINTS } from './errors.ts';
-import { PHASE_LABEL, formatBytes, formatDuration } from './format.ts';
+import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration } from './format.ts';
+import type { ResultInfo } from './store.ts';
 import { MAX_SEED, useApp } from './store.ts';
 
 export function PromptForm() {
@@ -14,6 +15,7 @@ export function PromptForm() {
   const cancel = useApp((s) => s.cancel);
   const id = useId();
   const busy = status === 'generating' || status === 'loading';
+  const interp = useApp((s) => s.pack?.stages.interp);
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -66,6 +68,13 @@ export function PromptForm() {
           </select>
         </div>
       </div>
+      <fieldset className="stages">
+        <legend>Stages</legend>
+        <label className="check">
+          <input type="checkbox" checked={form.interpolate && !!interp} disabled={!interp} onChange={(e) => setField('interpolate', e.target.checked)} />
+          <span>Smoother ({interp ? interp.frames : 61} frames){interp ? ` · ${interp.fps} fps` : ' · not in this pack'}</span>
+        </label>
+      </fieldset>
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>Generate</button>
         <button type="button" className="secondary" onClick={cancel} disabled={status !== 'generating'}>Cancel</button>
@@ -93,6 +102,7 @@ export function PackPanel() {
             <dt>Pack</dt><dd>{pack.name}</dd>
             <dt>Size</dt><dd>{formatBytes(pack.bytes)}</dd>
             <dt>Video</dt><dd>{pack.frames} frames · {pack.width}×{pack.height} · {pack.fps} fps</dd>
+            <dt>Stages</dt><dd>base{pack.stages.interp ? ` · interpolation → ${pack.stages.interp.frames} frames` : ''}</dd>
             <dt>Runs on</dt><dd>{pack.device}</dd>
           </dl>
         </>
@@ -108,14 +118,15 @@ export function ProgressBar() {
   const etaMs = useApp((s) => s.etaMs);
   const status = useApp((s) => s.status);
   if (!progress || (status !== 'generating' && status !== 'loading')) return null;
-  const { phase, step, total } = progress;
+  const { phase, step, total, stage, stageIndex, stageCount } = progress;
   const pct = total > 0 ? Math.round((Math.min(step, total) / total) * 100) : 0;
   const eta = etaMs !== null && Number.isFinite(etaMs) ? `about ${formatDuration(etaMs)} left` : 'estimating time left';
-  const text = `${PHASE_LABEL[phase]}: step ${step} of ${total}, ${eta}`;
+  const stageText = stage && stageCount && stageCount > 1 ? `Stage ${stageIndex} of ${stageCount} (${STAGE_LABEL[stage]}) · ` : '';
+  const text = `${stageText}${PHASE_LABEL[phase]}: step ${step} of ${total}, ${eta}`;
   return (
     <div className="progress">
       <div className="progress-text" aria-hidden="true">
-        <span className="phase">{PHASE_LABEL[phase]}</span>
+        <span className="phase">{stageText}{PHASE_LABEL[phase]}</span>
         <span>{step} / {total}</span>
         <span>{etaMs !== null && Number.isFinite(etaMs) ? `ETA ${formatDuration(etaMs)}` : 'ETA …'}</span>
       </div>
@@ -153,16 +164,26 @@ export function LivePreview() {
   );
 }
 
+/** File name of a stage's video: the base keeps the plain name. */
+export const downloadName = (r: ResultInfo) => `lavie-seed${r.meta.seed}${r.stage === 'base' ? '' : `-${r.stage}`}.mp4`;
+
 export function ResultPlayer() {
   const result = useApp((s) => s.result);
+  const earlier = useApp((s) => s.earlier);
+  const status = useApp((s) => s.status);
   if (!result) return null;
   const { meta } = result;
   return (
-    <figure className="result">
+    <figure className="result" data-stage={result.stage}>
       <video src={result.url} controls autoPlay loop muted playsInline aria-label="Generated video" width={meta.width} height={meta.height} />
       <figcaption>
-        <span>{meta.frames} frames · {meta.width}×{meta.height} · {meta.fps} fps · {meta.codec} · {formatBytes(result.bytes)} · made in {formatDuration(meta.elapsedMs)}</span>
-        <a className="button primary" href={result.url} download={`lavie-seed${meta.seed}.mp4`}>Download MP4</a>
+        <span>
+          {STAGE_LABEL[result.stage]}{!result.final && status === 'generating' ? ' (next stage running)' : ''} · {meta.frames} frames · {meta.width}×{meta.height} · {meta.fps} fps · {meta.codec} · {formatBytes(result.bytes)} · made in {formatDuration(meta.elapsedMs)}
+        </span>
+        <a className="button primary" href={result.url} download={downloadName(result)}>Download MP4</a>
+        {earlier.map((r) => (
+          <a key={r.url} className="button secondary" href={r.url} download={downloadName(r)}>Download {STAGE_LABEL[r.stage].toLowerCase()} ({r.meta.frames} frames)</a>
+        ))}
       </figcaption>
     </figure>
   );

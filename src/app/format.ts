@@ -22,7 +22,10 @@ export function formatDuration(ms: number): string {
 export const PHASE_LABEL: Record<Phase, string> = {
   load: 'Loading model',
   text: 'Encoding prompt',
+  condition: 'Encoding base frames',
   denoise: 'Denoising',
   decode: 'Decoding frames',
   encode: 'Encoding video',
 };
+
+export const STAGE_LABEL = { base: 'Base video', interp: 'Interpolation' } as const;

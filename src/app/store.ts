@@ -1,6 +1,6 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
-import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, VideoMeta } from '../protocol.ts';
+import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
 import { SAMPLERS } from '../protocol.ts';
 import { EngineClient, EngineError, type PreviewFrame } from './worker-client.ts';
 
@@ -14,9 +14,11 @@ export interface FormFields {
   steps: string;
   guidanceScale: string;
   sampler: SamplerName;
+  /** LaVie option 2: "Smoother" (temporal interpolation). */
+  interpolate: boolean;
 }
 
-export interface ResultInfo { url: string; meta: VideoMeta; bytes: number }
+export interface ResultInfo { url: string; meta: VideoMeta; bytes: number; stage: Stage; final: boolean }
 
 export interface AppState {
   status: Status;
@@ -30,6 +32,8 @@ export interface AppState {
   etaMs: number | null;
   preview: PreviewFrame | null;
   result: ResultInfo | null;
+  /** Earlier stages' videos of the same request (kept downloadable; nothing is lost on cancel). */
+  earlier: ResultInfo[];
   error: ErrorInfo | null;
   activeId: string | null;
 
@@ -60,7 +64,7 @@ export function parseForm(f: FormFields): { ok: true; request: Omit<GenerateRequ
   const guidanceScale = Number(f.guidanceScale);
   if (f.guidanceScale.trim() === '' || !Number.isFinite(guidanceScale) || guidanceScale < 0 || guidanceScale > 50) return { ok: false, message: 'Guidance scale must be a number from 0 to 50.' };
   if (!SAMPLERS.includes(f.sampler)) return { ok: false, message: `Sampler must be one of ${SAMPLERS.join(', ')}.` };
-  return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler } };
+  return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler, ...(f.interpolate ? { interpolate: true } : {}) } };
 }
 
 /** `?pack=<base URL>` selects a hosted pack; otherwise the built-in demo pack. */
@@ -95,21 +99,22 @@ const toInfo = (e: unknown): ErrorInfo =>
 
 export const useApp = create<AppState>()((set, get) => {
   const clearResult = () => {
-    const r = get().result;
-    if (r) URL.revokeObjectURL(r.url);
-    return { result: null };
+    const { result, earlier } = get();
+    for (const r of [...earlier, ...(result ? [result] : [])]) URL.revokeObjectURL(r.url);
+    return { result: null, earlier: [] };
   };
 
   return {
     status: 'idle',
     packRef: packRefFromLocation(),
     pack: null,
-    form: { prompt: '', negativePrompt: '', seed: String(randomSeed()), steps: '50', guidanceScale: '7.5', sampler: 'ddpm' },
+    form: { prompt: '', negativePrompt: '', seed: String(randomSeed()), steps: '50', guidanceScale: '7.5', sampler: 'ddpm', interpolate: false },
     touched: {},
     progress: null,
     etaMs: null,
     preview: null,
     result: null,
+    earlier: [],
     error: null,
     activeId: null,
 
@@ -162,12 +167,19 @@ export const useApp = create<AppState>()((set, get) => {
       const handle = engine().generate(parsed.request, {
         onProgress: (progress) => { if (get().activeId === handle.id) set({ progress, etaMs: estimateEta(progress) }); },
         onPreview: (preview) => { if (get().activeId === handle.id) set({ preview }); },
+        // The base video is shown (and downloadable) while the next stage runs.
+        onStageResult: (out) => {
+          if (get().activeId !== handle.id) return;
+          const prev = get().result;
+          set({ result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: false }, earlier: prev ? [...get().earlier, prev] : get().earlier, preview: null });
+        },
       });
       set({ activeId: handle.id });
       try {
         const out = await handle.done;
         if (get().activeId !== handle.id) return;
-        set({ status: 'done', activeId: null, etaMs: null, result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size } });
+        const prev = get().result;
+        set({ status: 'done', activeId: null, etaMs: null, earlier: prev ? [...get().earlier, prev] : get().earlier, result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: true } });
       } catch (e) {
         if (get().activeId !== handle.id) return; // cancelled or superseded: already handled
         const error = toInfo(e);

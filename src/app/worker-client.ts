@@ -1,6 +1,6 @@
 // A typed wrapper over the engine worker's postMessage (contract: src/protocol.ts). One worker; each
 // generation gets a request id; replies are routed back to the caller's promise and callbacks.
-import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, ProgressInfo, VideoMeta, WorkerEvent, WorkerRequest } from '../protocol.ts';
+import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, ProgressInfo, Stage, VideoMeta, WorkerEvent, WorkerRequest } from '../protocol.ts';
 
 /** A failure reported by the worker (or the worker dying), with the protocol's error info. */
 export class EngineError extends Error {
@@ -15,13 +15,15 @@ export interface PreviewFrame { step: number; width: number; height: number; rgb
 export interface GenerateCallbacks {
   onProgress?(p: ProgressInfo): void;
   onPreview?(p: PreviewFrame): void;
+  /** An earlier stage's video (e.g. the base video while interpolation continues). */
+  onStageResult?(out: GenerationOutput): void;
 }
 
-export interface GenerationOutput { video: Blob; meta: VideoMeta }
+export interface GenerationOutput { video: Blob; meta: VideoMeta; stage: Stage }
 
 export interface GenerationHandle {
   id: string;
-  /** Resolves with the MP4; rejects with EngineError (code 'cancelled' after cancel()). */
+  /** Resolves with the final stage's MP4; rejects with EngineError (code 'cancelled' after cancel()). */
   done: Promise<GenerationOutput>;
 }
 
@@ -106,7 +108,7 @@ export class EngineClient {
     const run = this.runs.get(id);
     if (!run) return;
     this.runs.delete(id);
-    if (ev.type === 'result') run.resolve({ video: ev.video, meta: ev.meta });
+    if (ev.type === 'result') run.resolve({ video: ev.video, meta: ev.meta, stage: ev.stage });
     else if (ev.type === 'cancelled') run.reject(new EngineError({ code: 'cancelled', message: 'Generation cancelled.', recoverable: true }));
     else run.reject(new EngineError(ev.error));
   }
@@ -124,6 +126,9 @@ export class EngineClient {
         this.runs.get(ev.id)?.cb.onPreview?.({ step: ev.step, width: ev.width, height: ev.height, rgba: ev.rgba });
         return;
       case 'result':
+        if (ev.final === false) this.runs.get(ev.id)?.cb.onStageResult?.({ video: ev.video, meta: ev.meta, stage: ev.stage });
+        else this.settle(ev.id, ev);
+        return;
       case 'cancelled':
         this.settle(ev.id, ev);
         return;

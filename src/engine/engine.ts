@@ -1,16 +1,19 @@
 // The generation engine: one pack, one runtime, sessions created once at load and reused for every
 // generation. DOM-free: the worker runs it on onnxruntime-web/WebGPU, tests and CLIs on
 // onnxruntime-node.
-import type { GenerateRequest, PackInfo } from '../protocol.ts';
+import type { GenerateRequest, PackInfo, Stage, StageVideo } from '../protocol.ts';
 import { packBytes, type GraphComponent } from '../packs/manifest.ts';
 import type { PackSource } from '../packs/source.ts';
 import { gaussianNoise } from './noise.ts';
 import { runBaseStage } from './pipeline/base-stage.ts';
+import { runInterpStage } from './pipeline/interp-stage.ts';
+import type { StageProgress } from './pipeline/stage.ts';
+import type { DeviceTensor } from './runtime/device.ts';
 import { createSession, type ModelSession, type Runtime, type SessionCounters } from './runtime/runtime.ts';
 import type { BetaSchedule } from './schedulers/alphas.ts';
-import { createSampler } from './schedulers/index.ts';
+import { createSampler, interpDdimPlan } from './schedulers/index.ts';
 import { createClipTextEncoder, type PromptEncoder } from './text/text-encoder.ts';
-import type { GenerateHooks, GenerationEngine, GenerationResult } from './types.ts';
+import type { GenerateHooks, GenerationEngine, GenerationResult, RgbaFrame } from './types.ts';
 
 export interface LoadProgress { loaded: number; total: number; file: string }
 
@@ -25,6 +28,9 @@ async function loadGraph(rt: Runtime, pack: PackSource, name: string, c: GraphCo
   return createSession(rt, name, { model, externalData }, counters);
 }
 
+/** Noise stream bases per stage, so stages never share draws for one seed. */
+const NOISE_BASE = { base: 0, interp: 1 << 20 } as const;
+
 export class LaVieEngine implements GenerationEngine {
   readonly counters: SessionCounters;
 
@@ -33,8 +39,7 @@ export class LaVieEngine implements GenerationEngine {
     private readonly source: PackSource,
     readonly pack: PackInfo,
     private readonly text: PromptEncoder,
-    private readonly unet: ModelSession,
-    private readonly vaeDecoder: ModelSession,
+    private readonly sessions: { unet: ModelSession; vaeDecoder: ModelSession; vaeEncoder?: ModelSession; interpUnet?: ModelSession },
     counters: SessionCounters,
   ) {
     this.counters = counters;
@@ -50,8 +55,15 @@ export class LaVieEngine implements GenerationEngine {
       opts.onProgress?.({ loaded, total, file });
     };
     const text = await createClipTextEncoder(source, { device: opts.textDevice ?? (rt.provider === 'webgpu' ? 'webgpu' : rt.provider === 'wasm' ? 'wasm' : 'cpu'), sessionOptions: rt.sessionOptions() as Record<string, unknown> });
-    const unet = await loadGraph(rt, source, 'base_unet', m.components.baseUnet, counters, onBytes);
-    const vaeDecoder = await loadGraph(rt, source, 'vae_decoder', m.components.vaeDecoder, counters, onBytes);
+    const sessions: LaVieEngine['sessions'] = {
+      unet: await loadGraph(rt, source, 'base_unet', m.components.baseUnet, counters, onBytes),
+      vaeDecoder: await loadGraph(rt, source, 'vae_decoder', m.components.vaeDecoder, counters, onBytes),
+    };
+    const interp = m.stages.interp;
+    if (interp && m.components.interpUnet && m.components.vaeEncoder) {
+      sessions.vaeEncoder = await loadGraph(rt, source, 'vae_encoder', m.components.vaeEncoder, counters, onBytes);
+      sessions.interpUnet = await loadGraph(rt, source, 'interp_unet', m.components.interpUnet, counters, onBytes);
+    }
     const b = m.stages.base;
     const info: PackInfo = {
       name: m.name,
@@ -63,52 +75,100 @@ export class LaVieEngine implements GenerationEngine {
       fps: b.fps,
       defaults: { steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default },
       device: rt.provider,
+      stages: interp ? { interp: { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps } } : {},
     };
-    return new LaVieEngine(rt, source, info, text, unet, vaeDecoder, counters);
+    return new LaVieEngine(rt, source, info, text, sessions, counters);
+  }
+
+  /** Text embeddings [2, L, D] = [negative, prompt] on the device (LaVie's CFG batch order). */
+  private async embed(negative: string, prompt: string): Promise<DeviceTensor> {
+    const emb = await this.text.encode([negative, prompt]);
+    const t = this.rt.device.alloc(emb.dims);
+    this.rt.device.upload(t, emb.data);
+    return t;
   }
 
   async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {
-    const b = this.source.manifest.stages.base;
+    const m = this.source.manifest;
+    const b = m.stages.base;
+    const interp = req.interpolate ? m.stages.interp : undefined;
+    if (req.interpolate && (!interp || !this.sessions.interpUnet || !this.sessions.vaeEncoder)) {
+      throw new RangeError('This model pack has no interpolation stage.');
+    }
+    const stageCount = interp ? 2 : 1;
     const start = performance.now();
-    hooks.onProgress({ phase: 'text', step: 0, total: 1, elapsedMs: 0 });
-    // LaVie's CFG batch order for the base stage: [negative, prompt].
-    const emb = await this.text.encode([req.negativePrompt, req.prompt]);
-    hooks.onProgress({ phase: 'text', step: 1, total: 1, elapsedMs: performance.now() - start });
+    const progress = (stage: Stage, stageIndex: number) => (p: StageProgress) => hooks.onProgress({ ...p, stage, stageIndex, stageCount, elapsedMs: performance.now() - start });
     const dev = this.rt.device;
-    const embT = dev.alloc(emb.dims);
+    const noiseFor = (stage: keyof typeof NOISE_BASE) => (stream: number, count: number) => gaussianNoise(req.seed, NOISE_BASE[stage] + stream, count);
+
+    // Stage 1: base.
+    const baseVideo: StageVideo = { frames: b.frames, width: b.width, height: b.height, fps: b.fps };
+    const baseProgress = progress('base', 1);
+    baseProgress({ phase: 'text', step: 0, total: 1 });
+    const emb = await this.embed(req.negativePrompt, req.prompt);
+    const baseFrames: RgbaFrame[] = [];
     try {
-      dev.upload(embT, emb.data);
+      baseProgress({ phase: 'text', step: 1, total: 1 });
       const plan = createSampler(req.sampler, req.steps, {
         numTrainTimesteps: b.sampler.numTrainTimesteps,
         betaStart: b.sampler.betaStart,
         betaEnd: b.sampler.betaEnd,
         betaSchedule: b.sampler.betaSchedule as BetaSchedule,
       });
-      await runBaseStage(this.rt, { unet: this.unet, vaeDecoder: this.vaeDecoder }, {
+      await hooks.onStageStart?.('base', baseVideo);
+      await runBaseStage(this.rt, { unet: this.sessions.unet, vaeDecoder: this.sessions.vaeDecoder }, {
         plan,
         guidanceScale: req.guidanceScale,
         latent: b.latent,
-        embeddings: embT,
-        noise: (stream, count) => gaussianNoise(req.seed, stream, count),
+        embeddings: emb,
+        noise: noiseFor('base'),
         scalingFactor: b.vaeScalingFactor,
         image: { height: b.height, width: b.width },
         previewEvery: Math.max(1, Math.round(req.steps / 10)),
       }, {
         signal: hooks.signal,
-        onProgress: (p) => hooks.onProgress({ ...p, elapsedMs: performance.now() - start }),
+        onProgress: baseProgress,
         onPreview: hooks.onPreview,
-        onFrame: hooks.onFrame,
+        onFrame: async (f) => {
+          if (interp) baseFrames.push(f);
+          await hooks.onFrame(f);
+        },
       });
     } finally {
-      dev.free(embT);
+      dev.free(emb);
     }
-    return { frames: b.frames, width: b.width, height: b.height, fps: b.fps };
+    await hooks.onStageEnd?.('base');
+    if (!interp) return baseVideo;
+
+    // Stage 2: temporal interpolation (LAVIE.md §8.2). Prompt as LaVie's script builds it (with
+    // its ", 4k." suffix); the negative prompt is the user's (the script's literal "None" is a
+    // YAML accident — see README).
+    const interpVideo: StageVideo = { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps };
+    const interpProgress = progress('interp', 2);
+    interpProgress({ phase: 'text', step: 0, total: 1 });
+    const emb2 = await this.embed(req.negativePrompt, req.prompt + interp.promptSuffix);
+    try {
+      await hooks.onStageStart?.('interp', interpVideo);
+      await runInterpStage(this.rt, { vaeEncoder: this.sessions.vaeEncoder!, unet: this.sessions.interpUnet!, vaeDecoder: this.sessions.vaeDecoder }, {
+        input: baseFrames,
+        plan: interpDdimPlan(interp.steps),
+        guidanceScale: interp.guidanceScale,
+        latent: interp.latent,
+        embeddings: emb2,
+        scalingFactor: b.vaeScalingFactor,
+        noise: noiseFor('interp'),
+        previewEvery: Math.max(1, Math.round(interp.steps / 10)),
+      }, { signal: hooks.signal, onProgress: interpProgress, onPreview: hooks.onPreview, onFrame: hooks.onFrame });
+    } finally {
+      dev.free(emb2);
+    }
+    await hooks.onStageEnd?.('interp');
+    return interpVideo;
   }
 
   async dispose(): Promise<void> {
     await this.text.dispose();
-    await this.unet.release();
-    await this.vaeDecoder.release();
+    for (const s of Object.values(this.sessions)) await s?.release();
     this.rt.device.dispose();
   }
 }

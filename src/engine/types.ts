@@ -1,6 +1,6 @@
 // What the worker needs from the engine. The engine is DOM-free; it yields decoded RGBA frames and
 // the worker turns them into video (src/video).
-import type { GenerateRequest, PackInfo, ProgressInfo } from '../protocol.ts';
+import type { GenerateRequest, PackInfo, ProgressInfo, Stage, StageVideo } from '../protocol.ts';
 
 export interface RgbaFrame {
   index: number;
@@ -16,11 +16,15 @@ export interface GenerateHooks {
   signal: AbortSignal;
   onProgress(p: ProgressInfo): void;
   onPreview?(p: PreviewImage): void;
-  /** Called once per decoded frame, in order; the promise applies back-pressure. */
+  /** A stage begins producing frames (the worker opens a video for it). */
+  onStageStart?(stage: Stage, video: StageVideo): Promise<void> | void;
+  /** Called once per decoded frame of the current stage, in order; the promise applies back-pressure. */
   onFrame(frame: RgbaFrame): Promise<void> | void;
+  /** The current stage delivered all its frames (the worker finishes and shows its video). */
+  onStageEnd?(stage: Stage): Promise<void> | void;
 }
 
-export interface GenerationResult { frames: number; width: number; height: number; fps: number }
+export type GenerationResult = StageVideo;
 
 export interface GenerationEngine {
   readonly pack: PackInfo;

@@ -56,6 +56,18 @@ export interface BaseStage {
   };
 }
 
+/** LaVie's temporal interpolation (LAVIE.md §8.2): base frames → 4·F − 3 frames at 24 fps. */
+export interface InterpStage {
+  frames: number;
+  fps: number;
+  latent: { channels: number; frames: number; height: number; width: number };
+  /** Respaced DDIM steps (LaVie: 50) and guidance (LaVie: 4.0). */
+  steps: number;
+  guidanceScale: number;
+  /** Appended to the prompt as LaVie's script does (", 4k."). */
+  promptSuffix: string;
+}
+
 export interface PackManifest {
   format: typeof PACK_FORMAT;
   version: typeof PACK_VERSION;
@@ -69,8 +81,10 @@ export interface PackManifest {
     baseUnet: GraphComponent;
     vaeDecoder: GraphComponent;
     vaeEncoder?: GraphComponent;
+    /** Temporal interpolation UNet: inputs sample, condition, timestep, encoder_hidden_states. */
+    interpUnet?: GraphComponent;
   };
-  stages: { base: BaseStage };
+  stages: { base: BaseStage; interp?: InterpStage };
 }
 
 export class ManifestError extends Error {
@@ -154,10 +168,11 @@ export function parseManifest(json: unknown): PackManifest {
   const te = obj(c.textEncoder, 'components.textEncoder');
   const folder = str(te.folder, 'components.textEncoder.folder', 256);
   if (!isSafeRelativePath(folder)) throw new ManifestError('components.textEncoder.folder', 'is not a safe relative path');
-  const s = obj(obj(o.stages, 'stages').base, 'stages.base');
+  const stages = obj(o.stages, 'stages');
+  const s = obj(stages.base, 'stages.base');
   const lat = obj(s.latent, 'stages.base.latent');
   const smp = obj(s.sampler, 'stages.base.sampler');
-  return {
+  const m: PackManifest = {
     format: PACK_FORMAT,
     version: PACK_VERSION,
     name: str(o.name, 'name', 200),
@@ -169,6 +184,7 @@ export function parseManifest(json: unknown): PackManifest {
       baseUnet: graphComponent(c.baseUnet, 'components.baseUnet'),
       vaeDecoder: graphComponent(c.vaeDecoder, 'components.vaeDecoder'),
       ...(c.vaeEncoder === undefined ? {} : { vaeEncoder: graphComponent(c.vaeEncoder, 'components.vaeEncoder') }),
+      ...(c.interpUnet === undefined ? {} : { interpUnet: graphComponent(c.interpUnet, 'components.interpUnet') }),
     },
     stages: {
       base: {
@@ -195,14 +211,40 @@ export function parseManifest(json: unknown): PackManifest {
           betaSchedule: oneOf(smp.betaSchedule, 'stages.base.sampler.betaSchedule', ['linear', 'scaled_linear'] as const),
         },
       },
+      ...(stages.interp === undefined ? {} : { interp: interpStage(stages.interp) }),
     },
+  };
+  if (m.stages.interp && (!m.components.interpUnet || !m.components.vaeEncoder)) throw new ManifestError('stages.interp', 'needs components.interpUnet and components.vaeEncoder');
+  if (m.components.interpUnet && !m.stages.interp) throw new ManifestError('components.interpUnet', 'present without stages.interp');
+  return m;
+}
+
+function latentSpec(v: unknown, f: string): InterpStage['latent'] {
+  const o = obj(v, f);
+  return {
+    channels: int(o.channels, `${f}.channels`, 1, 64),
+    frames: int(o.frames, `${f}.frames`, 1, 1024),
+    height: int(o.height, `${f}.height`, 1, 4096),
+    width: int(o.width, `${f}.width`, 1, 4096),
+  };
+}
+
+function interpStage(v: unknown): InterpStage {
+  const o = obj(v, 'stages.interp');
+  return {
+    frames: int(o.frames, 'stages.interp.frames', 1, 4096),
+    fps: num(o.fps, 'stages.interp.fps'),
+    latent: latentSpec(o.latent, 'stages.interp.latent'),
+    steps: int(o.steps, 'stages.interp.steps', 1, 1000),
+    guidanceScale: num(o.guidanceScale, 'stages.interp.guidanceScale'),
+    promptSuffix: typeof o.promptSuffix === 'string' && o.promptSuffix.length <= 200 ? o.promptSuffix : (() => { throw new ManifestError('stages.interp.promptSuffix', 'must be a string of at most 200 characters'); })(),
   };
 }
 
 /** Every file of a pack, for downloading, caching and size display. */
 export function packFiles(m: PackManifest): PackFile[] {
   const c = m.components;
-  const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, ...(c.vaeEncoder ? [c.vaeEncoder] : [])];
+  const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, c.vaeEncoder, c.interpUnet].filter((g): g is GraphComponent => g !== undefined);
   return [...c.tokenizer.files, c.textEncoder.config, ...graphs.flatMap((g) => [g.graph, ...g.externalData])];
 }
 

@@ -19,12 +19,20 @@ makeTinyPack(packDir);
 
 const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'r1', prompt: 'a teddy bear playing the guitar', negativePrompt: '', seed: 7, steps: 3, guidanceScale: 7.5, sampler: 'ddpm', ...over });
 
-async function generate(engine: LaVieEngine, req: GenerateRequest) {
+async function generate(engine: LaVieEngine, req: GenerateRequest, signal = new AbortController().signal) {
   const frames: RgbaFrame[] = [];
   const progress: ProgressInfo[] = [];
+  const events: string[] = [];
   let previews = 0;
-  await engine.generate(req, { signal: new AbortController().signal, onProgress: (p) => progress.push(p), onPreview: () => previews++, onFrame: (f) => { frames.push(f); } });
-  return { frames, progress, previews };
+  await engine.generate(req, {
+    signal,
+    onProgress: (p) => progress.push(p),
+    onPreview: () => previews++,
+    onStageStart: (s, v) => { events.push(`start ${s} ${v.frames}@${v.fps}`); },
+    onFrame: (f) => { frames.push(f); },
+    onStageEnd: (s) => { events.push(`end ${s} after ${frames.length}`); },
+  });
+  return { frames, progress, previews, events };
 }
 
 test('tiny pack: generate 16 frames; same seed → same frames; another seed → different', async () => {
@@ -45,8 +53,9 @@ test('tiny pack: generate 16 frames; same seed → same frames; another seed →
   const c = await generate(engine, request({ seed: 8 }));
   assert.notDeepEqual(c.frames[0]!.rgba, a.frames[0]!.rgba, 'another seed, other frames');
   for (const s of ['ddim', 'euler'] as const) assert.equal((await generate(engine, request({ sampler: s }))).frames.length, 16);
-  // Sessions: created once at load (UNet + VAE decoder; the text encoder is transformers.js's).
-  assert.equal(engine.counters.sessionsCreated, 2);
+  // Sessions: created once at load (base UNet, VAE decoder, VAE encoder, interpolation UNet; the
+  // text encoder is transformers.js's), never per generation.
+  assert.equal(engine.counters.sessionsCreated, 4);
   await engine.dispose();
 });
 
@@ -81,5 +90,45 @@ test('cancel stops the run and the engine stays usable', async () => {
   const ctrl = new AbortController();
   await assert.rejects(engine.generate(request({ steps: 4 }), { signal: ctrl.signal, onProgress: (p) => { if (p.phase === 'denoise' && p.step === 1) ctrl.abort(); }, onFrame: () => {} }), (e: Error) => e.name === 'CancelledError');
   assert.equal((await generate(engine, request({ steps: 2 }))).frames.length, 16);
+  await engine.dispose();
+});
+
+test('interpolation (LaVie option 2): 16 base frames, then 61 frames at 24 fps; stages announced in order', async () => {
+  const rt = createNodeRuntime();
+  const engine = await LaVieEngine.load(rt, openDirPack(packDir));
+  assert.deepEqual(engine.pack.stages.interp, { frames: 61, width: engine.pack.width, height: engine.pack.height, fps: 24 });
+  const c = rt.device.counters;
+  const before = { ...c };
+  const run = await generate(engine, request({ steps: 2, interpolate: true }));
+  assert.deepEqual(run.events, ['start base 16@8', 'end base after 16', 'start interp 61@24', 'end interp after 77']);
+  assert.deepEqual(run.frames.slice(16).map((f) => f.index), Array.from({ length: 61 }, (_, i) => i));
+  const interp = run.progress.filter((p) => p.stage === 'interp');
+  assert.deepEqual([...new Set(interp.map((p) => p.phase))], ['text', 'condition', 'denoise', 'decode']);
+  assert.ok(interp.every((p) => p.stageIndex === 2 && p.stageCount === 2));
+  assert.equal(interp.filter((p) => p.phase === 'denoise').length, engine['source'].manifest.stages.interp!.steps);
+  // Readbacks: 16 + 61 frames, 16 posterior samples before the loop, and the counted previews.
+  assert.equal(c.readbacks - before.readbacks, 16 + 61 + 16 + run.previews);
+  // The base video of an interpolating run equals a base-only run with the same seed.
+  const base = await generate(engine, request({ steps: 2 }));
+  assert.deepEqual(base.frames.map((f) => f.rgba), run.frames.slice(0, 16).map((f) => f.rgba));
+  // Interpolated frames are new frames, not copies of the base ones.
+  assert.notDeepEqual(run.frames[16 + 4]!.rgba, run.frames[1]!.rgba);
+  assert.equal(engine.counters.sessionsCreated, 4);
+  await engine.dispose();
+});
+
+test('cancel during interpolation: the base stage had ended and delivered all its frames', async () => {
+  const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir));
+  const ctrl = new AbortController();
+  const ended: string[] = [];
+  let frames = 0;
+  await assert.rejects(engine.generate(request({ steps: 2, interpolate: true }), {
+    signal: ctrl.signal,
+    onProgress: (p) => { if (p.stage === 'interp' && p.phase === 'denoise' && p.step === 1) ctrl.abort(); },
+    onFrame: () => { frames++; },
+    onStageEnd: (s) => { ended.push(s); },
+  }), (e: Error) => e.name === 'CancelledError');
+  assert.deepEqual(ended, ['base']);
+  assert.equal(frames, 16);
   await engine.dispose();
 });

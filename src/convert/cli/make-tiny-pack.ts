@@ -57,6 +57,7 @@ export function makeTinyPack(outDir: string, log?: (l: string) => void): void {
       unet: { cfg: TINY_UNET, params: synth(1, 'unet'), precision: 'fp32' },
       vae: { cfg: TINY_VAE, params: synth(2, 'vae'), precision: 'fp32' },
       text: { cfg: tinyClipConfig(vocab), params: synth(3, 'text encoder'), precision: 'fp32' },
+      interp: { cfg: { ...TINY_UNET, in_channels: 8, use_first_frame: true }, params: synth(4, 'interpolation unet'), precision: 'fp32', steps: 2 }, // LaVie: 50; 2 keeps the browser e2e within budget
       tokenizerDir: tmp,
       latent: TINY_LATENT,
       defaultSteps: 10,

@@ -65,16 +65,18 @@ export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideo
 }
 
 /**
- * LaVie's interpolation UNet (§4): the same tree with `sample` = [x_t ‖ x_cond] (8 channels),
- * sparse-causal attn1, FF before a position-free temporal attention.
+ * LaVie's interpolation UNet (§4): the same tree with sparse-causal attn1 and FF before a
+ * position-free temporal attention. The official model takes cat([x_t, x_cond], dim=1); the graph
+ * takes the two halves as inputs `sample` and `condition` and concatenates them itself, so the
+ * engine can keep the (fixed) condition on the device and only rewrite x_t each step.
  */
 export function buildInterpUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape): void {
   if (cfg.in_channels !== 8) throw new Error(`interpolation UNet: in_channels ${cfg.in_channels}, expected 8 (latent ‖ condition)`);
-  buildUNet3D(ctx, cfg, shape, INTERP_TRANSFORMER);
+  buildUNet3D(ctx, cfg, shape, INTERP_TRANSFORMER, { conditionChannels: 4 });
 }
 
 /** SD-1.4's UNet with 3-D blocks; inputs `sample` NCFHW, `timestep` f32[1], `encoder_hidden_states`; output `out`. */
-export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant): void {
+export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant, opts: { conditionChannels?: number } = {}): void {
   const g = ctx.g;
   const { batch: B, frames: F, height: H, width: W } = shape;
   const boc = cfg.block_out_channels;
@@ -84,7 +86,9 @@ export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoSh
   const c0 = boc[0]!;
   const tembCh = 4 * c0;
 
-  const sample = g.input('sample', 'float32', [B, cfg.in_channels, F, H, W]);
+  const condCh = opts.conditionChannels ?? 0;
+  let sample = g.input('sample', 'float32', [B, cfg.in_channels - condCh, F, H, W]);
+  if (condCh) sample = op.concat(g, [sample, g.input('condition', 'float32', [B, condCh, F, H, W])], 1);
   const timestep = g.input('timestep', 'float32', [1]);
   const text = g.input('encoder_hidden_states', 'float32', [B, 77, cfg.cross_attention_dim]);
 

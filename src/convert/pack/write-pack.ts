@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildClipText, type ClipTextConfig } from '../graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../graphs/nn.ts';
 import type { Params } from '../graphs/params.ts';
-import { buildBaseUNet, type UNet3DConfig } from '../graphs/unet3d.ts';
+import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../graphs/vae.ts';
 import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
@@ -20,6 +20,8 @@ export interface PackSpec {
   unet: { cfg: UNet3DConfig; params: Params; precision: WeightPrecision };
   vae: { cfg: VaeConfig; params: Params; precision: WeightPrecision };
   text: { cfg: ClipTextConfig; params: Params; precision: WeightPrecision };
+  /** Temporal interpolation UNet (lavie_interpolation.pt); optional. */
+  interp?: { cfg: UNet3DConfig; params: Params; precision: WeightPrecision; steps?: number };
   /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …). */
   tokenizerDir: string;
   /** Latent video the base UNet is built for (static shapes). */
@@ -78,6 +80,18 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   const vaeEncoder = writeGraph(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes });
   log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
 
+  // Interpolation UNet (LAVIE.md §4): CFG batch 2 over 4·F − 3 frames.
+  const interpFrames = 4 * frames - 3;
+  let interpUnet: PackManifest['components']['interpUnet'];
+  if (spec.interp) {
+    mkdirSync(join(outDir, 'interp_unet'), { recursive: true });
+    const ig = new GraphBuilder('interp_unet');
+    buildInterpUNet(ctxFor(ig, spec.interp.params, spec.interp.precision), spec.interp.cfg, { batch: 2, frames: interpFrames, height: lh, width: lw });
+    spec.interp.params.assertAllUsed();
+    interpUnet = writeGraph(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes });
+    log(`interpolation UNet: ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+  }
+
   const manifest: PackManifest = {
     format: PACK_FORMAT,
     version: PACK_VERSION,
@@ -90,6 +104,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
       baseUnet: unet,
       vaeDecoder,
       vaeEncoder,
+      ...(interpUnet ? { interpUnet } : {}),
     },
     stages: {
       base: {
@@ -103,6 +118,16 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
         vaeScalingFactor: spec.vae.cfg.scaling_factor ?? 0.18215,
         sampler: { default: 'ddpm', steps: spec.defaultSteps ?? 50, guidanceScale: 7.5, numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' },
       },
+      ...(spec.interp ? {
+        interp: {
+          frames: interpFrames,
+          fps: 24,
+          latent: { channels: 4, frames: interpFrames, height: lh, width: lw },
+          steps: spec.interp.steps ?? 50,
+          guidanceScale: 4,
+          promptSuffix: ', 4k.',
+        },
+      } : {}),
     },
   };
   parseManifest(manifest); // never write a manifest the app would reject

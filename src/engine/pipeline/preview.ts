@@ -1,6 +1,6 @@
 // A cheap look at the latent video while it denoises: SD's latent channels map roughly linearly to
 // RGB, so one 4×3 matrix turns the middle frame's latent into a small picture without the VAE.
-import type { LatentShape } from './base-stage.ts';
+import type { LatentShape } from './stage.ts';
 
 // Approximate SD-1.x latent → RGB factors (rows: latent channel; columns: R, G, B).
 const FACTORS = [

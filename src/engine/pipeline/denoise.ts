@@ -1,0 +1,76 @@
+// The denoising loop every LaVie stage shares: x lives on the device; per step the UNet reads the
+// CFG batch [s·x, s·x] we prepared (plus fixed extra inputs such as a condition video) and writes
+// the guided-pair prediction into our buffer; one kernel applies guidance and the sampler update.
+// Host→device per step: the timestep (4 bytes) and, for DDPM, that step's noise. Device→host:
+// nothing but the optional preview.
+import type { DeviceTensor } from '../runtime/device.ts';
+import type { ModelSession, Runtime } from '../runtime/runtime.ts';
+import type { SamplerPlan } from '../schedulers/plan.ts';
+import type { PreviewImage } from '../types.ts';
+import { latentPreview } from './preview.ts';
+import { throwIfAborted, type LatentShape, type StageProgress } from './stage.ts';
+
+export interface DenoiseRequest {
+  plan: SamplerPlan;
+  guidanceScale: number;
+  latent: LatentShape;
+  /** Text embeddings [2, L, D] on the device, batch order [uncond, cond]. */
+  embeddings: DeviceTensor;
+  /** N(0,1) noise for stream k (0 = initial latents, k ≥ 1 = step k−1). */
+  noise(stream: number, count: number): Float32Array;
+  /** Inputs that stay fixed over the loop (e.g. the interpolation condition), already on the device. */
+  fixedInputs?: Record<string, DeviceTensor>;
+  previewEvery?: number;
+}
+
+export interface DenoiseHooks {
+  signal: AbortSignal;
+  onProgress(p: StageProgress): void;
+  onPreview?(p: PreviewImage): void;
+  /** Called after each step (tests read intermediate latents). */
+  onStep?(k: number, x: DeviceTensor): Promise<void> | void;
+}
+
+/** Runs the whole sampler plan on `x` ([1,C,F,H,W], allocated by the caller) in place. */
+export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, req: DenoiseRequest, hooks: DenoiseHooks): Promise<void> {
+  const dev = rt.device;
+  const { channels: c, frames: f, height: h, width: w } = req.latent;
+  const n = c * f * h * w;
+  const steps = req.plan.steps;
+  const owned: DeviceTensor[] = [];
+  const alloc = (dims: number[]) => {
+    const t = dev.alloc(dims);
+    owned.push(t);
+    return t;
+  };
+  try {
+    const modelIn = alloc([2, c, f, h, w]);
+    const out2 = alloc([2, c, f, h, w]);
+    const z = steps.some((s) => s.noise !== 0) ? alloc([1, c, f, h, w]) : null;
+
+    const init = req.noise(0, n);
+    if (req.plan.initNoiseSigma !== 1) for (let i = 0; i < n; i++) init[i] = init[i]! * req.plan.initNoiseSigma;
+    dev.upload(x, init);
+
+    const fixed: Record<string, ReturnType<typeof dev.asOrt>> = { encoder_hidden_states: dev.asOrt(req.embeddings) };
+    for (const [k, t] of Object.entries(req.fixedInputs ?? {})) fixed[k] = dev.asOrt(t);
+    const start = performance.now();
+    for (let k = 0; k < steps.length; k++) {
+      throwIfAborted(hooks.signal);
+      const s = steps[k]!;
+      dev.duplicate(modelIn, x, s.inputScale);
+      await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep: new rt.ort.Tensor('float32', Float32Array.of(s.t), [1]) }, { out: out2 });
+      const noisy = s.noise !== 0 && z !== null;
+      if (noisy) dev.upload(z, req.noise(k + 1, n));
+      dev.guidedUpdate(x, x, out2, noisy ? z : null, { g: req.guidanceScale, a: s.update.x, b: s.update.out, c: s.noise });
+      await hooks.onStep?.(k, x);
+      if (hooks.onPreview && req.previewEvery && ((k + 1) % req.previewEvery === 0 || k === steps.length - 1)) {
+        hooks.onPreview({ step: k + 1, ...latentPreview(await dev.read(x), req.latent) });
+      }
+      const per = (performance.now() - start) / (k + 1);
+      hooks.onProgress({ phase: 'denoise', step: k + 1, total: steps.length, etaMs: per * (steps.length - k - 1) });
+    }
+  } finally {
+    for (const t of owned) dev.free(t);
+  }
+}
