@@ -9,7 +9,7 @@ import { buildClipText, type ClipTextConfig } from '../src/convert/graphs/clip_t
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../src/convert/graphs/nn.ts';
 import { Params } from '../src/convert/graphs/params.ts';
 import { buildBaseTransformer3D, type Transformer3DConfig } from '../src/convert/graphs/transformer3d.ts';
-import { buildBaseUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
+import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../src/convert/graphs/vae.ts';
 import { readSafetensors } from '../src/convert/io/safetensors.ts';
 import { runGraph, type HostTensor } from '../src/convert/runtime/node-run.ts';
@@ -54,6 +54,19 @@ const CASES: Case[] = [
     feeds: () => {
       const i = inputs('base_unet');
       return { sample: f32(i.get('sample')!), timestep: f32(i.get('timestep_f32')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
+    },
+  },
+  {
+    name: 'interp_unet',
+    graph: () => {
+      const s = inputs('interp_unet').get('x_t')!.shape;
+      const g = new GraphBuilder('interp_unet');
+      buildInterpUNet(ctx(g, 'interp_unet'), cfg('interp_unet') as UNet3DConfig, { batch: s[0]!, frames: s[2]!, height: s[3]!, width: s[4]! });
+      return g;
+    },
+    feeds: () => {
+      const i = inputs('interp_unet');
+      return { sample: f32(i.get('x_t')!), condition: f32(i.get('x_cond')!), timestep: f32(i.get('timestep_f32')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
     },
   },
   {

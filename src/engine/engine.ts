@@ -80,12 +80,22 @@ export class LaVieEngine implements GenerationEngine {
     return new LaVieEngine(rt, source, info, text, sessions, counters);
   }
 
-  /** Text embeddings [2, L, D] = [negative, prompt] on the device (LaVie's CFG batch order). */
-  private async embed(negative: string, prompt: string): Promise<DeviceTensor> {
+  /**
+   * Text embeddings [2, L, D] = [negative, prompt] on the device (LaVie's CFG batch order), and
+   * with `halves` also each as [1, L, D] for UNets that run the two CFG branches separately.
+   */
+  private async embed(negative: string, prompt: string, halves = false): Promise<{ pair: DeviceTensor; halves?: { uncond: DeviceTensor; cond: DeviceTensor }; free(): void }> {
+    const dev = this.rt.device;
     const emb = await this.text.encode([negative, prompt]);
-    const t = this.rt.device.alloc(emb.dims);
-    this.rt.device.upload(t, emb.data);
-    return t;
+    const pair = dev.alloc(emb.dims);
+    dev.upload(pair, emb.data);
+    if (!halves) return { pair, free: () => dev.free(pair) };
+    const [, l, d] = emb.dims as [number, number, number];
+    const uncond = dev.alloc([1, l, d]);
+    const cond = dev.alloc([1, l, d]);
+    dev.upload(uncond, emb.data.subarray(0, l * d));
+    dev.upload(cond, emb.data.subarray(l * d));
+    return { pair, halves: { uncond, cond }, free: () => { for (const t of [pair, uncond, cond]) dev.free(t); } };
   }
 
   async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {
@@ -98,7 +108,6 @@ export class LaVieEngine implements GenerationEngine {
     const stageCount = interp ? 2 : 1;
     const start = performance.now();
     const progress = (stage: Stage, stageIndex: number) => (p: StageProgress) => hooks.onProgress({ ...p, stage, stageIndex, stageCount, elapsedMs: performance.now() - start });
-    const dev = this.rt.device;
     const noiseFor = (stage: keyof typeof NOISE_BASE) => (stream: number, count: number) => gaussianNoise(req.seed, NOISE_BASE[stage] + stream, count);
 
     // Stage 1: base.
@@ -120,7 +129,7 @@ export class LaVieEngine implements GenerationEngine {
         plan,
         guidanceScale: req.guidanceScale,
         latent: b.latent,
-        embeddings: emb,
+        embeddings: emb.pair,
         noise: noiseFor('base'),
         scalingFactor: b.vaeScalingFactor,
         image: { height: b.height, width: b.width },
@@ -135,7 +144,7 @@ export class LaVieEngine implements GenerationEngine {
         },
       });
     } finally {
-      dev.free(emb);
+      emb.free();
     }
     await hooks.onStageEnd?.('base');
     if (!interp) return baseVideo;
@@ -146,7 +155,8 @@ export class LaVieEngine implements GenerationEngine {
     const interpVideo: StageVideo = { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps };
     const interpProgress = progress('interp', 2);
     interpProgress({ phase: 'text', step: 0, total: 1 });
-    const emb2 = await this.embed(req.negativePrompt, req.prompt + interp.promptSuffix);
+    const sequential = m.components.interpUnet!.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
+    const emb2 = await this.embed(req.negativePrompt, req.prompt + interp.promptSuffix, sequential);
     try {
       await hooks.onStageStart?.('interp', interpVideo);
       await runInterpStage(this.rt, { vaeEncoder: this.sessions.vaeEncoder!, unet: this.sessions.interpUnet!, vaeDecoder: this.sessions.vaeDecoder }, {
@@ -154,13 +164,14 @@ export class LaVieEngine implements GenerationEngine {
         plan: interpDdimPlan(interp.steps),
         guidanceScale: interp.guidanceScale,
         latent: interp.latent,
-        embeddings: emb2,
+        embeddings: emb2.pair,
+        sequentialCfg: emb2.halves,
         scalingFactor: b.vaeScalingFactor,
         noise: noiseFor('interp'),
         previewEvery: Math.max(1, Math.round(interp.steps / 10)),
       }, { signal: hooks.signal, onProgress: interpProgress, onPreview: hooks.onPreview, onFrame: hooks.onFrame });
     } finally {
-      dev.free(emb2);
+      emb2.free();
     }
     await hooks.onStageEnd?.('interp');
     return interpVideo;

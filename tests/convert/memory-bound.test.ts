@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
-import { LAVIE_BASE_UNET_CONFIG, buildBaseUNet } from '../../src/convert/graphs/unet3d.ts';
+import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
+import { buildForCfg } from '../../src/convert/pack/write-pack.ts';
 import { synthesizer } from '../../src/convert/synthetic.ts';
 import { numel } from '../../src/convert/tensor.ts';
 
@@ -36,6 +37,20 @@ test('full-size base UNet (CFG batch 2 × 16 frames × 40×64): every intermedia
   assert.equal(params, 909_124_116 + 240);
   const ops = [...g.opTypes().keys()];
   assert.deepEqual(ops.filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
+});
+
+test('full-size interpolation UNet (61 frames × 40×64): the converter picks two batch-1 CFG calls; every intermediate ≤ 1 GiB, 909 M params, WebGPU-safe ops', () => {
+  // At CFG batch 2 the up-path skip concat alone is [122, 960, 40, 64] = 1.12 GiB.
+  let batch = 0;
+  const { g, params, largest } = build('interp_unet', (ctx) => {
+    const chosen = buildForCfg('interp_unet', (g, b) => buildInterpUNet({ ...ctx, g, p: new Params(new Map(), 'synthetic', synthesizer(0)) }, LAVIE_INTERP_UNET_CONFIG, { batch: b, frames: 61, height: 40, width: 64 }));
+    batch = chosen.batch;
+    buildInterpUNet(ctx, LAVIE_INTERP_UNET_CONFIG, { batch: chosen.batch, frames: 61, height: 40, width: 64 });
+  });
+  assert.equal(batch, 1);
+  assert.ok(largest.bytes <= GiB, `largest intermediate ${largest.name} [${largest.shape}] = ${largest.bytes} bytes`);
+  assert.equal(params, 909_131_524); // LAVIE.md §4.1 (798 entries: no RoPE, no position bias)
+  assert.deepEqual([...g.opTypes().keys()].filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
 });
 
 test('full-size SD-1.4 VAE (one 320×512 frame) and CLIP-L: bounded, exact parameter counts', () => {

@@ -117,6 +117,23 @@ test('interpolation (LaVie option 2): 16 base frames, then 61 frames at 24 fps; 
   await engine.dispose();
 });
 
+test('interpolation with the CFG branches as two batch-1 UNet calls (what full size needs) gives the same video', async () => {
+  const seqDir = mkdtempSync(join(tmpdir(), 'tinypack-seq-'));
+  makeTinyPack(seqDir, undefined, { gpuBufferLimit: 1 << 20 });
+  const seqManifest = JSON.parse(readFileSync(join(seqDir, 'manifest.json'), 'utf8'));
+  assert.equal(seqManifest.components.interpUnet.inputs.find((i: { name: string }) => i.name === 'sample').shape[0], 1);
+  const batched = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir));
+  const seq = await LaVieEngine.load(createNodeRuntime(), openDirPack(seqDir));
+  const a = await generate(batched, request({ steps: 2, interpolate: true }));
+  const b = await generate(seq, request({ steps: 2, interpolate: true }));
+  assert.equal(b.frames.length, 77);
+  let maxDiff = 0;
+  for (let i = 0; i < a.frames.length; i++) for (let k = 0; k < a.frames[i]!.rgba.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a.frames[i]!.rgba[k]! - b.frames[i]!.rgba[k]!));
+  assert.ok(maxDiff <= 1, `max byte difference ${maxDiff}`);
+  await batched.dispose();
+  await seq.dispose();
+});
+
 test('cancel during interpolation: the base stage had ended and delivered all its frames', async () => {
   const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir));
   const ctrl = new AbortController();

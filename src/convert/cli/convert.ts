@@ -1,14 +1,16 @@
 // npm run convert -- --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir>
+//                    [--interp <lavie_interpolation.pt>]
 //                    [--unet-precision fp32|fp16|int8|int4] [--vae-precision …] [--text-precision …]
 //                    [--frames 16] [--latent 40x64] [--name "…"]
 // Turns the official files into a LaVie Web pack: the base UNet from lavie_base.pt (its "ema"
-// state dict, strictly matched), the SD-1.4 VAE, CLIP text encoder and tokenizer from the SD folder.
+// state dict, strictly matched), the SD-1.4 VAE, CLIP text encoder and tokenizer from the SD folder,
+// and optionally the interpolation UNet from lavie_interpolation.pt.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { SD14_CLIP_TEXT_CONFIG, type ClipTextConfig } from '../graphs/clip_text.ts';
 import { Params } from '../graphs/params.ts';
-import { LAVIE_BASE_UNET_CONFIG, type UNet3DConfig } from '../graphs/unet3d.ts';
+import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, type UNet3DConfig } from '../graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
 import { WEIGHT_PRECISIONS, type WeightPrecision } from '../graphs/weights.ts';
 import { openCheckpoint } from '../io/checkpoint.ts';
@@ -55,7 +57,7 @@ export function unetConfigFromSd14(sd: Record<string, unknown>): UNet3DConfig {
 
 runCli('convert --base <lavie_base.pt> --sd14 <folder> --out <packDir>', async (argv) => {
   const a = parseArgs(argv);
-  if (!a.base || !a.sd14 || !a.out) throw new Error('usage: convert --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [--unet-precision fp16] [--frames 16] [--latent 40x64]');
+  if (!a.base || !a.sd14 || !a.out) throw new Error('usage: convert --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [--interp <lavie_interpolation.pt>] [--unet-precision fp16] [--frames 16] [--latent 40x64]');
   const sd14 = resolve(a.sd14);
   if (!existsSync(sd14)) throw new CheckpointError('bad-format', `${sd14}: no such folder`, { file: sd14 });
   const [lh, lw] = (a.latent ?? '40x64').split('x').map(Number);
@@ -74,12 +76,14 @@ runCli('convert --base <lavie_base.pt> --sd14 <folder> --out <packDir>', async (
   const textPath = firstExisting(join(sd14, 'text_encoder'), ['model.safetensors', 'pytorch_model.bin'], 'text encoder weights');
   firstExisting(join(sd14, 'tokenizer'), ['vocab.json'], 'tokenizer vocab.json');
 
+  const interpPath = a.interp ? resolve(a.interp) : undefined;
   const manifest = writePack(resolve(a.out), {
     name: a.name ?? 'LaVie base',
     testWeights: false,
     unet: { cfg: unetCfg, params: new Params(openCheckpoint(basePath), basePath), precision: precision(a['unet-precision'], 'fp16', '--unet-precision') },
     vae: { cfg: vaeCfg, params: new Params(openCheckpoint(vaePath), vaePath), precision: precision(a['vae-precision'], 'fp32', '--vae-precision') },
     text: { cfg: textCfg, params: new Params(openCheckpoint(textPath), textPath), precision: precision(a['text-precision'], 'fp32', '--text-precision') },
+    ...(interpPath ? { interp: { cfg: { ...unetCfg, in_channels: LAVIE_INTERP_UNET_CONFIG.in_channels, use_first_frame: true }, params: new Params(openCheckpoint(interpPath), interpPath), precision: precision(a['unet-precision'], 'fp16', '--unet-precision') } } : {}),
     tokenizerDir: join(sd14, 'tokenizer'),
     latent: { frames, height: lh, width: lw },
     log: (l) => console.log(l),

@@ -46,7 +46,7 @@ export function tinyClipConfig(vocabSize: number): ClipTextConfig {
   } as unknown as ClipTextConfig;
 }
 
-export function makeTinyPack(outDir: string, log?: (l: string) => void): void {
+export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: { gpuBufferLimit?: number } = {}): void {
   const tmp = mkdtempSync(join(tmpdir(), 'lavie-tok-'));
   try {
     const vocab = writeSyntheticTokenizerFolder(tmp);
@@ -60,6 +60,7 @@ export function makeTinyPack(outDir: string, log?: (l: string) => void): void {
       interp: { cfg: { ...TINY_UNET, in_channels: 8, use_first_frame: true }, params: synth(4, 'interpolation unet'), precision: 'fp32', steps: 2 }, // LaVie: 50; 2 keeps the browser e2e within budget
       tokenizerDir: tmp,
       latent: TINY_LATENT,
+      gpuBufferLimit: opts.gpuBufferLimit,
       defaultSteps: 10,
       log,
     });

@@ -40,6 +40,9 @@ export const LAVIE_BASE_UNET_CONFIG: UNet3DConfig = {
   resnet_time_scale_shift: 'default', use_first_frame: false, use_relative_position: false,
 };
 
+/** Full-size interpolation UNet: the same SD-1.4 tree, 8 input channels, first-frame attention (LAVIE.md §4.1). */
+export const LAVIE_INTERP_UNET_CONFIG: UNet3DConfig = { ...LAVIE_BASE_UNET_CONFIG, in_channels: 8, use_first_frame: true };
+
 /** diffusers Timesteps(C, flip_sin_to_cos, freq_shift) frequencies, rounded like torch's float32 ops. */
 export function timestepFrequencies(channels: number, freqShift: number): Float32Array {
   const half = channels / 2;

@@ -30,7 +30,26 @@ export interface PackSpec {
   /** Default steps in the UI (real packs: LaVie's 50). */
   defaultSteps?: number;
   shardBytes?: number;
+  /** GPU buffer bound used to pick each UNet's CFG batch (default 1 GiB). */
+  gpuBufferLimit?: number;
   log?: (line: string) => void;
+}
+
+/** WebGPU buffers are capped at 1 GiB on SwiftShader and many real adapters (WEB-PLATFORM.md). */
+export const MAX_GPU_BUFFER_BYTES = 2 ** 30;
+
+/**
+ * Build a UNet for the CFG batch: 2 (one call per step) when every intermediate fits the GPU
+ * buffer bound, else 1 (the engine runs the two branches as two calls; batch rows never interact
+ * inside the UNet, LAVIE.md §7.3, so the result is the same).
+ */
+export function buildForCfg(name: string, build: (g: GraphBuilder, batch: 1 | 2) => void, limitBytes = MAX_GPU_BUFFER_BYTES): { g: GraphBuilder; batch: 1 | 2 } {
+  const g2 = new GraphBuilder(name);
+  build(g2, 2);
+  if ((g2.largestIntermediate()?.bytes ?? 0) <= limitBytes) return { g: g2, batch: 2 };
+  const g1 = new GraphBuilder(name);
+  build(g1, 1);
+  return { g: g1, batch: 1 };
 }
 
 function ctxFor(g: GraphBuilder, params: Params, precision: WeightPrecision): NetCtx {
@@ -85,11 +104,11 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   let interpUnet: PackManifest['components']['interpUnet'];
   if (spec.interp) {
     mkdirSync(join(outDir, 'interp_unet'), { recursive: true });
-    const ig = new GraphBuilder('interp_unet');
-    buildInterpUNet(ctxFor(ig, spec.interp.params, spec.interp.precision), spec.interp.cfg, { batch: 2, frames: interpFrames, height: lh, width: lw });
-    spec.interp.params.assertAllUsed();
+    const interp = spec.interp;
+    const { g: ig, batch } = buildForCfg('interp_unet', (g, b) => buildInterpUNet(ctxFor(g, interp.params, interp.precision), interp.cfg, { batch: b, frames: interpFrames, height: lh, width: lw }), spec.gpuBufferLimit);
+    interp.params.assertAllUsed();
     interpUnet = writeGraph(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes });
-    log(`interpolation UNet: ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+    log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   }
 
   const manifest: PackManifest = {

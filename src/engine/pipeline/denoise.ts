@@ -18,6 +18,11 @@ export interface DenoiseRequest {
   embeddings: DeviceTensor;
   /** N(0,1) noise for stream k (0 = initial latents, k ≥ 1 = step k−1). */
   noise(stream: number, count: number): Float32Array;
+  /**
+   * When the UNet graph takes batch 1 (its CFG batch would not fit the buffer bound), the two
+   * halves of `embeddings` as separate [1, L, D] tensors: each step then runs the UNet twice.
+   */
+  sequentialCfg?: { uncond: DeviceTensor; cond: DeviceTensor };
   /** Inputs that stay fixed over the loop (e.g. the interpolation condition), already on the device. */
   fixedInputs?: Record<string, DeviceTensor>;
   previewEvery?: number;
@@ -44,25 +49,39 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
     return t;
   };
   try {
-    const modelIn = alloc([2, c, f, h, w]);
-    const out2 = alloc([2, c, f, h, w]);
+    const seq = req.sequentialCfg;
+    const modelIn = alloc([seq ? 1 : 2, c, f, h, w]);
+    const out2 = seq ? null : alloc([2, c, f, h, w]);
+    const outU = seq ? alloc([1, c, f, h, w]) : null;
+    const outC = seq ? alloc([1, c, f, h, w]) : null;
     const z = steps.some((s) => s.noise !== 0) ? alloc([1, c, f, h, w]) : null;
 
     const init = req.noise(0, n);
     if (req.plan.initNoiseSigma !== 1) for (let i = 0; i < n; i++) init[i] = init[i]! * req.plan.initNoiseSigma;
     dev.upload(x, init);
 
-    const fixed: Record<string, ReturnType<typeof dev.asOrt>> = { encoder_hidden_states: dev.asOrt(req.embeddings) };
+    const fixed: Record<string, ReturnType<typeof dev.asOrt>> = {};
     for (const [k, t] of Object.entries(req.fixedInputs ?? {})) fixed[k] = dev.asOrt(t);
     const start = performance.now();
     for (let k = 0; k < steps.length; k++) {
       throwIfAborted(hooks.signal);
       const s = steps[k]!;
-      dev.duplicate(modelIn, x, s.inputScale);
-      await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep: new rt.ort.Tensor('float32', Float32Array.of(s.t), [1]) }, { out: out2 });
+      const timestep = new rt.ort.Tensor('float32', Float32Array.of(s.t), [1]);
       const noisy = s.noise !== 0 && z !== null;
-      if (noisy) dev.upload(z, req.noise(k + 1, n));
-      dev.guidedUpdate(x, x, out2, noisy ? z : null, { g: req.guidanceScale, a: s.update.x, b: s.update.out, c: s.noise });
+      if (seq && outU && outC) {
+        // x ← a·x + b·(ε_u + g·(ε_c − ε_u)) + c·z, as one 4-term combination.
+        dev.linear(modelIn, [[x, s.inputScale]]);
+        await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep, encoder_hidden_states: dev.asOrt(seq.uncond) }, { out: outU });
+        await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep, encoder_hidden_states: dev.asOrt(seq.cond) }, { out: outC });
+        if (noisy) dev.upload(z, req.noise(k + 1, n));
+        const g = req.guidanceScale;
+        dev.linear(x, [[x, s.update.x], [outU, s.update.out * (1 - g)], [outC, s.update.out * g], ...(noisy ? [[z, s.noise] as const] : [])]);
+      } else if (out2) {
+        dev.duplicate(modelIn, x, s.inputScale);
+        await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep, encoder_hidden_states: dev.asOrt(req.embeddings) }, { out: out2 });
+        if (noisy) dev.upload(z, req.noise(k + 1, n));
+        dev.guidedUpdate(x, x, out2, noisy ? z : null, { g: req.guidanceScale, a: s.update.x, b: s.update.out, c: s.noise });
+      }
       await hooks.onStep?.(k, x);
       if (hooks.onPreview && req.previewEvery && ((k + 1) % req.previewEvery === 0 || k === steps.length - 1)) {
         hooks.onPreview({ step: k + 1, ...latentPreview(await dev.read(x), req.latent) });

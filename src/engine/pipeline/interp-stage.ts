@@ -29,6 +29,8 @@ export interface InterpStageRequest {
   /** Output latent video: frames = 4·input − 3. */
   latent: LatentShape;
   embeddings: DeviceTensor;
+  /** Set when the UNet graph runs the CFG halves as two batch-1 calls (see denoise). */
+  sequentialCfg?: { uncond: DeviceTensor; cond: DeviceTensor };
   scalingFactor: number;
   /** Stream 0 = initial latents; stream 1_000 + i = VAE posterior noise of input frame i. */
   noise(stream: number, count: number): Float32Array;
@@ -85,7 +87,7 @@ export async function runInterpStage(rt: Runtime, models: InterpStageModels, req
       hooks.onProgress({ phase: 'condition', step: i + 1, total: nIn });
     }
 
-    // 2. The condition video [1,C,F',h,w], duplicated for the CFG batch.
+    // 2. The condition video [1,C,F',h,w], duplicated when the UNet takes the CFG batch at once.
     const cond = new Float32Array(c * fOut * hw);
     for (let j = 0; j < fOut; j++) {
       const src = encoded[conditionSource(j, nIn)]!;
@@ -96,16 +98,15 @@ export async function runInterpStage(rt: Runtime, models: InterpStageModels, req
     }
     const cond1 = alloc([1, c, fOut, h, w]);
     dev.upload(cond1, cond);
-    const cond2 = alloc([2, c, fOut, h, w]);
-    dev.duplicate(cond2, cond1, 1);
-    dev.free(cond1);
-    owned.splice(owned.indexOf(cond1), 1);
+    let condIn = cond1;
+    if (!req.sequentialCfg) {
+      condIn = alloc([2, c, fOut, h, w]);
+      dev.duplicate(condIn, cond1, 1);
+    }
 
     // 3–4. Denoise, then decode.
     const x = alloc([1, c, fOut, h, w]);
-    await denoise(rt, models.unet, x, { ...req, fixedInputs: { condition: cond2 } }, hooks);
-    dev.free(cond2);
-    owned.splice(owned.indexOf(cond2), 1);
+    await denoise(rt, models.unet, x, { ...req, fixedInputs: { condition: condIn } }, hooks);
     await decodeFrames(rt, models.vaeDecoder, x, { latent: req.latent, scalingFactor: req.scalingFactor, image: { height: H, width: W } }, hooks);
   } finally {
     for (const t of owned) dev.free(t);
