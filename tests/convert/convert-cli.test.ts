@@ -1,0 +1,106 @@
+// `npm run convert` on files laid out exactly like the official downloads (lavie_base.pt and
+// lavie_interpolation.pt as torch.save zips wrapped in {"ema": …}, the SD-1.4 folder with
+// diffusers configs, safetensors weights and the CLIP tokenizer), at tiny size with random weights.
+// The pack it writes must load in the engine and generate; wrong inputs must fail with one typed line.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { TINY_LATENT, TINY_UNET, TINY_VAE, tinyClipConfig } from '../../src/convert/cli/make-tiny-pack.ts';
+import { buildClipText } from '../../src/convert/graphs/clip_text.ts';
+import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
+import { Params } from '../../src/convert/graphs/params.ts';
+import { buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
+import { buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
+import { writeSafetensors, type NamedArray } from '../../src/convert/io/safetensors.ts';
+import { writeTorchCheckpoint, writeTorchZip } from '../../src/convert/io/torch-writer.ts';
+import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
+import { writeSyntheticTokenizerFolder } from '../../src/convert/pack/synthetic-tokenizer.ts';
+import { synthesizer } from '../../src/convert/synthetic.ts';
+import type { StateDict } from '../../src/convert/tensor.ts';
+import { LaVieEngine } from '../../src/engine/engine.ts';
+import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
+import { openDirPack } from '../../src/packs/dir-source.ts';
+import { runNpmCli } from '../helpers/cli.ts';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
+
+/** The state dict a network asks for, with random values (the network definition is the key list). */
+function stateDictOf(seed: number, build: (ctx: NetCtx) => void): StateDict {
+  const p = new Params(new Map(), 'synthetic', synthesizer(seed));
+  build({ g: new GraphBuilder('probe'), p, precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
+  return p.sd;
+}
+
+function toSafetensors(path: string, sd: StateDict): void {
+  const out: Record<string, NamedArray> = {};
+  for (const [k, t] of sd) out[k] = { dtype: 'float32', shape: t.shape, data: t.read() };
+  writeSafetensors(path, out);
+}
+
+const root = mkdtempSync(join(tmpdir(), 'convert-cli-'));
+const shape = { batch: 1, frames: TINY_LATENT.frames, height: TINY_LATENT.height, width: TINY_LATENT.width };
+const sd14 = join(root, 'stable-diffusion-v1-4');
+for (const d of ['unet', 'vae', 'text_encoder', 'tokenizer']) mkdirSync(join(sd14, d), { recursive: true });
+const vocab = writeSyntheticTokenizerFolder(join(sd14, 'tokenizer'));
+const clipCfg = tinyClipConfig(vocab);
+// diffusers-style configs: the converter reads these instead of assuming SD-1.4's sizes.
+writeFileSync(join(sd14, 'unet/config.json'), JSON.stringify({ ...TINY_UNET, _class_name: 'UNet2DConditionModel', down_block_types: TINY_UNET.down_block_types.map((s) => s.replace('3D', '2D')), up_block_types: TINY_UNET.up_block_types.map((s) => s.replace('3D', '2D')) }));
+writeFileSync(join(sd14, 'vae/config.json'), JSON.stringify(TINY_VAE));
+writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(clipCfg));
+toSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), stateDictOf(2, (ctx) => {
+  buildVaeDecoder(ctx, TINY_VAE, { batch: 1, height: 8, width: 8 });
+  buildVaeEncoder(ctx, TINY_VAE, { batch: 1, height: 64, width: 64 });
+}));
+toSafetensors(join(sd14, 'text_encoder/model.safetensors'), stateDictOf(3, (ctx) => buildClipText(ctx, clipCfg, { batch: 1 })));
+const basePt = join(root, 'lavie_base.pt');
+writeTorchCheckpoint(basePt, stateDictOf(1, (ctx) => buildBaseUNet(ctx, TINY_UNET, shape)), { wrap: 'ema' });
+const interpCfg = { ...TINY_UNET, in_channels: 8, use_first_frame: true };
+const interpPt = join(root, 'lavie_interpolation.pt');
+writeTorchCheckpoint(interpPt, stateDictOf(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
+
+const latent = `${TINY_LATENT.height}x${TINY_LATENT.width}`;
+
+test('convert: official file layout → a pack the engine loads and runs (base + interpolation)', async () => {
+  const out = join(root, 'pack');
+  const r = runNpmCli('convert', ['--base', basePt, '--interp', interpPt, '--sd14', sd14, '--out', out, '--latent', latent, '--unet-precision', 'fp32']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /pack "LaVie base" written/);
+  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  assert.equal(m.testWeights, false);
+  assert.equal(m.stages.interp.frames, 61);
+  const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(out));
+  let frames = 0;
+  await engine.generate({ id: 'c', prompt: 'a cat', negativePrompt: '', seed: 1, steps: 1, guidanceScale: 7.5, sampler: 'ddim', interpolate: true }, { signal: new AbortController().signal, onProgress: () => {}, onFrame: () => { frames++; } });
+  assert.equal(frames, 16 + 61);
+  await engine.dispose();
+});
+
+test('convert: a checkpoint for another network fails with one typed line naming the file', () => {
+  // The interpolation UNet handed over as the base UNet: conv_in has 8 input channels, not 4.
+  const r = runNpmCli('convert', ['--base', interpPt, '--sd14', sd14, '--out', join(root, 'bad1'), '--latent', latent]);
+  assert.notEqual(r.status, 0);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^error \[(wrong-shape|missing-key|unexpected-key)\]: .*lavie_interpolation\.pt/);
+});
+
+test('convert: a pickle that calls a non-allow-listed global is refused, never run', () => {
+  const evil = join(root, 'evil.pt');
+  // A zip whose data.pkl is `os.system("touch PWNED")` via GLOBAL + REDUCE.
+  const pkl = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from('cos\nsystem\n'), Buffer.from([0x58]), Buffer.from(Uint32Array.of(10).buffer), Buffer.from('touch PWND'), Buffer.from([0x85, 0x52, 0x2e])]);
+  writeTorchZip(evil, new Uint8Array(pkl), []);
+  const r = runNpmCli('convert', ['--base', evil, '--sd14', sd14, '--out', join(root, 'bad2'), '--latent', latent]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr.trim(), /^error \[unsafe-pickle\]: .*os\.system/);
+  assert.equal(existsSync(join(REPO_ROOT, 'PWND')), false);
+});
+
+test('convert: missing SD-1.4 parts and bad flags are reported, not guessed', () => {
+  const r1 = runNpmCli('convert', ['--base', basePt, '--sd14', join(root, 'nope'), '--out', join(root, 'bad3')]);
+  assert.notEqual(r1.status, 0);
+  assert.match(r1.stderr, /no such folder/);
+  const r2 = runNpmCli('convert', ['--base', basePt, '--sd14', sd14, '--out', join(root, 'bad4'), '--unet-precision', 'fp8']);
+  assert.notEqual(r2.status, 0);
+  assert.match(r2.stderr, /--unet-precision must be one of fp32, fp16, int8, int4/);
+});
