@@ -24,15 +24,17 @@ export interface HarnessResult {
 export async function openOrtPage(page: Page, models: Record<string, Uint8Array>): Promise<void> {
   await page.route(`${HARNESS_ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
-    if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>ort harness</title>' });
+    // Cross-origin isolated, so the wasm EP may use threads (SharedArrayBuffer).
+    const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+    if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', headers: isolation, body: '<!doctype html><title>ort harness</title>' });
     if (url.pathname.startsWith('/ort/')) {
       const file = join(ORT_DIST, url.pathname.slice(5));
       const type = file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-      return route.fulfill({ contentType: type, body: readFileSync(file) });
+      return route.fulfill({ contentType: type, headers: isolation, body: readFileSync(file) });
     }
     if (url.pathname.startsWith('/model/')) {
       const m = models[decodeURIComponent(url.pathname.slice(7))];
-      if (m) return route.fulfill({ contentType: 'application/octet-stream', body: Buffer.from(m) });
+      if (m) return route.fulfill({ contentType: 'application/octet-stream', headers: isolation, body: Buffer.from(m) });
     }
     return route.fulfill({ status: 404, body: 'not found' });
   });
@@ -40,15 +42,15 @@ export async function openOrtPage(page: Page, models: Record<string, Uint8Array>
 }
 
 /** Run model `name` on WebGPU in the page with verbose ORT logging; returns outputs + placement lines. */
-export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>, opts: { verbose?: boolean; timedRuns?: number } = {}): Promise<HarnessResult> {
+export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>, opts: { verbose?: boolean; timedRuns?: number; ep?: 'webgpu' | 'wasm'; threads?: number } = {}): Promise<HarnessResult> {
   const log: string[] = [];
   const onConsole = (m: { text(): string }) => log.push(m.text());
   page.on('console', onConsole);
   try {
-    const res = await page.evaluate(async ({ name, feeds, origin, verbose, timedRuns }) => {
+    const res = await page.evaluate(async ({ name, feeds, origin, verbose, timedRuns, ep, threads }) => {
       const ort = await import(/* @vite-ignore */ `${origin}/ort/ort.webgpu.min.mjs`);
       ort.env.wasm.wasmPaths = `${origin}/ort/`;
-      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.numThreads = threads;
       ort.env.logLevel = verbose ? 'verbose' : 'warning';
       const g = globalThis as unknown as { __dev?: GPUDevice };
       if (!g.__dev) {
@@ -60,7 +62,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
       try {
         const c0 = performance.now();
         const session = await ort.InferenceSession.create(bytes, {
-          executionProviders: [{ name: 'webgpu', device: g.__dev }],
+          executionProviders: ep === 'wasm' ? ['wasm'] : [{ name: 'webgpu', device: g.__dev }],
           logSeverityLevel: verbose ? 0 : 2,
           logVerbosityLevel: 0,
           graphOptimizationLevel: 'all',
@@ -89,7 +91,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
       } catch (e) {
         return { outputs: {}, error: String((e as Error)?.message ?? e) };
       }
-    }, { name, feeds, origin: HARNESS_ORIGIN, verbose: opts.verbose ?? true, timedRuns: opts.timedRuns ?? 0 });
+    }, { name, feeds, origin: HARNESS_ORIGIN, verbose: opts.verbose ?? true, timedRuns: opts.timedRuns ?? 0, ep: opts.ep ?? 'webgpu', threads: opts.threads ?? 1 });
     const placementLog = log.filter((l) => /placed on|Node placements|not assigned/i.test(l));
     return { ...res, placementLog, log };
   } finally {

@@ -4,18 +4,9 @@
 // names the fixture's outputs.safetensors uses. Works for any fixture folder of that format.
 import { writeSafetensors } from '../io/safetensors.ts';
 import { runCli } from './cli-util.ts';
-import type { FixtureRunner } from '../fixtures/types.ts';
+import { FIXTURE_RUNNERS } from '../fixtures/index.ts';
 
-const RUNNERS: Record<string, () => Promise<{ run: FixtureRunner }>> = {
-  base_unet: () => import('../fixtures/base_unet.ts'),
-  base_transformer3d: () => import('../fixtures/base_transformer3d.ts'),
-  interp_unet: () => import('../fixtures/interp_unet.ts'),
-  sd_vae: () => import('../fixtures/sd_vae.ts'),
-  vsr_vae: () => import('../fixtures/sd_vae.ts'),
-  clip_text: () => import('../fixtures/clip_text.ts'),
-  clip_text_x4: () => import('../fixtures/clip_text.ts'),
-  clip_tokenizer: () => import('../fixtures/clip_tokenizer.ts'),
-};
+const RUNNERS = FIXTURE_RUNNERS;
 
 runCli('fixture <network> <fixture-dir> <out>', async (args) => {
   const [network, dir, out] = args;

@@ -1,0 +1,13 @@
+// `npm run bench`: the same Chromium as the e2e suite, but benchmarks only, no app server.
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../playwright.config.ts';
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: /.*\.bench\.ts/,
+  outputDir: '../e2e-artifacts/bench',
+  timeout: 30 * 60_000,
+  workers: 1,
+  reporter: [['list']],
+  use: { browserName: 'chromium', launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS } },
+});

@@ -1,0 +1,91 @@
+// Per-call times of the tiny pack's networks on onnxruntime-node (CPU), onnxruntime-web WebGPU and
+// onnxruntime-web wasm (1 thread, and 2 threads in a cross-origin-isolated page), in one run, with
+// ratios to node. Writes e2e-artifacts/bench/steps.json and prints the BENCHMARKS.md table.
+import { test } from '@playwright/test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { TINY_LATENT, TINY_UNET, TINY_VAE } from '../src/convert/cli/make-tiny-pack.ts';
+import { DEFAULT_MAX_TENSOR_BYTES } from '../src/convert/graphs/nn.ts';
+import { Params } from '../src/convert/graphs/params.ts';
+import { buildBaseUNet, buildInterpUNet } from '../src/convert/graphs/unet3d.ts';
+import { buildVaeDecoder } from '../src/convert/graphs/vae.ts';
+import { GraphBuilder } from '../src/convert/onnx/graph.ts';
+import { synthesizer } from '../src/convert/synthetic.ts';
+import { openOrtPage, runOnWebGpu, type HarnessTensor } from '../e2e/support/ort-page.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const { frames: F, height: H, width: W } = TINY_LATENT;
+const ctx = (g: GraphBuilder) => ({ g, p: new Params(new Map(), 'synthetic', synthesizer(1)), precision: 'fp32' as const, maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
+const wave = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
+const t = (dims: number[]): HarnessTensor => ({ dtype: 'float32', dims, data: wave(dims.reduce((a, b) => a * b, 1)) });
+
+interface Case { name: string; graph: GraphBuilder; feeds: Record<string, HarnessTensor> }
+function cases(): Case[] {
+  const interpF = 4 * F - 3;
+  const text = t([2, 77, 32]);
+  const ts: HarnessTensor = { dtype: 'float32', dims: [1], data: [500] };
+  const base = new GraphBuilder('base_unet');
+  buildBaseUNet(ctx(base), TINY_UNET, { batch: 2, frames: F, height: H, width: W });
+  const interp = new GraphBuilder('interp_unet');
+  buildInterpUNet(ctx(interp), { ...TINY_UNET, in_channels: 8 }, { batch: 2, frames: interpF, height: H, width: W });
+  const vae = new GraphBuilder('vae_decoder');
+  buildVaeDecoder(ctx(vae), TINY_VAE, { batch: 1, height: H, width: W });
+  return [
+    { name: `base UNet step (CFG 2 × ${F} × ${H}×${W})`, graph: base, feeds: { sample: t([2, 4, F, H, W]), timestep: ts, encoder_hidden_states: text } },
+    { name: `interpolation UNet step (CFG 2 × ${interpF} × ${H}×${W})`, graph: interp, feeds: { sample: t([2, 4, interpF, H, W]), condition: t([2, 4, interpF, H, W]), timestep: ts, encoder_hidden_states: text } },
+    { name: `VAE decode, 1 frame (${H}×${W} → ${H * 8}×${W * 8})`, graph: vae, feeds: { latent: t([1, 4, H, W]) } },
+  ];
+}
+
+async function nodeTimes(c: Case): Promise<number[]> {
+  const s = await ort.InferenceSession.create(c.graph.encode(), { graphOptimizationLevel: 'all' });
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(c.feeds)) feeds[k] = new ort.Tensor('float32', Float32Array.from(v.data), v.dims);
+  await s.run(feeds);
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await s.run(feeds);
+    out.push(performance.now() - t0);
+  }
+  await s.release();
+  return out;
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]!, runs: s.length };
+};
+
+test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
+  const rows: Record<string, unknown>[] = [];
+  const all = cases();
+  await openOrtPage(page, Object.fromEntries(all.map((c) => [c.name, c.graph.encode()])));
+  const isolated = await page.evaluate(() => crossOriginIsolated);
+  for (const c of all) {
+    const node = stats(await nodeTimes(c));
+    const gpu = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS });
+    if (gpu.error) throw new Error(`${c.name} webgpu: ${gpu.error}`);
+    const wasm1 = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS, ep: 'wasm', threads: 1 });
+    const wasm2 = isolated ? await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS, ep: 'wasm', threads: 2 }) : undefined;
+    const row = {
+      network: c.name,
+      nodes: c.graph.nodes.length,
+      node: node,
+      webgpu: stats(gpu.runMs!),
+      wasm1: stats(wasm1.runMs!),
+      ...(wasm2?.runMs ? { wasm2: stats(wasm2.runMs) } : {}),
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  mkdirSync('e2e-artifacts/bench', { recursive: true });
+  writeFileSync('e2e-artifacts/bench/steps.json', JSON.stringify({ runs: RUNS, crossOriginIsolated: isolated, rows }, null, 1));
+  const ms = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
+  const lines = ['| network (tiny pack) | nodes | node CPU ms | WebGPU (SwiftShader) ms | ×node | wasm 1 thread ms | ×node | wasm 2 threads ms | ×node |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rows as { network: string; nodes: number; node: { median: number; min: number; max: number }; webgpu: { median: number; min: number; max: number }; wasm1: { median: number; min: number; max: number }; wasm2?: { median: number; min: number; max: number } }[]) {
+    const x = (v: { median: number }) => (v.median / r.node.median).toFixed(1);
+    lines.push(`| ${r.network} | ${r.nodes} | ${ms(r.node)} | ${ms(r.webgpu)} | ${x(r.webgpu)} | ${ms(r.wasm1)} | ${x(r.wasm1)} | ${r.wasm2 ? ms(r.wasm2) : '—'} | ${r.wasm2 ? x(r.wasm2) : '—'} |`);
+  }
+  console.log(lines.join('\n'));
+});
