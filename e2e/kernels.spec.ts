@@ -44,12 +44,27 @@ test('WGSL kernels match the CPU reference device', async ({ page }) => {
     errs.extractFrame = maxDiff(await cpu.read(fc), await gpu.read(fg));
     const [ic, ig] = both(rand(3 * 35), [1, 3, 5, 7]);
     { const a = await cpu.toRgba(ic); const b = await gpu.toRgba(ig); let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!)); errs.toRgba = m; }
+    { const a = await cpu.toRgba(ic, 'truncate'); const b = await gpu.toRgba(ig, 'truncate'); let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!)); errs.toRgbaTruncate = m; }
+    // crop: frames 1..2, rows 1..3, cols 2..5 of x [1,4,3,5,7], scaled.
+    const [cc, cg] = both(new Float32Array(4 * 2 * 3 * 4), [1, 4, 2, 3, 4]);
+    cpu.crop(cc, xc, { f0: 1, y0: 1, x0: 2 }, 0.5); gpu.crop(cg, xg, { f0: 1, y0: 1, x0: 2 }, 0.5);
+    errs.crop = maxDiff(await cpu.read(cc), await gpu.read(cg));
+    // accumulateTile: CFG-combine the halves of a [2,4,2,3,4] tile with weights into x at (1,1,2), and plain (b = null).
+    const [tc, tg] = both(rand(2 * 4 * 2 * 3 * 4), [2, 4, 2, 3, 4]);
+    const [wc, wg] = both(rand(12), [3, 4]);
+    const half = 4 * 2 * 3 * 4;
+    cpu.accumulateTile(xc, { a: tc, aOff: 0, b: tc, bOff: half, g: 7.5, weights: wc, dims: [1, 4, 2, 3, 4] }, { f0: 1, y0: 1, x0: 2 });
+    gpu.accumulateTile(xg, { a: tg, aOff: 0, b: tg, bOff: half, g: 7.5, weights: wg, dims: [1, 4, 2, 3, 4] }, { f0: 1, y0: 1, x0: 2 });
+    errs.accumulateTileCfg = maxDiff(await cpu.read(xc), await gpu.read(xg));
+    cpu.accumulateTile(fc, { a: cc, weights: wc, dims: [1, 4, 1, 3, 4] }, { y0: 2, x0: 3 });
+    gpu.accumulateTile(fg, { a: cg, weights: wg, dims: [1, 4, 1, 3, 4] }, { y0: 2, x0: 3 });
+    errs.accumulateTileImage = maxDiff(await cpu.read(fc), await gpu.read(fg));
     const live = gpu.liveBuffers;
     gpu.dispose();
     return { errs, live, after: gpu.liveBuffers };
   });
   console.log('kernel max |gpu − cpu| / max(1,|cpu|) (toRgba: absolute, in levels):', result.errs);
-  for (const [name, e] of Object.entries(result.errs)) expect(e, name).toBeLessThanOrEqual(name === 'toRgba' ? 1 : 1e-6);
+  for (const [name, e] of Object.entries(result.errs)) expect(e, name).toBeLessThanOrEqual(name.startsWith('toRgba') ? 1 : 1e-6);
   expect(result.live).toBeGreaterThan(0);
   expect(result.after).toBe(0);
 });

@@ -1,7 +1,7 @@
 // Float32Array implementation of TensorDevice: the Node reference path (onnxruntime-node) and the
 // wasm fallback. It is also the ground truth the WGSL kernels are tested against.
 import type * as ortTypes from 'onnxruntime-common';
-import { numelOf, type DeviceCounters, type DeviceTensor, type Term, type TensorDevice } from './device.ts';
+import { cfhw, numelOf, type DeviceCounters, type DeviceTensor, type Offset5, type Term, type TensorDevice } from './device.ts';
 
 class CpuTensor implements DeviceTensor {
   readonly size: number;
@@ -19,6 +19,12 @@ const cpu = (t: DeviceTensor): CpuTensor => {
 export function unitToByte(y: number): number {
   const v = Math.floor((y / 2 + 0.5) * 255 + 0.5);
   return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** LaVie VSR's conversion: trunc(clamp(y/2 + 0.5, 0, 1) · 255), no rounding. */
+export function unitToByteTruncated(y: number): number {
+  const u = Math.min(1, Math.max(0, Math.fround(Math.fround(y / 2) + 0.5)));
+  return Math.trunc(Math.fround(u * 255));
 }
 
 export class CpuDevice implements TensorDevice {
@@ -89,20 +95,54 @@ export class CpuDevice implements TensorDevice {
     this.counters.kernelDispatches++;
   }
 
-  async toRgba(image: DeviceTensor): Promise<Uint8Array> {
+  async toRgba(image: DeviceTensor, mode: 'round' | 'truncate' = 'round'): Promise<Uint8Array> {
     const [, , h, w] = image.dims as [number, number, number, number];
     const d = cpu(image).data;
     const hw = h * w;
     const out = new Uint8Array(hw * 4);
+    const byte = mode === 'round' ? unitToByte : unitToByteTruncated;
     for (let i = 0; i < hw; i++) {
-      out[4 * i] = unitToByte(d[i]!);
-      out[4 * i + 1] = unitToByte(d[hw + i]!);
-      out[4 * i + 2] = unitToByte(d[2 * hw + i]!);
+      out[4 * i] = byte(d[i]!);
+      out[4 * i + 1] = byte(d[hw + i]!);
+      out[4 * i + 2] = byte(d[2 * hw + i]!);
       out[4 * i + 3] = 255;
     }
     this.counters.readbacks++;
     this.counters.readbackBytes += out.byteLength;
     return out;
+  }
+
+  crop(out: DeviceTensor, src: DeviceTensor, at: Offset5, s = 1): void {
+    const [c, tf, th, tw] = cfhw(out.dims);
+    const [sc, sf, sh, sw] = cfhw(src.dims);
+    const { f0 = 0, y0 = 0, x0 = 0 } = at;
+    if (sc !== c || f0 + tf > sf || y0 + th > sh || x0 + tw > sw) throw new Error(`crop: [${out.dims}] at ${f0},${y0},${x0} outside [${src.dims}]`);
+    const o = cpu(out).data;
+    const v = cpu(src).data;
+    let i = 0;
+    for (let ch = 0; ch < c; ch++) for (let f = 0; f < tf; f++) for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) o[i++] = s * v[((ch * sf + f0 + f) * sh + y0 + y) * sw + x0 + x]!;
+    this.counters.kernelDispatches++;
+  }
+
+  accumulateTile(acc: DeviceTensor, tile: { a: DeviceTensor; aOff?: number; b?: DeviceTensor | null; bOff?: number; g?: number; weights: DeviceTensor; dims: readonly number[] }, at: Offset5): void {
+    const [c, tf, th, tw] = cfhw(tile.dims);
+    const [ac, af, ah, aw] = cfhw(acc.dims);
+    const { f0 = 0, y0 = 0, x0 = 0 } = at;
+    if (ac !== c || f0 + tf > af || y0 + th > ah || x0 + tw > aw) throw new Error(`accumulateTile: [${tile.dims}] at ${f0},${y0},${x0} outside [${acc.dims}]`);
+    const o = cpu(acc).data;
+    const a = cpu(tile.a).data;
+    const b = tile.b ? cpu(tile.b).data : null;
+    const w = cpu(tile.weights).data;
+    const aOff = tile.aOff ?? 0;
+    const bOff = tile.bOff ?? 0;
+    const g = tile.g ?? 0;
+    let i = 0;
+    for (let ch = 0; ch < c; ch++) for (let f = 0; f < tf; f++) for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++, i++) {
+      const av = a[aOff + i]!;
+      const v = b ? av + g * (b[bOff + i]! - av) : av;
+      o[((ch * af + f0 + f) * ah + y0 + y) * aw + x0 + x] += w[y * tw + x]! * v;
+    }
+    this.counters.kernelDispatches++;
   }
 
   asOrt(t: DeviceTensor): ortTypes.Tensor {

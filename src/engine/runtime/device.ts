@@ -44,8 +44,22 @@ export interface TensorDevice {
   duplicate(out2: DeviceTensor, x: DeviceTensor, s: number): void;
   /** out[1,C,H,W] = s · video[0,:,f] for an NCFHW video with N = 1. */
   extractFrame(out: DeviceTensor, video: DeviceTensor, f: number, s: number): void;
-  /** RGBA bytes of an image [1,3,H,W] in [-1,1]: round((y/2+0.5)·255) clamped, alpha 255. */
-  toRgba(image: DeviceTensor): Promise<Uint8Array>;
+  /**
+   * RGBA bytes of an image [1,3,H,W] in [-1,1], alpha 255: 'round' = round((y/2+0.5)·255) clamped
+   * (LaVie base/interpolation); 'truncate' = trunc(clamp(y/2+0.5, 0, 1)·255) (LaVie VSR).
+   */
+  toRgba(image: DeviceTensor, mode?: 'round' | 'truncate'): Promise<Uint8Array>;
+  /**
+   * out[c, f, y, x] = s · src[c, f0+f, y0+y, x0+x] for N = 1 tensors [1,C,F,H,W] (or [1,C,H,W],
+   * F = 1): a window of frames, a spatial tile, or both; the size is out's.
+   */
+  crop(out: DeviceTensor, src: DeviceTensor, at: Offset5, s?: number): void;
+  /**
+   * Blend a tile into a larger tensor: acc[c, f0+f, y0+y, x0+x] += w[y, x] · (a + g·(b − a)),
+   * with a, b tiles shaped like the region ([1,C,F,th,tw] or [1,C,th,tw]); `b` null means a alone.
+   * a/b may be halves of one [2,…] tensor (element offsets aOff/bOff).
+   */
+  accumulateTile(acc: DeviceTensor, tile: { a: DeviceTensor; aOff?: number; b?: DeviceTensor | null; bOff?: number; g?: number; weights: DeviceTensor; dims: readonly number[] }, at: Offset5): void;
 
   /** View a device tensor as an ORT tensor (zero-copy on WebGPU). */
   asOrt(t: DeviceTensor): ortTypes.Tensor;
@@ -57,6 +71,16 @@ export interface TensorDevice {
   /** Wait until all queued work has finished (for timing and before reads). */
   sync(): Promise<void>;
   dispose(): void;
+}
+
+/** Frame/row/column offset of a window or tile inside an N = 1 video (or image: f0 = 0). */
+export interface Offset5 { f0?: number; y0?: number; x0?: number }
+
+/** [C, F, H, W] of an N = 1 tensor [1,C,F,H,W] or [1,C,H,W] (F = 1). */
+export function cfhw(dims: readonly number[]): [number, number, number, number] {
+  if (dims.length === 5) return [dims[1]!, dims[2]!, dims[3]!, dims[4]!];
+  if (dims.length === 4) return [dims[1]!, 1, dims[2]!, dims[3]!];
+  throw new Error(`expected [1,C,F,H,W] or [1,C,H,W], got [${dims}]`);
 }
 
 export function numelOf(dims: readonly number[]): number {

@@ -79,18 +79,64 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }`,
 
   // RGBA8 packed in u32 from planar [3, HW] in [-1, 1]: floor((y/2+0.5)·255 + 0.5) clamped
+  // (trunc = 0), or trunc(clamp(y/2+0.5, 0, 1)·255) (trunc = 1, LaVie VSR)
   toRgba: /* wgsl */ `
 ${INDEX}
-struct P { hw: u32, pad0: u32, pad1: u32, pad2: u32 };
+struct P { hw: u32, trunc: u32, pad1: u32, pad2: u32 };
 @group(0) @binding(0) var<storage, read_write> o: array<u32>;
 @group(0) @binding(1) var<storage, read> img: array<f32>;
 @group(0) @binding(2) var<uniform> p: P;
-fn byte(y: f32) -> u32 { return u32(clamp(floor((y / 2.0 + 0.5) * 255.0 + 0.5), 0.0, 255.0)); }
+fn byte(y: f32) -> u32 {
+  if (p.trunc == 1u) { return u32(clamp(y / 2.0 + 0.5, 0.0, 1.0) * 255.0); }
+  return u32(clamp(floor((y / 2.0 + 0.5) * 255.0 + 0.5), 0.0, 255.0));
+}
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.hw) { return; }
   o[i] = byte(img[i]) | (byte(img[p.hw + i]) << 8u) | (byte(img[2u * p.hw + i]) << 16u) | (255u << 24u);
+}`,
+
+  // out[c, f, y, x] = s · src[c, f0+f, y0+y, x0+x]; sizes: out (c, tf, th, tw), src (sf, sh, sw)
+  crop: /* wgsl */ `
+${INDEX}
+struct P { s: f32, n: u32, tf: u32, th: u32, tw: u32, sf: u32, sh: u32, sw: u32, f0: u32, y0: u32, x0: u32, pad0: u32 };
+@group(0) @binding(0) var<storage, read_write> o: array<f32>;
+@group(0) @binding(1) var<storage, read> v: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  if (i >= p.n) { return; }
+  let x = i % p.tw;
+  let y = (i / p.tw) % p.th;
+  let f = (i / (p.tw * p.th)) % p.tf;
+  let c = i / (p.tw * p.th * p.tf);
+  o[i] = p.s * v[((c * p.sf + p.f0 + f) * p.sh + p.y0 + y) * p.sw + p.x0 + x];
+}`,
+
+  // acc[c, f0+f, y0+y, x0+x] += w[y, x] · (a + g·(b − a)) over a tile (c, tf, th, tw); hasB = 0: a alone
+  accumulateTile: /* wgsl */ `
+${INDEX}
+struct P { g: f32, n: u32, tf: u32, th: u32, tw: u32, af: u32, ah: u32, aw: u32, f0: u32, y0: u32, x0: u32, aOff: u32, bOff: u32, hasB: u32, pad0: u32, pad1: u32 };
+@group(0) @binding(0) var<storage, read_write> acc: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  if (i >= p.n) { return; }
+  let x = i % p.tw;
+  let y = (i / p.tw) % p.th;
+  let f = (i / (p.tw * p.th)) % p.tf;
+  let c = i / (p.tw * p.th * p.tf);
+  let av = a[p.aOff + i];
+  var v = av;
+  if (p.hasB == 1u) { v = av + p.g * (b[p.bOff + i] - av); }
+  let j = ((c * p.af + p.f0 + f) * p.ah + p.y0 + y) * p.aw + p.x0 + x;
+  acc[j] = acc[j] + w[y * p.tw + x] * v;
 }`,
 } as const;
 

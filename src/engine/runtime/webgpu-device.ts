@@ -1,7 +1,7 @@
 // TensorDevice on WebGPU: GPUBuffers on the GPUDevice we create and hand to ORT, so our WGSL
 // kernels and ORT's sessions read and write the same buffers (no copies, no readbacks).
 import type * as ortTypes from 'onnxruntime-common';
-import { numelOf, type DeviceCounters, type DeviceTensor, type Term, type TensorDevice } from './device.ts';
+import { cfhw, numelOf, type DeviceCounters, type DeviceTensor, type Offset5, type Term, type TensorDevice } from './device.ts';
 import { KERNELS, type KernelName } from './kernels.ts';
 
 const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
@@ -165,16 +165,40 @@ export class WebGpuDevice implements TensorDevice {
     this.dispatch('extractFrame', c * h * w, [gpu(out).buffer, gpu(video).buffer], u.buffer);
   }
 
-  async toRgba(image: DeviceTensor): Promise<Uint8Array> {
+  async toRgba(image: DeviceTensor, mode: 'round' | 'truncate' = 'round'): Promise<Uint8Array> {
     const [, , h, w] = image.dims as [number, number, number, number];
     const hw = h * w;
     const packed = this.device.createBuffer({ size: Math.max(16, hw * 4), usage: USAGE });
     const u = new Uint32Array(4);
     u[0] = hw;
+    u[1] = mode === 'truncate' ? 1 : 0;
     this.dispatch('toRgba', hw, [packed, gpu(image).buffer], u.buffer);
     const bytes = new Uint8Array(await this.readBytes(packed, hw * 4));
     packed.destroy();
     return bytes;
+  }
+
+  crop(out: DeviceTensor, src: DeviceTensor, at: Offset5, s = 1): void {
+    const [c, tf, th, tw] = cfhw(out.dims);
+    const [sc, sf, sh, sw] = cfhw(src.dims);
+    const { f0 = 0, y0 = 0, x0 = 0 } = at;
+    if (sc !== c || f0 + tf > sf || y0 + th > sh || x0 + tw > sw) throw new Error(`crop: [${out.dims}] at ${f0},${y0},${x0} outside [${src.dims}]`);
+    const u = new Uint32Array(12);
+    new Float32Array(u.buffer)[0] = s;
+    u.set([out.size, tf, th, tw, sf, sh, sw, f0, y0, x0], 1);
+    this.dispatch('crop', out.size, [gpu(out).buffer, gpu(src).buffer], u.buffer);
+  }
+
+  accumulateTile(acc: DeviceTensor, tile: { a: DeviceTensor; aOff?: number; b?: DeviceTensor | null; bOff?: number; g?: number; weights: DeviceTensor; dims: readonly number[] }, at: Offset5): void {
+    const [c, tf, th, tw] = cfhw(tile.dims);
+    const [ac, af, ah, aw] = cfhw(acc.dims);
+    const { f0 = 0, y0 = 0, x0 = 0 } = at;
+    if (ac !== c || f0 + tf > af || y0 + th > ah || x0 + tw > aw) throw new Error(`accumulateTile: [${tile.dims}] at ${f0},${y0},${x0} outside [${acc.dims}]`);
+    const n = c * tf * th * tw;
+    const u = new Uint32Array(16);
+    new Float32Array(u.buffer)[0] = tile.g ?? 0;
+    u.set([n, tf, th, tw, af, ah, aw, f0, y0, x0, tile.aOff ?? 0, tile.bOff ?? 0, tile.b ? 1 : 0], 1);
+    this.dispatch('accumulateTile', n, [gpu(acc).buffer, gpu(tile.a).buffer, tile.b ? gpu(tile.b).buffer : this.dummy, gpu(tile.weights).buffer], u.buffer);
   }
 
   asOrt(t: DeviceTensor): ortTypes.Tensor {
