@@ -17,19 +17,40 @@ export interface WriteGraphOptions {
   precision: WeightPrecision;
   /** Put all weights inside the .onnx (tiny graphs; must stay < 2 GB). */
   inline?: boolean;
+  /**
+   * Reference the shards another graph of the same network already wrote (e.g. the VSR UNet for a
+   * shorter last window): initializers with the same name and size point into those shards;
+   * anything else (small frame-dependent constants) is stored inside the .onnx.
+   */
+  reuse?: WrittenGraph;
 }
+
+/** A written graph plus where each external initializer landed (for `reuse`). */
+export interface WrittenGraph extends GraphComponent {
+  placements: Map<string, { location: string; offset: number; byteLength: number }>;
+}
+
+/** Constants that may differ between graphs sharing shards must be this small. */
+const MAX_UNSHARED_BYTES = 4 << 20;
 
 function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /** Writes `<dir>/<name>.onnx` (+ `<name>.weights-NN.bin`); returns the manifest record with paths relative to `relDir`. */
-export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: string, opts: WriteGraphOptions): GraphComponent {
+export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: string, opts: WriteGraphOptions): WrittenGraph {
   const shardLimit = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
   const placement = new Map<Initializer, { location: string; offset: number }>();
   const shards: { file: string; bytes: number; hash: ReturnType<typeof createHash>; fd: number }[] = [];
   const external = !opts.inline;
-  if (external) {
+  const reuse = opts.reuse;
+  if (reuse) {
+    for (const init of g.initializers) {
+      const at = reuse.placements.get(init.name);
+      if (at && at.byteLength === init.byteLength) placement.set(init, at);
+      else if (init.byteLength > MAX_UNSHARED_BYTES) throw new Error(`${name}: initializer ${init.name} (${init.byteLength} bytes) is not in the shared shards`);
+    }
+  } else if (external) {
     let cur: (typeof shards)[number] | undefined;
     for (const init of g.initializers) {
       if (init.byteLength < INLINE_BELOW) continue;
@@ -58,13 +79,22 @@ export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: s
   closeSync(fd);
   const rel = (f: string) => (relDir ? `${relDir}/${f}` : f);
   const graph: PackFile = { path: rel(`${name}.onnx`), bytes: model.byteLength, sha256: sha256File(graphPath) };
+  const placements = new Map<string, { location: string; offset: number; byteLength: number }>();
+  for (const [init, at] of placement) placements.set(init.name, { ...at, byteLength: init.byteLength });
   return {
     graph,
-    externalData: shards.map((s) => ({ path: rel(s.file), bytes: s.bytes, sha256: s.hash.digest('hex') })),
+    placements,
+    externalData: reuse ? reuse.externalData : shards.map((s) => ({ path: rel(s.file), bytes: s.bytes, sha256: s.hash.digest('hex') })),
     precision: opts.precision,
     inputs: g.inputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
     outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
   };
+}
+
+/** The manifest record of a written graph (without the shard placements). */
+export function componentOf(w: WrittenGraph): GraphComponent {
+  const { placements: _placements, ...c } = w;
+  return c;
 }
 
 export function describeFile(dir: string, relPath: string): PackFile {

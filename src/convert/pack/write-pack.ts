@@ -12,7 +12,7 @@ import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeTokenizerFolder } from '../tokenizer.ts';
 import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackManifest } from '../../packs/manifest.ts';
-import { describeFile, writeGraph } from './write-graph.ts';
+import { componentOf, describeFile, writeGraph } from './write-graph.ts';
 
 export interface PackSpec {
   name: string;
@@ -70,7 +70,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   spec.text.params.assertAllUsed();
   mkdirSync(join(outDir, 'text_encoder/onnx'), { recursive: true });
   // transformers.js's CLIPTextModel loads onnx/text_model.onnx.
-  const textGraph = writeGraph(tg, join(outDir, 'text_encoder/onnx'), 'text_model', 'text_encoder/onnx', { precision: spec.text.precision, inline: true });
+  const textGraph = componentOf(writeGraph(tg, join(outDir, 'text_encoder/onnx'), 'text_model', 'text_encoder/onnx', { precision: spec.text.precision, inline: true }));
   const tc = spec.text.cfg;
   writeFileSync(join(outDir, 'text_encoder/config.json'), JSON.stringify({ ...tc, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
   log(`text encoder: ${(tg.weightBytes() / 1e6).toFixed(1)} MB`);
@@ -80,14 +80,14 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   const ug = new GraphBuilder('base_unet');
   buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
   spec.unet.params.assertAllUsed();
-  const unet = writeGraph(ug, join(outDir, 'unet'), 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes });
+  const unet = componentOf(writeGraph(ug, join(outDir, 'unet'), 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes }));
   log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
 
   // VAE decoder, one frame at a time.
   mkdirSync(join(outDir, 'vae_decoder'), { recursive: true });
   const vg = new GraphBuilder('vae_decoder');
   buildVaeDecoder(ctxFor(vg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh, width: lw });
-  const vaeDecoder = writeGraph(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes });
+  const vaeDecoder = componentOf(writeGraph(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
   log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
 
   // VAE encoder (the interpolation stage encodes the base frames), one frame at a time.
@@ -96,7 +96,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   const eg = new GraphBuilder('vae_encoder');
   buildVaeEncoder(ctxFor(eg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh * scaleDown, width: lw * scaleDown });
   spec.vae.params.assertAllUsed();
-  const vaeEncoder = writeGraph(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes });
+  const vaeEncoder = componentOf(writeGraph(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
   log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
 
   // Interpolation UNet (LAVIE.md §4): CFG batch 2 over 4·F − 3 frames.
@@ -107,7 +107,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
     const interp = spec.interp;
     const { g: ig, batch } = buildForCfg('interp_unet', (g, b) => buildInterpUNet(ctxFor(g, interp.params, interp.precision), interp.cfg, { batch: b, frames: interpFrames, height: lh, width: lw }), spec.gpuBufferLimit);
     interp.params.assertAllUsed();
-    interpUnet = writeGraph(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes });
+    interpUnet = componentOf(writeGraph(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes }));
     log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   }
 
