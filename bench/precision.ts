@@ -13,6 +13,8 @@ const CASES: [network: string, folder: string, outputs: string[]][] = [
   ['base_unet', 'base_unet', ['out']],
   ['base_transformer3d', 'base_transformer3d', ['out']],
   ['interp_unet', 'interp_unet', ['out']],
+  ['vsr_unet', 'vsr_unet', ['out']],
+  ['vsr_transformer3d', 'vsr_transformer3d', ['out']],
   ['sd_vae', 'sd_vae', ['latent_mean', 'decoded']],
   ['clip_text', 'clip_text', ['last_hidden_state']],
 ];

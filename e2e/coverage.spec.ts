@@ -8,7 +8,8 @@ import { GraphBuilder } from '../src/convert/onnx/graph.ts';
 import { buildClipText, type ClipTextConfig } from '../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../src/convert/graphs/nn.ts';
 import { Params } from '../src/convert/graphs/params.ts';
-import { buildBaseTransformer3D, type Transformer3DConfig } from '../src/convert/graphs/transformer3d.ts';
+import { VSR_TRANSFORMER, buildBaseTransformer3D, buildTransformer3D, type Transformer3DConfig } from '../src/convert/graphs/transformer3d.ts';
+import { buildVsrUNet, type VsrUNetConfig } from '../src/convert/graphs/vsr-unet.ts';
 import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../src/convert/graphs/vae.ts';
 import { readSafetensors } from '../src/convert/io/safetensors.ts';
@@ -67,6 +68,34 @@ const CASES: Case[] = [
     feeds: () => {
       const i = inputs('interp_unet');
       return { sample: f32(i.get('x_t')!), condition: f32(i.get('x_cond')!), timestep: f32(i.get('timestep_f32')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
+    },
+  },
+  {
+    name: 'vsr_transformer3d',
+    graph: () => {
+      const i = inputs('vsr_transformer3d');
+      const [b, , f, h, w] = i.get('hidden_states')!.shape;
+      const g = new GraphBuilder('vsr_t3d');
+      buildTransformer3D(ctx(g, 'vsr_transformer3d'), cfg('vsr_transformer3d') as Transformer3DConfig, { batch: b!, frames: f!, height: h!, width: w!, textLength: i.get('encoder_hidden_states')!.shape[1]! }, VSR_TRANSFORMER);
+      return g;
+    },
+    feeds: () => {
+      const i = inputs('vsr_transformer3d');
+      return { hidden_states: f32(i.get('hidden_states')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
+    },
+  },
+  {
+    name: 'vsr_unet',
+    graph: () => {
+      const s = inputs('vsr_unet').get('sample')!.shape;
+      const g = new GraphBuilder('vsr_unet');
+      buildVsrUNet(ctx(g, 'vsr_unet'), cfg('vsr_unet') as VsrUNetConfig, { batch: s[0]!, frames: s[2]!, height: s[3]!, width: s[4]! });
+      return g;
+    },
+    feeds: () => {
+      const i = inputs('vsr_unet');
+      const lv = i.get('noise_level')!;
+      return { sample: f32(i.get('sample')!), low_res: f32(i.get('low_res')!), timestep: f32(i.get('timestep_f32')!), class_labels: { dtype: 'int64', shape: lv.shape, data: BigInt64Array.from(lv.read(), (v) => BigInt(v)) }, encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
     },
   },
   {

@@ -7,7 +7,8 @@ import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../../src/convert/graphs/c
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
 import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
-import { SD14_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
+import { SD14_VAE_CONFIG, X4_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
+import { LAVIE_VSR_UNET_CONFIG, buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { buildForCfg } from '../../src/convert/pack/write-pack.ts';
 import { synthesizer } from '../../src/convert/synthetic.ts';
@@ -51,6 +52,32 @@ test('full-size interpolation UNet (61 frames × 40×64): the converter picks tw
   assert.ok(largest.bytes <= GiB, `largest intermediate ${largest.name} [${largest.shape}] = ${largest.bytes} bytes`);
   assert.equal(params, 909_131_524); // LAVIE.md §4.1 (798 entries: no RoPE, no position bias)
   assert.deepEqual([...g.opTypes().keys()].filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
+});
+
+test('full-size VSR UNet: one 8-frame window on a 128×128 latent tile fits CFG batch 2 in ≤ 1 GiB per tensor (the untiled 320×512 frame cannot)', () => {
+  let batch = 0;
+  const { g, params, largest } = build('vsr_unet', (ctx) => {
+    const chosen = buildForCfg('vsr_unet', (g, b) => buildVsrUNet({ ...ctx, g, p: new Params(new Map(), 'synthetic', synthesizer(0)) }, LAVIE_VSR_UNET_CONFIG, { batch: b, frames: 8, height: 128, width: 128 }));
+    batch = chosen.batch;
+    buildVsrUNet(ctx, LAVIE_VSR_UNET_CONFIG, { batch: chosen.batch, frames: 8, height: 128, width: 128 });
+  });
+  assert.equal(batch, 2);
+  assert.ok(largest.bytes <= GiB, `largest intermediate ${largest.name} [${largest.shape}] = ${largest.bytes} bytes`);
+  // LAVIE.md §5.1: 691,036,436 unique; the RoPE freqs are stored 17 times (+16·16).
+  assert.equal(params, 691_036_436 + 256);
+  assert.deepEqual([...g.opTypes().keys()].filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
+  // Untiled, one window would need 3.75 GiB tensors even at batch 1.
+  const whole = new GraphBuilder('vsr_whole');
+  buildVsrUNet({ g: whole, p: new Params(new Map(), 'synthetic', synthesizer(0)), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES }, LAVIE_VSR_UNET_CONFIG, { batch: 1, frames: 8, height: 320, width: 512 });
+  assert.ok(whole.largestIntermediate()!.bytes > 3 * GiB);
+});
+
+test('full-size x4 VAE decoder: an 80×128 latent tile stays ≤ 1 GiB (a whole 320×512 frame would need a 100 GiB attention)', () => {
+  const tile = build('x4_vae_decoder', (ctx) => buildVaeDecoder(ctx, X4_VAE_CONFIG, { batch: 1, height: 80, width: 128 }));
+  assert.ok(tile.largest.bytes <= GiB, `largest ${tile.largest.bytes}`);
+  const whole = new GraphBuilder('x4_whole');
+  buildVaeDecoder({ g: whole, p: new Params(new Map(), 'synthetic', synthesizer(0)), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES }, X4_VAE_CONFIG, { batch: 1, height: 320, width: 512 });
+  assert.ok(whole.largestIntermediate()!.bytes > 64 * GiB);
 });
 
 test('full-size SD-1.4 VAE (one 320×512 frame) and CLIP-L: bounded, exact parameter counts', () => {

@@ -34,7 +34,7 @@ export function ropeInvFreqs(): Float32Array {
   return Float32Array.from({ length: ROPE_DIM / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / ROPE_DIM));
 }
 
-function checkFreqs(ctx: NetCtx, key: string): void {
+export function checkRopeFreqs(ctx: NetCtx, key: string): void {
   const got = ctx.p.get(key, [ROPE_DIM / 2]).read();
   const want = ropeInvFreqs();
   for (let i = 0; i < want.length; i++) {
@@ -76,7 +76,7 @@ export function temporalAttention(ctx: NetCtx, x: Value, prefix: string, o: Temp
   let k = splitHeads(g, linear(ctx, x, `${prefix}.to_k`, c, c, false), o.heads);
   const v = splitHeads(g, linear(ctx, x, `${prefix}.to_v`, c, c, false), o.heads);
   if (o.rope) {
-    checkFreqs(ctx, `${prefix}.rotary_emb.freqs`);
+    checkRopeFreqs(ctx, `${prefix}.rotary_emb.freqs`);
     if (d < ROPE_DIM) throw new Error(`${prefix}: head dim ${d} < ${ROPE_DIM} cannot take RoPE(32)`);
     q = rope(ctx, q, o.frames);
     k = rope(ctx, k, o.frames);

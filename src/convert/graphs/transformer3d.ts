@@ -5,6 +5,7 @@
 import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
 import { attentionCore, conv2d, crossAttention, feedForwardGeglu, groupNorm, layerNorm, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
+import { temporalResnet } from './resnet3d.ts';
 import { temporalAttention } from './temporal-attention.ts';
 
 /** What distinguishes the base, interpolation and VSR copies of the transformer block. */
@@ -15,6 +16,10 @@ export interface Transformer3DVariant {
   order: 'temporal-then-ff' | 'ff-then-temporal';
   /** Temporal attention: key names and position information (§2.9). */
   temporal: { attn: string; norm: string; rope: boolean; relPosBias: boolean };
+  /** VSR: proj_in/proj_out are Linear on tokens (else 1×1 convs on maps). */
+  linearProjection?: boolean;
+  /** VSR: a temporal ResnetBlock3DCNN (k = 3) runs first and the slot's residual is taken after it (§5.3). */
+  temporalResnet?: boolean;
 }
 
 export const BASE_TRANSFORMER: Transformer3DVariant = {
@@ -24,12 +29,19 @@ export const INTERP_TRANSFORMER: Transformer3DVariant = {
   spatial: 'sparse-causal', order: 'ff-then-temporal', temporal: { attn: 'attn_temp', norm: 'norm_temp', rope: false, relPosBias: false },
 };
 
+export const VSR_TRANSFORMER: Transformer3DVariant = {
+  spatial: 'self', order: 'temporal-then-ff', temporal: { attn: 'attn_temporal', norm: 'norm_temporal', rope: true, relPosBias: true },
+  linearProjection: true, temporalResnet: true,
+};
+
 export interface Transformer3DOpts {
   heads: number;
   frames: number;
   groups: number;
   textDim: number;
   variant: Transformer3DVariant;
+  /** VSR levels with only_cross_attention: attn1 attends to the text too, not to the frame (§5.3). */
+  onlyCross?: boolean;
 }
 
 /** Text [B, L, D] repeated per frame → [(B·F), L, D] (row b·F + f, as the reference repeats it). */
@@ -70,11 +82,16 @@ export function transformer3d(ctx: NetCtx, x: Value, textPF: Value, prefix: stri
   const b = bf / o.frames;
   const hw = h * w;
   const P = (k: string) => (prefix ? `${prefix}.${k}` : k);
-  let t = conv2d(ctx, groupNorm(ctx, x, P('norm'), o.groups, 1e-6), P('proj_in'), { cin: c, cout: c, k: 1 });
-  t = op.transpose(g, op.reshape(g, t, [bf, c, hw]), [0, 2, 1]); // tokens [(B·F), HW, C]
+  const residual = v.temporalResnet ? temporalResnet(ctx, x, null, P('resblock_temporal'), { frames: o.frames, k: 3 }) : x;
+  const normed = groupNorm(ctx, residual, P('norm'), o.groups, 1e-6);
+  const tokens = (m: Value) => op.transpose(g, op.reshape(g, m, [bf, c, hw]), [0, 2, 1]); // [(B·F), HW, C]
+  let t = v.linearProjection ? linear(ctx, tokens(normed), P('proj_in'), c, c) : tokens(conv2d(ctx, normed, P('proj_in'), { cin: c, cout: c, k: 1 }));
   const blk = P('transformer_blocks.0');
   const n1 = layerNorm(ctx, t, `${blk}.norm1`, 1e-5);
-  t = op.add(g, t, v.spatial === 'sparse-causal' ? sparseCausalAttention(ctx, n1, `${blk}.attn1`, o.heads, o.frames) : crossAttention(ctx, n1, null, `${blk}.attn1`, o.heads));
+  const attn1 = o.onlyCross ? crossAttention(ctx, n1, textPF, `${blk}.attn1`, o.heads)
+    : v.spatial === 'sparse-causal' ? sparseCausalAttention(ctx, n1, `${blk}.attn1`, o.heads, o.frames)
+    : crossAttention(ctx, n1, null, `${blk}.attn1`, o.heads);
+  t = op.add(g, t, attn1);
   t = op.add(g, t, crossAttention(ctx, layerNorm(ctx, t, `${blk}.norm2`, 1e-5), textPF, `${blk}.attn2`, o.heads));
   const temporal = (u: Value) => {
     // (b f) d c → (b d) f c, attend over frames, and back.
@@ -85,8 +102,9 @@ export function transformer3d(ctx: NetCtx, x: Value, textPF: Value, prefix: stri
   };
   const ff = (u: Value) => op.add(g, u, feedForwardGeglu(ctx, layerNorm(ctx, u, `${blk}.norm3`, 1e-5), `${blk}.ff`));
   t = v.order === 'temporal-then-ff' ? ff(temporal(t)) : temporal(ff(t));
-  t = op.reshape(g, op.transpose(g, t, [0, 2, 1]), [bf, c, h, w]);
-  return op.add(g, conv2d(ctx, t, P('proj_out'), { cin: c, cout: c, k: 1 }), x);
+  const maps = (u: Value) => op.reshape(g, op.transpose(g, u, [0, 2, 1]), [bf, c, h, w]);
+  const out = v.linearProjection ? maps(linear(ctx, t, P('proj_out'), c, c)) : conv2d(ctx, maps(t), P('proj_out'), { cin: c, cout: c, k: 1 });
+  return op.add(g, out, residual);
 }
 
 /** Video NCFHW [B,C,F,H,W] ⇄ frame-batched [(B·F),C,H,W]. */
@@ -108,11 +126,15 @@ export interface Transformer3DConfig {
   [k: string]: unknown;
 }
 
-/** A standalone slot (fixture base_transformer3d): inputs `hidden_states` NCFHW, `encoder_hidden_states`; output `out`. */
-export function buildBaseTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }): void {
+/** A standalone slot (fixtures base_/vsr_transformer3d): inputs `hidden_states` NCFHW, `encoder_hidden_states`; output `out`. */
+export function buildTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }, variant: Transformer3DVariant): void {
   const g = ctx.g;
   const hs = g.input('hidden_states', 'float32', [s.batch, cfg.in_channels, s.frames, s.height, s.width]);
   const text = g.input('encoder_hidden_states', 'float32', [s.batch, s.textLength, cfg.cross_attention_dim]);
-  const out = transformer3d(ctx, videoToFrames(ctx, hs), textPerFrame(ctx, text, s.frames), '', { heads: cfg.num_attention_heads, frames: s.frames, groups: cfg.norm_num_groups, textDim: cfg.cross_attention_dim, variant: BASE_TRANSFORMER });
+  const out = transformer3d(ctx, videoToFrames(ctx, hs), textPerFrame(ctx, text, s.frames), '', { heads: cfg.num_attention_heads, frames: s.frames, groups: cfg.norm_num_groups, textDim: cfg.cross_attention_dim, variant, onlyCross: cfg.only_cross_attention === true });
   g.output(framesToVideo(ctx, out, s.frames), 'out');
+}
+
+export function buildBaseTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }): void {
+  buildTransformer3D(ctx, cfg, s, BASE_TRANSFORMER);
 }

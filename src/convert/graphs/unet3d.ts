@@ -52,7 +52,7 @@ export function timestepFrequencies(channels: number, freqShift: number): Float3
 }
 
 /** Sinusoidal embedding of the scalar timestep input t [1] → [1, C] ([cos | sin] when flipped). */
-function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip: boolean, freqShift: number): Value {
+export function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip: boolean, freqShift: number): Value {
   const g = ctx.g;
   const arg = op.mul(g, op.reshape(g, t, [1, 1]), g.constF32(timestepFrequencies(channels, freqShift), [1, channels / 2], 'time_freqs'));
   const s = op.sin(g, arg);
