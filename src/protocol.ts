@@ -21,21 +21,21 @@ export interface PackInfo {
   frames: number;
   fps: number;
   defaults: { steps: number; guidanceScale: number; sampler: SamplerName };
-  /** Later stages this pack can run (absent: base only). */
-  stages: { interp?: StageVideo };
+  /** Later stages this pack can run (absent: base only). VSR keeps the frame count and fps of its input. */
+  stages: { interp?: StageVideo; vsr?: StageVideo & { scale: number; windows: number; tiles: number; steps: number } };
   /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */
   device: string;
 }
 
 /** The cascade's stages, in the order they run. */
-export type Stage = 'base' | 'interp';
+export type Stage = 'base' | 'interp' | 'vsr';
 
 /** The video a stage produces. */
 export interface StageVideo { frames: number; width: number; height: number; fps: number }
 
 /** The stages a request runs, in order. */
-export function stagesOf(r: Pick<GenerateRequest, 'interpolate'>): Stage[] {
-  return r.interpolate ? ['base', 'interp'] : ['base'];
+export function stagesOf(r: Pick<GenerateRequest, 'interpolate' | 'superResolve'>): Stage[] {
+  return ['base', ...(r.interpolate ? ['interp' as const] : []), ...(r.superResolve ? ['vsr' as const] : [])];
 }
 
 export interface GenerateRequest {
@@ -48,6 +48,8 @@ export interface GenerateRequest {
   sampler: SamplerName;
   /** LaVie option 2: temporal interpolation to 4·F − 3 frames after the base stage. */
   interpolate?: boolean;
+  /** LaVie option 3 (with `interpolate`: option 4): ×4 video super-resolution as the last stage. */
+  superResolve?: boolean;
 }
 
 export type Phase = 'load' | 'text' | 'condition' | 'denoise' | 'decode' | 'encode';
@@ -61,6 +63,11 @@ export interface ProgressInfo {
   phase: Phase;
   step: number;
   total: number;
+  /** VSR: which 8-frame window and which spatial tile the step belongs to. */
+  window?: number;
+  windows?: number;
+  tile?: number;
+  tiles?: number;
   elapsedMs: number;
   /** Estimated time left for the whole generation, if known. */
   etaMs?: number;

@@ -28,4 +28,4 @@ export const PHASE_LABEL: Record<Phase, string> = {
   encode: 'Encoding video',
 };
 
-export const STAGE_LABEL = { base: 'Base video', interp: 'Interpolation' } as const;
+export const STAGE_LABEL = { base: 'Base video', interp: 'Interpolation', vsr: 'Super-resolution' } as const;

@@ -7,11 +7,13 @@ import type { PackSource } from '../packs/source.ts';
 import { gaussianNoise } from './noise.ts';
 import { runBaseStage } from './pipeline/base-stage.ts';
 import { runInterpStage } from './pipeline/interp-stage.ts';
+import { planTiles } from './pipeline/tiles.ts';
+import { runVsrStage } from './pipeline/vsr-stage.ts';
 import type { StageProgress } from './pipeline/stage.ts';
 import type { DeviceTensor } from './runtime/device.ts';
 import { createSession, type ModelSession, type Runtime, type SessionCounters } from './runtime/runtime.ts';
 import type { BetaSchedule } from './schedulers/alphas.ts';
-import { createSampler, interpDdimPlan } from './schedulers/index.ts';
+import { createSampler, createVsrSampler, interpDdimPlan, lowResNoiseCoeffs } from './schedulers/index.ts';
 import { createClipTextEncoder, type PromptEncoder } from './text/text-encoder.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, RgbaFrame } from './types.ts';
 
@@ -29,7 +31,9 @@ async function loadGraph(rt: Runtime, pack: PackSource, name: string, c: GraphCo
 }
 
 /** Noise stream bases per stage, so stages never share draws for one seed. */
-const NOISE_BASE = { base: 0, interp: 1 << 20 } as const;
+const NOISE_BASE = { base: 0, interp: 1 << 20, vsr: 2 << 20 } as const;
+
+interface VsrSessions { text: PromptEncoder; unets: Map<number, ModelSession>; vaeDecoder: ModelSession }
 
 export class LaVieEngine implements GenerationEngine {
   readonly counters: SessionCounters;
@@ -41,8 +45,27 @@ export class LaVieEngine implements GenerationEngine {
     private readonly text: PromptEncoder,
     private readonly sessions: { unet: ModelSession; vaeDecoder: ModelSession; vaeEncoder?: ModelSession; interpUnet?: ModelSession },
     counters: SessionCounters,
+    private readonly textDevice: 'webgpu' | 'wasm' | 'cpu',
   ) {
     this.counters = counters;
+  }
+
+  /** VSR sessions are created on first use (they are large at full size) and kept for the pack's lifetime. */
+  private vsr: Promise<VsrSessions> | null = null;
+  private vsrSessions(): Promise<VsrSessions> {
+    const c = this.source.manifest.components.vsr;
+    if (!c) throw new RangeError('This model pack has no super-resolution stage.');
+    this.vsr ??= (async () => {
+      const noBytes = () => {};
+      const text = await createClipTextEncoder(this.source, { device: this.textDevice, sessionOptions: this.rt.sessionOptions() as Record<string, unknown>, parts: { textEncoder: c.textEncoder, tokenizerFiles: c.tokenizer.files } });
+      const unets = new Map<number, ModelSession>();
+      unets.set(this.source.manifest.stages.vsr!.windowFrames, await loadGraph(this.rt, this.source, 'vsr_unet', c.unet, this.counters, noBytes));
+      for (const t of c.unetTails) unets.set(t.frames, await loadGraph(this.rt, this.source, `vsr_unet_f${t.frames}`, t, this.counters, noBytes));
+      const vaeDecoder = await loadGraph(this.rt, this.source, 'vsr_vae_decoder', c.vaeDecoder, this.counters, noBytes);
+      return { text, unets, vaeDecoder };
+    })();
+    this.vsr.catch(() => { this.vsr = null; });
+    return this.vsr;
   }
 
   static async load(rt: Runtime, source: PackSource, opts: { onProgress?: (p: LoadProgress) => void; textDevice?: 'webgpu' | 'wasm' | 'cpu' } = {}): Promise<LaVieEngine> {
@@ -55,6 +78,7 @@ export class LaVieEngine implements GenerationEngine {
       opts.onProgress?.({ loaded, total, file });
     };
     const text = await createClipTextEncoder(source, { device: opts.textDevice ?? (rt.provider === 'webgpu' ? 'webgpu' : rt.provider === 'wasm' ? 'wasm' : 'cpu'), sessionOptions: rt.sessionOptions() as Record<string, unknown> });
+    // (The VSR stage's x4 text encoder and networks are loaded on first use: see vsrSessions.)
     const sessions: LaVieEngine['sessions'] = {
       unet: await loadGraph(rt, source, 'base_unet', m.components.baseUnet, counters, onBytes),
       vaeDecoder: await loadGraph(rt, source, 'vae_decoder', m.components.vaeDecoder, counters, onBytes),
@@ -65,6 +89,8 @@ export class LaVieEngine implements GenerationEngine {
       sessions.interpUnet = await loadGraph(rt, source, 'interp_unet', m.components.interpUnet, counters, onBytes);
     }
     const b = m.stages.base;
+    const v = m.stages.vsr;
+    const vsrTiles = v ? planTiles(v.latent.height, v.latent.width, v.tile.height, v.tile.width, v.tile.overlap).tiles.length : 0;
     const info: PackInfo = {
       name: m.name,
       bytes: total,
@@ -75,18 +101,22 @@ export class LaVieEngine implements GenerationEngine {
       fps: b.fps,
       defaults: { steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default },
       device: rt.provider,
-      stages: interp ? { interp: { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps } } : {},
+      stages: {
+        ...(interp ? { interp: { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps } } : {}),
+        ...(v ? { vsr: { frames: b.frames, width: v.width, height: v.height, fps: b.fps, scale: v.scale, windows: Math.ceil(b.frames / v.windowFrames), tiles: vsrTiles, steps: v.steps } } : {}),
+      },
     };
-    return new LaVieEngine(rt, source, info, text, sessions, counters);
+    const textDevice = opts.textDevice ?? (rt.provider === 'webgpu' ? 'webgpu' : rt.provider === 'wasm' ? 'wasm' : 'cpu');
+    return new LaVieEngine(rt, source, info, text, sessions, counters, textDevice);
   }
 
   /**
    * Text embeddings [2, L, D] = [negative, prompt] on the device (LaVie's CFG batch order), and
    * with `halves` also each as [1, L, D] for UNets that run the two CFG branches separately.
    */
-  private async embed(negative: string, prompt: string, halves = false): Promise<{ pair: DeviceTensor; halves?: { uncond: DeviceTensor; cond: DeviceTensor }; free(): void }> {
+  private async embed(negative: string, prompt: string, halves = false, encoder: PromptEncoder = this.text): Promise<{ pair: DeviceTensor; halves?: { uncond: DeviceTensor; cond: DeviceTensor }; free(): void }> {
     const dev = this.rt.device;
-    const emb = await this.text.encode([negative, prompt]);
+    const emb = await encoder.encode([negative, prompt]);
     const pair = dev.alloc(emb.dims);
     dev.upload(pair, emb.data);
     if (!halves) return { pair, free: () => dev.free(pair) };
@@ -105,7 +135,9 @@ export class LaVieEngine implements GenerationEngine {
     if (req.interpolate && (!interp || !this.sessions.interpUnet || !this.sessions.vaeEncoder)) {
       throw new RangeError('This model pack has no interpolation stage.');
     }
-    const stageCount = interp ? 2 : 1;
+    const vsr = req.superResolve ? m.stages.vsr : undefined;
+    if (req.superResolve && !vsr) throw new RangeError('This model pack has no super-resolution stage.');
+    const stageCount = 1 + (interp ? 1 : 0) + (vsr ? 1 : 0);
     const start = performance.now();
     const progress = (stage: Stage, stageIndex: number) => (p: StageProgress) => hooks.onProgress({ ...p, stage, stageIndex, stageCount, elapsedMs: performance.now() - start });
     const noiseFor = (stage: keyof typeof NOISE_BASE) => (stream: number, count: number) => gaussianNoise(req.seed, NOISE_BASE[stage] + stream, count);
@@ -139,7 +171,7 @@ export class LaVieEngine implements GenerationEngine {
         onProgress: baseProgress,
         onPreview: hooks.onPreview,
         onFrame: async (f) => {
-          if (interp) baseFrames.push(f);
+          if (interp || vsr) baseFrames.push(f);
           await hooks.onFrame(f);
         },
       });
@@ -147,7 +179,7 @@ export class LaVieEngine implements GenerationEngine {
       emb.free();
     }
     await hooks.onStageEnd?.('base');
-    if (!interp) return baseVideo;
+    if (!interp) return vsr ? this.superResolve(req, baseFrames, baseVideo, stageCount, start, hooks) : baseVideo;
 
     // Stage 2: temporal interpolation (LAVIE.md §8.2). Prompt as LaVie's script builds it (with
     // its ", 4k." suffix); the negative prompt is the user's (the script's literal "None" is a
@@ -157,6 +189,7 @@ export class LaVieEngine implements GenerationEngine {
     interpProgress({ phase: 'text', step: 0, total: 1 });
     const sequential = m.components.interpUnet!.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
     const emb2 = await this.embed(req.negativePrompt, req.prompt + interp.promptSuffix, sequential);
+    const interpFrames: RgbaFrame[] = [];
     try {
       await hooks.onStageStart?.('interp', interpVideo);
       await runInterpStage(this.rt, { vaeEncoder: this.sessions.vaeEncoder!, unet: this.sessions.interpUnet!, vaeDecoder: this.sessions.vaeDecoder }, {
@@ -169,17 +202,69 @@ export class LaVieEngine implements GenerationEngine {
         scalingFactor: b.vaeScalingFactor,
         noise: noiseFor('interp'),
         previewEvery: Math.max(1, Math.round(interp.steps / 10)),
-      }, { signal: hooks.signal, onProgress: interpProgress, onPreview: hooks.onPreview, onFrame: hooks.onFrame });
+      }, {
+        signal: hooks.signal,
+        onProgress: interpProgress,
+        onPreview: hooks.onPreview,
+        onFrame: async (f) => {
+          if (vsr) interpFrames.push(f);
+          await hooks.onFrame(f);
+        },
+      });
     } finally {
       emb2.free();
     }
     await hooks.onStageEnd?.('interp');
-    return interpVideo;
+    return vsr ? this.superResolve(req, interpFrames, interpVideo, stageCount, start, hooks) : interpVideo;
+  }
+
+  /** The last stage (LAVIE.md §8.3): ×4 on the previous stage's frames, same frame count and fps. */
+  private async superResolve(req: GenerateRequest, input: RgbaFrame[], inputVideo: StageVideo, stageCount: number, start: number, hooks: GenerateHooks): Promise<StageVideo> {
+    const m = this.source.manifest;
+    const v = m.stages.vsr!;
+    const c = m.components.vsr!;
+    const progress = (p: StageProgress) => hooks.onProgress({ ...p, stage: 'vsr', stageIndex: stageCount, stageCount, elapsedMs: performance.now() - start });
+    progress({ phase: 'load', step: 0, total: 1 });
+    const s = await this.vsrSessions();
+    progress({ phase: 'text', step: 0, total: 1 });
+    const sequential = c.unet.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
+    // LaVie's VSR negative prompt ("blur, worst quality") with the user's prompt (see README).
+    const emb = await this.embed(v.negativePrompt, req.prompt, sequential, s.text);
+    const video: StageVideo = { frames: inputVideo.frames, width: v.width, height: v.height, fps: inputVideo.fps };
+    try {
+      await hooks.onStageStart?.('vsr', video);
+      await runVsrStage(this.rt, { unets: s.unets, vaeDecoder: s.vaeDecoder }, {
+        input,
+        plan: createVsrSampler(v.steps),
+        guidanceScale: v.guidanceScale,
+        windowFrames: v.windowFrames,
+        latentChannels: v.latent.channels,
+        tile: v.tile,
+        vaeTile: v.vaeTile,
+        scale: v.scale,
+        noiseLevel: v.noiseLevel,
+        lowResNoise: lowResNoiseCoeffs(v.noiseLevel),
+        embeddings: emb.pair,
+        sequentialCfg: emb.halves,
+        scalingFactor: v.vaeScalingFactor,
+        noise: (stream, count) => gaussianNoise(req.seed, NOISE_BASE.vsr + stream, count),
+      }, { signal: hooks.signal, onProgress: progress, onFrame: hooks.onFrame });
+    } finally {
+      emb.free();
+    }
+    await hooks.onStageEnd?.('vsr');
+    return video;
   }
 
   async dispose(): Promise<void> {
     await this.text.dispose();
     for (const s of Object.values(this.sessions)) await s?.release();
+    const vsr = await this.vsr?.catch(() => null);
+    if (vsr) {
+      await vsr.text.dispose();
+      for (const u of vsr.unets.values()) await u.release();
+      await vsr.vaeDecoder.release();
+    }
     this.rt.device.dispose();
   }
 }

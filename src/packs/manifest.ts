@@ -68,6 +68,36 @@ export interface InterpStage {
   promptSuffix: string;
 }
 
+/** LaVie's video super-resolution (LAVIE.md §8.3): ×4 on independent 8-frame windows, tiled. */
+export interface VsrStage {
+  scale: number;
+  windowFrames: number;
+  /** Output video size. */
+  height: number;
+  width: number;
+  /** Latent grid (= the low-res input's pixel grid). */
+  latent: { channels: number; height: number; width: number };
+  /** UNet tile and x4 VAE decoder tile on the latent grid, with their overlap. */
+  tile: { height: number; width: number; overlap: number };
+  vaeTile: { height: number; width: number; overlap: number };
+  steps: number;
+  guidanceScale: number;
+  noiseLevel: number;
+  negativePrompt: string;
+  vaeScalingFactor: number;
+  textDim: number;
+}
+
+export interface VsrComponents {
+  tokenizer: { files: PackFile[] };
+  textEncoder: TextEncoderComponent;
+  /** UNet for a full window; inputs sample, low_res, timestep, class_labels, encoder_hidden_states. */
+  unet: GraphComponent;
+  /** UNets for shorter last windows (same weight shards as `unet`). */
+  unetTails: (GraphComponent & { frames: number })[];
+  vaeDecoder: GraphComponent;
+}
+
 export interface PackManifest {
   format: typeof PACK_FORMAT;
   version: typeof PACK_VERSION;
@@ -83,8 +113,9 @@ export interface PackManifest {
     vaeEncoder?: GraphComponent;
     /** Temporal interpolation UNet: inputs sample, condition, timestep, encoder_hidden_states. */
     interpUnet?: GraphComponent;
+    vsr?: VsrComponents;
   };
-  stages: { base: BaseStage; interp?: InterpStage };
+  stages: { base: BaseStage; interp?: InterpStage; vsr?: VsrStage };
 }
 
 export class ManifestError extends Error {
@@ -185,6 +216,7 @@ export function parseManifest(json: unknown): PackManifest {
       vaeDecoder: graphComponent(c.vaeDecoder, 'components.vaeDecoder'),
       ...(c.vaeEncoder === undefined ? {} : { vaeEncoder: graphComponent(c.vaeEncoder, 'components.vaeEncoder') }),
       ...(c.interpUnet === undefined ? {} : { interpUnet: graphComponent(c.interpUnet, 'components.interpUnet') }),
+      ...(c.vsr === undefined ? {} : { vsr: vsrComponents(c.vsr) }),
     },
     stages: {
       base: {
@@ -212,8 +244,10 @@ export function parseManifest(json: unknown): PackManifest {
         },
       },
       ...(stages.interp === undefined ? {} : { interp: interpStage(stages.interp) }),
+      ...(stages.vsr === undefined ? {} : { vsr: vsrStage(stages.vsr) }),
     },
   };
+  if (!!m.stages.vsr !== !!m.components.vsr) throw new ManifestError('stages.vsr', 'stages.vsr and components.vsr come together');
   if (m.stages.interp && (!m.components.interpUnet || !m.components.vaeEncoder)) throw new ManifestError('stages.interp', 'needs components.interpUnet and components.vaeEncoder');
   if (m.components.interpUnet && !m.stages.interp) throw new ManifestError('components.interpUnet', 'present without stages.interp');
   return m;
@@ -226,6 +260,49 @@ function latentSpec(v: unknown, f: string): InterpStage['latent'] {
     frames: int(o.frames, `${f}.frames`, 1, 1024),
     height: int(o.height, `${f}.height`, 1, 4096),
     width: int(o.width, `${f}.width`, 1, 4096),
+  };
+}
+
+function textEncoderComponent(v: unknown, f: string): TextEncoderComponent {
+  const te = obj(v, f);
+  const folder = str(te.folder, `${f}.folder`, 256);
+  if (!isSafeRelativePath(folder)) throw new ManifestError(`${f}.folder`, 'is not a safe relative path');
+  return { ...graphComponent(te, f), folder, config: packFile(te.config, `${f}.config`), hiddenSize: int(te.hiddenSize, `${f}.hiddenSize`, 1, 65536) };
+}
+
+function vsrComponents(v: unknown): VsrComponents {
+  const o = obj(v, 'components.vsr');
+  return {
+    tokenizer: { files: arr(obj(o.tokenizer, 'components.vsr.tokenizer').files, 'components.vsr.tokenizer.files', 16).map((x, i) => packFile(x, `components.vsr.tokenizer.files[${i}]`)) },
+    textEncoder: textEncoderComponent(o.textEncoder, 'components.vsr.textEncoder'),
+    unet: graphComponent(o.unet, 'components.vsr.unet'),
+    unetTails: arr(o.unetTails, 'components.vsr.unetTails', 16).map((x, i) => ({ ...graphComponent(x, `components.vsr.unetTails[${i}]`), frames: int(obj(x, `components.vsr.unetTails[${i}]`).frames, `components.vsr.unetTails[${i}].frames`, 1, 64) })),
+    vaeDecoder: graphComponent(o.vaeDecoder, 'components.vsr.vaeDecoder'),
+  };
+}
+
+function tileSpec(v: unknown, f: string): VsrStage['tile'] {
+  const o = obj(v, f);
+  return { height: int(o.height, `${f}.height`, 1, 4096), width: int(o.width, `${f}.width`, 1, 4096), overlap: int(o.overlap, `${f}.overlap`, 0, 4095) };
+}
+
+function vsrStage(v: unknown): VsrStage {
+  const o = obj(v, 'stages.vsr');
+  const lat = obj(o.latent, 'stages.vsr.latent');
+  return {
+    scale: int(o.scale, 'stages.vsr.scale', 1, 16),
+    windowFrames: int(o.windowFrames, 'stages.vsr.windowFrames', 1, 64),
+    height: int(o.height, 'stages.vsr.height', 8, 16384),
+    width: int(o.width, 'stages.vsr.width', 8, 16384),
+    latent: { channels: int(lat.channels, 'stages.vsr.latent.channels', 1, 64), height: int(lat.height, 'stages.vsr.latent.height', 1, 4096), width: int(lat.width, 'stages.vsr.latent.width', 1, 4096) },
+    tile: tileSpec(o.tile, 'stages.vsr.tile'),
+    vaeTile: tileSpec(o.vaeTile, 'stages.vsr.vaeTile'),
+    steps: int(o.steps, 'stages.vsr.steps', 1, 1000),
+    guidanceScale: num(o.guidanceScale, 'stages.vsr.guidanceScale'),
+    noiseLevel: int(o.noiseLevel, 'stages.vsr.noiseLevel', 0, 999),
+    negativePrompt: typeof o.negativePrompt === 'string' && o.negativePrompt.length <= 1000 ? o.negativePrompt : (() => { throw new ManifestError('stages.vsr.negativePrompt', 'must be a string'); })(),
+    vaeScalingFactor: num(o.vaeScalingFactor, 'stages.vsr.vaeScalingFactor'),
+    textDim: int(o.textDim, 'stages.vsr.textDim', 1, 65536),
   };
 }
 
@@ -244,8 +321,11 @@ function interpStage(v: unknown): InterpStage {
 /** Every file of a pack, for downloading, caching and size display. */
 export function packFiles(m: PackManifest): PackFile[] {
   const c = m.components;
-  const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, c.vaeEncoder, c.interpUnet].filter((g): g is GraphComponent => g !== undefined);
-  return [...c.tokenizer.files, c.textEncoder.config, ...graphs.flatMap((g) => [g.graph, ...g.externalData])];
+  const v = c.vsr;
+  const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, c.vaeEncoder, c.interpUnet, v?.textEncoder, v?.unet, ...(v?.unetTails ?? []), v?.vaeDecoder].filter((g): g is GraphComponent => g !== undefined);
+  const all = [...c.tokenizer.files, c.textEncoder.config, ...(v ? [...v.tokenizer.files, v.textEncoder.config] : []), ...graphs.flatMap((g) => [g.graph, ...g.externalData])];
+  // Graphs may share weight shards (VSR window lengths): count each file once.
+  return [...new Map(all.map((f) => [f.path, f])).values()];
 }
 
 export function packBytes(m: PackManifest): number {

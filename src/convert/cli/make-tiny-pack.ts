@@ -8,13 +8,14 @@ import { join, resolve } from 'node:path';
 import type { ClipTextConfig } from '../graphs/clip_text.ts';
 import { Params } from '../graphs/params.ts';
 import type { UNet3DConfig } from '../graphs/unet3d.ts';
-import type { VaeConfig } from '../graphs/vae.ts';
+import { X4_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
+import { LAVIE_VSR_UNET_CONFIG, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import { writeSyntheticTokenizerFolder } from '../pack/synthetic-tokenizer.ts';
 import { writePack } from '../pack/write-pack.ts';
 import { synthesizer } from '../synthetic.ts';
 import { runCli } from './cli-util.ts';
 
-/** Tiny base stage: 16 frames of 8×8 latents (64×64 video). SwiftShader costs ~4.5 ms per node
+/** Tiny base stage: 16 frames of 8×8 latents (32×32 video). SwiftShader costs ~4.5 ms per node
  * dispatch, so the UNet step (~1650 nodes) is ~7.5 s there whatever the widths; the VAE is kept narrow. */
 export const TINY_LATENT = { frames: 16, height: 8, width: 8 };
 
@@ -29,27 +30,49 @@ export const TINY_UNET: UNet3DConfig = {
   num_class_embeds: null, upcast_attention: false, resnet_time_scale_shift: 'default', use_first_frame: false, use_relative_position: false,
 } as unknown as UNet3DConfig;
 
+/** SD's VAE layout but 3 levels (×4, not ×8): 32×32 frames keep the VSR stage affordable on SwiftShader. */
 export const TINY_VAE: VaeConfig = {
   in_channels: 3, out_channels: 3,
-  down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
-  up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
-  block_out_channels: [8, 16, 16, 16], layers_per_block: 1, act_fn: 'silu', latent_channels: 4, norm_num_groups: 8,
+  down_block_types: ['DownEncoderBlock2D', 'DownEncoderBlock2D', 'DownEncoderBlock2D'],
+  up_block_types: ['UpDecoderBlock2D', 'UpDecoderBlock2D', 'UpDecoderBlock2D'],
+  block_out_channels: [8, 16, 16], layers_per_block: 1, act_fn: 'silu', latent_channels: 4, norm_num_groups: 8,
   sample_size: 64, scaling_factor: 0.18215,
 } as unknown as VaeConfig;
 
-export function tinyClipConfig(vocabSize: number): ClipTextConfig {
+/** Tiny VSR UNet: LaVie's VSR tree (x4-upscaler layout) at width 32 (its temporal modules hard-code 32 groups). */
+export const TINY_VSR_UNET: VsrUNetConfig = {
+  ...LAVIE_VSR_UNET_CONFIG,
+  block_out_channels: [32, 32, 32, 32], layers_per_block: 1, attention_head_dim: 1, cross_attention_dim: 32,
+};
+
+/** Tiny x4 VAE: 3 levels (×4), narrow. */
+export const TINY_X4_VAE: VaeConfig = {
+  ...X4_VAE_CONFIG, block_out_channels: [8, 16, 16], layers_per_block: 1, norm_num_groups: 8,
+};
+
+export function tinyClipConfig(vocabSize: number, act: 'quick_gelu' | 'gelu' = 'quick_gelu'): ClipTextConfig {
   return {
     vocab_size: vocabSize, hidden_size: 32, intermediate_size: 64, projection_dim: 32, num_hidden_layers: 2,
-    num_attention_heads: 2, max_position_embeddings: 77, hidden_act: 'quick_gelu', layer_norm_eps: 1e-5,
+    num_attention_heads: 2, max_position_embeddings: 77, hidden_act: act, layer_norm_eps: 1e-5,
     attention_dropout: 0, dropout: 0, initializer_range: 0.02, initializer_factor: 1,
     bos_token_id: vocabSize - 2, eos_token_id: vocabSize - 1, pad_token_id: vocabSize - 1,
   } as unknown as ClipTextConfig;
 }
 
-export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: { gpuBufferLimit?: number } = {}): void {
+export interface TinyPackOptions {
+  gpuBufferLimit?: number;
+  /** VSR tiles (default: the whole 32×32 grid, one tile). */
+  vsrTile?: { height: number; width: number; overlap: number };
+  vsrVaeTile?: { height: number; width: number; overlap: number };
+}
+
+export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: TinyPackOptions = {}): void {
   const tmp = mkdtempSync(join(tmpdir(), 'lavie-tok-'));
+  const tmpX4 = mkdtempSync(join(tmpdir(), 'lavie-tok-x4-'));
   try {
     const vocab = writeSyntheticTokenizerFolder(tmp);
+    // The x4 upscaler's tokenizer pads with "!" (id 0) instead of <|endoftext|> (LAVIE.md §7.1).
+    const vocabX4 = writeSyntheticTokenizerFolder(tmpX4, { padToken: '!' });
     const synth = (seed: number, what: string) => new Params(new Map(), `synthetic ${what}`, synthesizer(seed));
     writePack(outDir, {
       name: 'LaVie tiny (test weights)',
@@ -58,6 +81,14 @@ export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: { 
       vae: { cfg: TINY_VAE, params: synth(2, 'vae'), precision: 'fp32' },
       text: { cfg: tinyClipConfig(vocab), params: synth(3, 'text encoder'), precision: 'fp32' },
       interp: { cfg: { ...TINY_UNET, in_channels: 8, use_first_frame: true }, params: synth(4, 'interpolation unet'), precision: 'fp32', steps: 2 }, // LaVie: 50; 2 keeps the browser e2e within budget
+      vsr: {
+        unet: { cfg: TINY_VSR_UNET, params: synth(5, 'vsr unet'), precision: 'fp32', steps: 1 }, // LaVie: 50
+        vae: { cfg: TINY_X4_VAE, params: synth(6, 'x4 vae'), precision: 'fp32' },
+        text: { cfg: tinyClipConfig(vocabX4, 'gelu'), params: synth(7, 'x4 text encoder'), precision: 'fp32' },
+        tokenizerDir: tmpX4,
+        tile: opts.vsrTile ?? { height: 32, width: 32, overlap: 8 },
+        vaeTile: opts.vsrVaeTile ?? { height: 32, width: 32, overlap: 4 },
+      },
       tokenizerDir: tmp,
       latent: TINY_LATENT,
       gpuBufferLimit: opts.gpuBufferLimit,
@@ -66,6 +97,7 @@ export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: { 
     });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(tmpX4, { recursive: true, force: true });
   }
 }
 

@@ -50,12 +50,12 @@ export function syntheticClipTokenizerFiles(): { vocab: Record<string, number>; 
 }
 
 /** Write the synthetic tokenizer as an SD-1.4 `tokenizer/` folder. Returns the vocabulary size. */
-export function writeSyntheticTokenizerFolder(dir: string): number {
+export function writeSyntheticTokenizerFolder(dir: string, opts: { padToken?: string } = {}): number {
   const { vocab, merges } = syntheticClipTokenizerFiles();
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
   writeFileSync(join(dir, 'merges.txt'), ['#version: 0.2', ...merges].join('\n') + '\n');
-  const special = { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: '<|endoftext|>' };
+  const special = { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: opts.padToken ?? '<|endoftext|>' };
   writeFileSync(join(dir, 'special_tokens_map.json'), JSON.stringify(special, null, 1));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...special, tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true }, null, 1));
   return Object.keys(vocab).length;

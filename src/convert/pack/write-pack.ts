@@ -8,10 +8,11 @@ import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../graphs/nn.ts';
 import type { Params } from '../graphs/params.ts';
 import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../graphs/vae.ts';
+import { buildVsrUNet, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeTokenizerFolder } from '../tokenizer.ts';
-import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackManifest } from '../../packs/manifest.ts';
+import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
 import { componentOf, describeFile, writeGraph } from './write-graph.ts';
 
 export interface PackSpec {
@@ -22,6 +23,17 @@ export interface PackSpec {
   text: { cfg: ClipTextConfig; params: Params; precision: WeightPrecision };
   /** Temporal interpolation UNet (lavie_interpolation.pt); optional. */
   interp?: { cfg: UNet3DConfig; params: Params; precision: WeightPrecision; steps?: number };
+  /** Video super-resolution (lavie_vsr.pt + the x4 upscaler's VAE, text encoder and tokenizer); optional. */
+  vsr?: {
+    unet: { cfg: VsrUNetConfig; params: Params; precision: WeightPrecision; steps?: number };
+    vae: { cfg: VaeConfig; params: Params; precision: WeightPrecision };
+    text: { cfg: ClipTextConfig; params: Params; precision: WeightPrecision };
+    tokenizerDir: string;
+    /** UNet tile on the latent (= low-res pixel) grid; default 128×128, overlap 16. */
+    tile?: { height: number; width: number; overlap: number };
+    /** x4 VAE decoder tile on the latent grid; default 80×128, overlap 8. */
+    vaeTile?: { height: number; width: number; overlap: number };
+  };
   /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …). */
   tokenizerDir: string;
   /** Latent video the base UNet is built for (static shapes). */
@@ -52,6 +64,19 @@ export function buildForCfg(name: string, build: (g: GraphBuilder, batch: 1 | 2)
   return { g: g1, batch: 1 };
 }
 
+/** Tokenizer (tokenizer.json from vocab + merges) and CLIP text encoder (batch 2 = [negative, prompt]) in transformers.js layout. */
+function writeTextEncoder(outDir: string, tokFolder: string, folder: string, tokenizerDir: string, text: PackSpec['text']): { tokenizer: PackFile[]; textEncoder: TextEncoderComponent } {
+  const tokenizer = writeTokenizerFolder(tokenizerDir, join(outDir, tokFolder)).map((f) => describeFile(outDir, `${tokFolder}/${f}`));
+  const tg = new GraphBuilder(`${folder}_clip`);
+  buildClipText(ctxFor(tg, text.params, text.precision), text.cfg, { batch: 2 });
+  text.params.assertAllUsed();
+  mkdirSync(join(outDir, folder, 'onnx'), { recursive: true });
+  // transformers.js's CLIPTextModel loads onnx/text_model.onnx.
+  const graph = componentOf(writeGraph(tg, join(outDir, folder, 'onnx'), 'text_model', `${folder}/onnx`, { precision: text.precision, inline: true }));
+  writeFileSync(join(outDir, folder, 'config.json'), JSON.stringify({ ...text.cfg, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
+  return { tokenizer, textEncoder: { ...graph, folder, config: describeFile(outDir, `${folder}/config.json`), hiddenSize: text.cfg.hidden_size } };
+}
+
 function ctxFor(g: GraphBuilder, params: Params, precision: WeightPrecision): NetCtx {
   return { g, p: params, precision, maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
 }
@@ -61,19 +86,9 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   mkdirSync(outDir, { recursive: true });
   const { frames, height: lh, width: lw } = spec.latent;
 
-  // Tokenizer (tokenizer.json built from vocab + merges).
-  const tokFiles = writeTokenizerFolder(spec.tokenizerDir, join(outDir, 'tokenizer')).map((f) => describeFile(outDir, `tokenizer/${f}`));
-
-  // Text encoder, batch 2 = [negative, prompt], in transformers.js layout.
-  const tg = new GraphBuilder('clip_text');
-  buildClipText(ctxFor(tg, spec.text.params, spec.text.precision), spec.text.cfg, { batch: 2 });
-  spec.text.params.assertAllUsed();
-  mkdirSync(join(outDir, 'text_encoder/onnx'), { recursive: true });
-  // transformers.js's CLIPTextModel loads onnx/text_model.onnx.
-  const textGraph = componentOf(writeGraph(tg, join(outDir, 'text_encoder/onnx'), 'text_model', 'text_encoder/onnx', { precision: spec.text.precision, inline: true }));
+  const { tokenizer: tokFiles, textEncoder: textGraph } = writeTextEncoder(outDir, 'tokenizer', 'text_encoder', spec.tokenizerDir, spec.text);
   const tc = spec.text.cfg;
-  writeFileSync(join(outDir, 'text_encoder/config.json'), JSON.stringify({ ...tc, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
-  log(`text encoder: ${(tg.weightBytes() / 1e6).toFixed(1)} MB`);
+  log(`text encoder: ${(textGraph.externalData.reduce((a, f) => a + f.bytes, textGraph.graph.bytes) / 1e6).toFixed(1)} MB`);
 
   // Base UNet, CFG batch 2.
   mkdirSync(join(outDir, 'unet'), { recursive: true });
@@ -111,6 +126,8 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
     log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   }
 
+  const vsr = spec.vsr ? writeVsr(outDir, spec, interpUnet ? [frames, interpFrames] : [frames], log) : undefined;
+
   const manifest: PackManifest = {
     format: PACK_FORMAT,
     version: PACK_VERSION,
@@ -119,11 +136,12 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
     createdBy: 'lavie-web convert 0.1.0',
     components: {
       tokenizer: { files: tokFiles },
-      textEncoder: { ...textGraph, folder: 'text_encoder', config: describeFile(outDir, 'text_encoder/config.json'), hiddenSize: tc.hidden_size },
+      textEncoder: textGraph,
       baseUnet: unet,
       vaeDecoder,
       vaeEncoder,
       ...(interpUnet ? { interpUnet } : {}),
+      ...(vsr ? { vsr: vsr.component } : {}),
     },
     stages: {
       base: {
@@ -147,9 +165,73 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
           promptSuffix: ', 4k.',
         },
       } : {}),
+      ...(vsr ? { vsr: vsr.stage } : {}),
     },
   };
   parseManifest(manifest); // never write a manifest the app would reject
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   return manifest;
+}
+
+/** LaVie runs VSR on independent windows of this many frames (LAVIE.md §8.3). */
+export const VSR_WINDOW_FRAMES = 8;
+
+/**
+ * The VSR part of a pack: one UNet graph per window length that occurs (8, and the shorter last
+ * window of each input length — sharing the 8-frame graph's weight shards), the x4 VAE decoder for
+ * one latent tile, and the x4 text encoder + tokenizer.
+ */
+function writeVsr(outDir: string, spec: PackSpec, inputFrames: number[], log: (l: string) => void): { component: VsrComponents; stage: VsrStage } {
+  const v = spec.vsr!;
+  const { height: lh, width: lw } = spec.latent;
+  const scaleDown = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
+  // The VSR latent grid is the low-res pixel grid: the base stage's output size.
+  const H = lh * scaleDown;
+  const W = lw * scaleDown;
+  const tileReq = v.tile ?? { height: 128, width: 128, overlap: 16 };
+  const tile = { height: Math.min(tileReq.height, H), width: Math.min(tileReq.width, W), overlap: tileReq.overlap };
+  const vaeTileReq = v.vaeTile ?? { height: 80, width: 128, overlap: 8 };
+  const vaeTile = { height: Math.min(vaeTileReq.height, H), width: Math.min(vaeTileReq.width, W), overlap: vaeTileReq.overlap };
+  const { tokenizer, textEncoder } = writeTextEncoder(outDir, 'tokenizer_x4', 'text_encoder_x4', v.tokenizerDir, v.text);
+
+  mkdirSync(join(outDir, 'vsr_unet'), { recursive: true });
+  const build = (frames: number) => (g: GraphBuilder, b: 1 | 2) => buildVsrUNet(ctxFor(g, v.unet.params, v.unet.precision), v.unet.cfg, { batch: b, frames, height: tile.height, width: tile.width });
+  const { g: main, batch } = buildForCfg('vsr_unet', build(VSR_WINDOW_FRAMES), spec.gpuBufferLimit);
+  v.unet.params.assertAllUsed();
+  const written = writeGraph(main, join(outDir, 'vsr_unet'), 'vsr_unet', 'vsr_unet', { precision: v.unet.precision, shardBytes: spec.shardBytes });
+  log(`VSR UNet: CFG batch ${batch}, tile ${tile.height}×${tile.width}, ${(main.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((main.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+  const tails = [...new Set(inputFrames.map((f) => f % VSR_WINDOW_FRAMES).filter((r) => r > 0))].sort((a, b) => a - b);
+  const unetTails = tails.map((frames) => {
+    const g = new GraphBuilder(`vsr_unet_f${frames}`);
+    build(frames)(g, batch);
+    return { frames, ...componentOf(writeGraph(g, join(outDir, 'vsr_unet'), `vsr_unet_f${frames}`, 'vsr_unet', { precision: v.unet.precision, reuse: written })) };
+  });
+
+  mkdirSync(join(outDir, 'vsr_vae_decoder'), { recursive: true });
+  const dg = new GraphBuilder('vsr_vae_decoder');
+  buildVaeDecoder(ctxFor(dg, v.vae.params, v.vae.precision), v.vae.cfg, { batch: 1, height: vaeTile.height, width: vaeTile.width });
+  // The VSR stage never encodes; building the encoder (not written) still checks the file strictly.
+  buildVaeEncoder(ctxFor(new GraphBuilder('x4_encoder_check'), v.vae.params, 'fp32'), v.vae.cfg, { batch: 1, height: 64, width: 64 });
+  v.vae.params.assertAllUsed();
+  const vaeDecoder = componentOf(writeGraph(dg, join(outDir, 'vsr_vae_decoder'), 'vsr_vae_decoder', 'vsr_vae_decoder', { precision: v.vae.precision, shardBytes: spec.shardBytes }));
+  const scale = 2 ** (v.vae.cfg.block_out_channels.length - 1);
+  log(`VSR VAE decoder: tile ${vaeTile.height}×${vaeTile.width} → ×${scale}, ${(dg.weightBytes() / 1e6).toFixed(1)} MB`);
+  return {
+    component: { tokenizer: { files: tokenizer }, textEncoder, unet: componentOf(written), unetTails, vaeDecoder },
+    stage: {
+      scale,
+      windowFrames: VSR_WINDOW_FRAMES,
+      height: H * scale,
+      width: W * scale,
+      latent: { channels: v.unet.cfg.out_channels, height: H, width: W },
+      tile,
+      vaeTile,
+      steps: v.unet.steps ?? 50,
+      guidanceScale: 5,
+      noiseLevel: 50,
+      negativePrompt: 'blur, worst quality',
+      vaeScalingFactor: v.vae.cfg.scaling_factor ?? 0.08333,
+      textDim: v.text.cfg.hidden_size,
+    },
+  };
 }

@@ -11,6 +11,8 @@ export interface DecodeRequest {
   scalingFactor: number;
   /** Image size produced by the VAE decoder. */
   image: { height: number; width: number };
+  /** uint8 conversion: rounding (base, interpolation) or truncation (VSR). */
+  rgba?: 'round' | 'truncate';
 }
 
 export async function decodeFrames(rt: Runtime, vaeDecoder: ModelSession, x: DeviceTensor, req: DecodeRequest, hooks: {
@@ -28,7 +30,7 @@ export async function decodeFrames(rt: Runtime, vaeDecoder: ModelSession, x: Dev
       throwIfAborted(hooks.signal);
       dev.extractFrame(zFrame, x, fi, 1 / req.scalingFactor);
       await vaeDecoder.run({ latent: dev.asOrt(zFrame) }, { decoded: img });
-      const rgba = await dev.toRgba(img);
+      const rgba = await dev.toRgba(img, req.rgba);
       await hooks.onFrame?.({ index: fi, width: req.image.width, height: req.image.height, rgba });
       const per = (performance.now() - start) / (fi + 1);
       hooks.onProgress({ phase: 'decode', step: fi + 1, total: f, etaMs: per * (f - fi - 1) });

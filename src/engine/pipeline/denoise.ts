@@ -3,7 +3,7 @@
 // the guided-pair prediction into our buffer; one kernel applies guidance and the sampler update.
 // Host→device per step: the timestep (4 bytes) and, for DDPM, that step's noise. Device→host:
 // nothing but the optional preview.
-import type { DeviceTensor } from '../runtime/device.ts';
+import type { DeviceTensor, TensorDevice as TensorDeviceLike } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { SamplerPlan } from '../schedulers/plan.ts';
 import type { PreviewImage } from '../types.ts';
@@ -25,6 +25,8 @@ export interface DenoiseRequest {
   sequentialCfg?: { uncond: DeviceTensor; cond: DeviceTensor };
   /** Inputs that stay fixed over the loop (e.g. the interpolation condition), already on the device. */
   fixedInputs?: Record<string, DeviceTensor>;
+  /** Small fixed host inputs (e.g. VSR's int64 class labels). */
+  hostInputs?: Record<string, ReturnType<TensorDeviceLike['asOrt']>>;
   previewEvery?: number;
 }
 
@@ -62,6 +64,7 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
 
     const fixed: Record<string, ReturnType<typeof dev.asOrt>> = {};
     for (const [k, t] of Object.entries(req.fixedInputs ?? {})) fixed[k] = dev.asOrt(t);
+    Object.assign(fixed, req.hostInputs ?? {});
     const start = performance.now();
     for (let k = 0; k < steps.length; k++) {
       throwIfAborted(hooks.signal);

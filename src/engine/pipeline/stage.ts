@@ -9,7 +9,7 @@ export interface LatentShape {
 }
 
 /** Progress inside one stage; the engine adds the stage name and the elapsed time. */
-export interface StageProgress { phase: Phase; step: number; total: number; etaMs?: number }
+export interface StageProgress { phase: Phase; step: number; total: number; etaMs?: number; window?: number; windows?: number; tile?: number; tiles?: number }
 
 export class CancelledError extends Error {
   constructor() {

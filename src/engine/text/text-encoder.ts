@@ -2,6 +2,7 @@
 // model files served from the pack (a custom cache: no hub, no second download) and the engine's
 // session options (in the browser: the one shared GPUDevice).
 import { CLIPTextModel, Tensor, env } from '@huggingface/transformers';
+import type { PackFile, TextEncoderComponent } from '../../packs/manifest.ts';
 import type { PackSource } from '../../packs/source.ts';
 import { loadClipTokenizer, tokenizeForClip, type ClipTokenizer } from './tokenize.ts';
 
@@ -50,9 +51,13 @@ function servePackToTransformers(pack: PackSource): void {
   } as unknown as typeof env.customCache;
 }
 
-export async function createClipTextEncoder(pack: PackSource, opts: { device: 'webgpu' | 'wasm' | 'cpu'; sessionOptions?: Record<string, unknown> }): Promise<PromptEncoder> {
-  const te = pack.manifest.components.textEncoder;
-  const files = Object.fromEntries(await Promise.all(pack.manifest.components.tokenizer.files.map(async (f) => [f.path.split('/').pop()!, JSON.parse(new TextDecoder().decode(await pack.read(f.path)))] as const)));
+/** Which text encoder of the pack: SD-1.4's CLIP-L (base, interpolation) or the x4 upscaler's (VSR). */
+export interface TextEncoderParts { textEncoder: TextEncoderComponent; tokenizerFiles: PackFile[] }
+
+export async function createClipTextEncoder(pack: PackSource, opts: { device: 'webgpu' | 'wasm' | 'cpu'; sessionOptions?: Record<string, unknown>; parts?: TextEncoderParts }): Promise<PromptEncoder> {
+  const te = opts.parts?.textEncoder ?? pack.manifest.components.textEncoder;
+  const tokFiles = opts.parts?.tokenizerFiles ?? pack.manifest.components.tokenizer.files;
+  const files = Object.fromEntries(await Promise.all(tokFiles.map(async (f) => [f.path.split('/').pop()!, JSON.parse(new TextDecoder().decode(await pack.read(f.path)))] as const)));
   if (!files['tokenizer.json'] || !files['tokenizer_config.json']) throw new Error('pack tokenizer lacks tokenizer.json / tokenizer_config.json');
   const tok: ClipTokenizer = loadClipTokenizer({ tokenizerJson: files['tokenizer.json'], tokenizerConfig: files['tokenizer_config.json'] });
   servePackToTransformers(pack);
