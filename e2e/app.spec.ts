@@ -159,4 +159,48 @@ test.describe('app with the real engine (demo pack)', () => {
     await expect(page.locator('[download="lavie-seed12.mp4"]')).toBeVisible();
     expect((await decodeDownload(page)).frameCount).toBe(16);
   });
+
+  test('High resolution (LaVie option 3): the estimate is shown first, then a 16-frame MP4 at 4× the base size', async ({ page }) => {
+    await page.goto('/');
+    await waitForPack(page);
+    const u = ui(page);
+    const pack = await packVideoFacts(page);
+    const hires = page.getByRole('checkbox', { name: /High resolution/ });
+    await hires.check();
+    await expect(page.getByRole('note', { name: 'Super-resolution estimate' })).toContainText(/2 windows × \d+ tiles? × \d+ steps?/);
+    await u.prompt.fill('a sailing boat, detailed');
+    await u.steps.fill(FAST_STEPS);
+    await u.seed.fill('21');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Super-resolution window 1\/2/, { timeout: GENERATION_TIMEOUT });
+    await waitForResult(page, '21-vsr');
+    const v = await decodeDownload(page);
+    console.log('super-resolved:', { ...v, frameHashes: undefined, meanLevel: undefined, timestamps: undefined });
+    expect(v.frameCount).toBe(16);
+    expect([v.width, v.height]).toEqual([4 * pack.width, 4 * pack.height]);
+    expect(v.duration).toBeCloseTo(16 / pack.fps, 2);
+    await page.screenshot({ path: `${ARTIFACTS}/app-vsr-done-1280x800.png`, fullPage: true });
+  });
+
+  test('@slow all three stages (LaVie option 4): 61 frames at 24 fps and 4× the base size', async ({ page }) => {
+    test.setTimeout(90 * 60_000);
+    await page.goto('/');
+    await waitForPack(page);
+    const u = ui(page);
+    const pack = await packVideoFacts(page);
+    await page.getByRole('checkbox', { name: /Smoother/ }).check();
+    await page.getByRole('checkbox', { name: /High resolution/ }).check();
+    await expect(page.getByRole('note', { name: 'Super-resolution estimate' })).toContainText(/8 windows/);
+    await u.prompt.fill('a hot air balloon over hills');
+    await u.steps.fill(FAST_STEPS);
+    await u.seed.fill('22');
+    await u.generate.click();
+    await waitForResult(page, '22-vsr');
+    const v = await decodeDownload(page);
+    expect(v.frameCount).toBe(61);
+    expect([v.width, v.height]).toEqual([4 * pack.width, 4 * pack.height]);
+    expect(v.duration).toBeCloseTo(61 / 24, 2);
+    await expect(page.getByRole('link', { name: /Download interpolation \(61 frames\)/ })).toHaveAttribute('href', /^blob:/);
+    await expect(page.getByRole('link', { name: /Download base video \(16 frames\)/ })).toHaveAttribute('href', /^blob:/);
+  });
 });

@@ -22,7 +22,21 @@ export interface PackInfo {
   fps: number;
   defaults: { steps: number; guidanceScale: number; sampler: SamplerName };
   /** Later stages this pack can run (absent: base only). VSR keeps the frame count and fps of its input. */
-  stages: { interp?: StageVideo; vsr?: StageVideo & { scale: number; windows: number; tiles: number; steps: number } };
+  stages: {
+    interp?: StageVideo;
+    vsr?: StageVideo & {
+      scale: number;
+      /** UNet tiles per window and step, steps per window. */
+      tiles: number;
+      steps: number;
+      /** Largest intermediate tensor of the VSR graphs (static analysis at conversion), if known. */
+      largestTensorBytes?: number;
+      /** Cost of one VSR UNet call relative to one base UNet step (graph nodes), for estimates. */
+      stepCost: number;
+    };
+  };
+  /** The GPU adapter's buffer limits, when running on WebGPU. */
+  adapter?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */
   device: string;
 }

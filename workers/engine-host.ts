@@ -27,6 +27,7 @@ export function validateRequest(r: GenerateRequest): string | null {
   if (!Number.isFinite(r.guidanceScale) || r.guidanceScale < 0 || r.guidanceScale > 50) return 'Guidance scale must be between 0 and 50.';
   if (!SAMPLERS.includes(r.sampler)) return `Sampler must be one of ${SAMPLERS.join(', ')}.`;
   if (r.interpolate !== undefined && typeof r.interpolate !== 'boolean') return 'interpolate must be true or false';
+  if (r.superResolve !== undefined && typeof r.superResolve !== 'boolean') return 'superResolve must be true or false';
   return null;
 }
 
@@ -79,6 +80,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
       const { pack } = eng;
       const stages = stagesOf(req);
       if (req.interpolate && !pack.stages.interp) throw new CodedError('bad-request', 'This model pack has no interpolation stage.', true);
+      if (req.superResolve && !pack.stages.vsr) throw new CodedError('bad-request', 'This model pack has no super-resolution stage.', true);
       const sizes: Record<Stage, StageVideo> = { base: { frames: pack.frames, width: pack.width, height: pack.height, fps: pack.fps }, ...pack.stages } as Record<Stage, StageVideo>;
       // Fail before minutes of GPU work if this browser cannot encode the results.
       const codecs = new Map<Stage, Awaited<ReturnType<typeof probeCodec>>>();

@@ -16,6 +16,7 @@ export function PromptForm() {
   const id = useId();
   const busy = status === 'generating' || status === 'loading';
   const interp = useApp((s) => s.pack?.stages.interp);
+  const vsr = useApp((s) => s.pack?.stages.vsr);
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -74,12 +75,43 @@ export function PromptForm() {
           <input type="checkbox" checked={form.interpolate && !!interp} disabled={!interp} onChange={(e) => setField('interpolate', e.target.checked)} />
           <span>Smoother ({interp ? interp.frames : 61} frames){interp ? ` · ${interp.fps} fps` : ' · not in this pack'}</span>
         </label>
+        <label className="check">
+          <input type="checkbox" checked={form.superResolve && !!vsr} disabled={!vsr} onChange={(e) => setField('superResolve', e.target.checked)} />
+          <span>High resolution ({vsr ? `${vsr.width}×${vsr.height}` : '1280×2048'}){vsr ? '' : ' · not in this pack'}</span>
+        </label>
+        {form.superResolve && vsr && <VsrWarning />}
       </fieldset>
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>Generate</button>
         <button type="button" className="secondary" onClick={cancel} disabled={status !== 'generating'}>Cancel</button>
       </div>
     </form>
+  );
+}
+
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+/** Before a super-resolution run: how much work it is, what it needs from the GPU, how long it may take. */
+export function VsrWarning() {
+  const pack = useApp((s) => s.pack);
+  const form = useApp((s) => s.form);
+  const stepMs = useApp((s) => s.stepMs);
+  const vsr = pack?.stages.vsr;
+  if (!pack || !vsr) return null;
+  const frames = form.interpolate && pack.stages.interp ? pack.stages.interp.frames : pack.frames;
+  const windows = Math.ceil(frames / 8);
+  const calls = windows * vsr.tiles * vsr.steps;
+  const limit = pack.adapter?.maxBufferSize;
+  const need = vsr.largestTensorBytes;
+  const eta = stepMs ? ` At this device's measured speed (${formatDuration(stepMs)} per base step) expect roughly ${formatDuration(calls * stepMs * vsr.stepCost)} for it.` : ' Run a base video first to get a time estimate for this device.';
+  return (
+    <p className="banner warn vsr-warning" role="note" aria-label="Super-resolution estimate">
+      <strong>High resolution is slow.</strong>
+      <span>
+        {plural(windows, 'window')} × {plural(vsr.tiles, 'tile')} × {plural(vsr.steps, 'step')} = {plural(calls, 'UNet call')}, then {frames} frames through the ×{vsr.scale} decoder.{eta}
+        {need ? ` Largest GPU buffer: ${formatBytes(need)}${limit ? ` (this GPU allows ${formatBytes(limit)}${need > limit ? ' — too large, the run will fail' : ''})` : ''}.` : ''}
+      </span>
+    </p>
   );
 }
 
@@ -102,7 +134,7 @@ export function PackPanel() {
             <dt>Pack</dt><dd>{pack.name}</dd>
             <dt>Size</dt><dd>{formatBytes(pack.bytes)}</dd>
             <dt>Video</dt><dd>{pack.frames} frames · {pack.width}×{pack.height} · {pack.fps} fps</dd>
-            <dt>Stages</dt><dd>base{pack.stages.interp ? ` · interpolation → ${pack.stages.interp.frames} frames` : ''}</dd>
+            <dt>Stages</dt><dd>base{pack.stages.interp ? ` · interpolation → ${pack.stages.interp.frames} frames` : ''}{pack.stages.vsr ? ` · super-resolution → ${pack.stages.vsr.width}×${pack.stages.vsr.height}` : ''}</dd>
             <dt>Runs on</dt><dd>{pack.device}</dd>
           </dl>
         </>
@@ -121,7 +153,8 @@ export function ProgressBar() {
   const { phase, step, total, stage, stageIndex, stageCount } = progress;
   const pct = total > 0 ? Math.round((Math.min(step, total) / total) * 100) : 0;
   const eta = etaMs !== null && Number.isFinite(etaMs) ? `about ${formatDuration(etaMs)} left` : 'estimating time left';
-  const stageText = stage && stageCount && stageCount > 1 ? `Stage ${stageIndex} of ${stageCount} (${STAGE_LABEL[stage]}) · ` : '';
+  const where = progress.windows ? ` window ${progress.window}/${progress.windows}${progress.tiles ? `, tile ${progress.tile}/${progress.tiles}` : ''}` : '';
+  const stageText = stage && stageCount && stageCount > 1 ? `Stage ${stageIndex} of ${stageCount} (${STAGE_LABEL[stage]}${where}) · ` : '';
   const text = `${stageText}${PHASE_LABEL[phase]}: step ${step} of ${total}, ${eta}`;
   return (
     <div className="progress">

@@ -16,6 +16,8 @@ export interface FormFields {
   sampler: SamplerName;
   /** LaVie option 2: "Smoother" (temporal interpolation). */
   interpolate: boolean;
+  /** LaVie option 3 (4 with interpolate): "High resolution" (×4 super-resolution). */
+  superResolve: boolean;
 }
 
 export interface ResultInfo { url: string; meta: VideoMeta; bytes: number; stage: Stage; final: boolean }
@@ -36,6 +38,8 @@ export interface AppState {
   earlier: ResultInfo[];
   error: ErrorInfo | null;
   activeId: string | null;
+  /** Measured ms per base denoising step of the last run (for time estimates of later stages). */
+  stepMs: number | null;
 
   setField<K extends keyof FormFields>(key: K, value: FormFields[K]): void;
   randomizeSeed(): void;
@@ -64,7 +68,7 @@ export function parseForm(f: FormFields): { ok: true; request: Omit<GenerateRequ
   const guidanceScale = Number(f.guidanceScale);
   if (f.guidanceScale.trim() === '' || !Number.isFinite(guidanceScale) || guidanceScale < 0 || guidanceScale > 50) return { ok: false, message: 'Guidance scale must be a number from 0 to 50.' };
   if (!SAMPLERS.includes(f.sampler)) return { ok: false, message: `Sampler must be one of ${SAMPLERS.join(', ')}.` };
-  return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler, ...(f.interpolate ? { interpolate: true } : {}) } };
+  return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler, ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}) } };
 }
 
 /** `?pack=<base URL>` selects a hosted pack; otherwise the built-in demo pack. */
@@ -108,7 +112,7 @@ export const useApp = create<AppState>()((set, get) => {
     status: 'idle',
     packRef: packRefFromLocation(),
     pack: null,
-    form: { prompt: '', negativePrompt: '', seed: String(randomSeed()), steps: '50', guidanceScale: '7.5', sampler: 'ddpm', interpolate: false },
+    form: { prompt: '', negativePrompt: '', seed: String(randomSeed()), steps: '50', guidanceScale: '7.5', sampler: 'ddpm', interpolate: false, superResolve: false },
     touched: {},
     progress: null,
     etaMs: null,
@@ -117,6 +121,7 @@ export const useApp = create<AppState>()((set, get) => {
     earlier: [],
     error: null,
     activeId: null,
+    stepMs: null,
 
     setField(key, value) {
       set((s) => ({ form: { ...s.form, [key]: value }, touched: { ...s.touched, [key]: true } }));
@@ -165,7 +170,11 @@ export const useApp = create<AppState>()((set, get) => {
       phaseClock = null;
       set({ ...clearResult(), status: 'generating', progress: null, etaMs: null, preview: null, error: null });
       const handle = engine().generate(parsed.request, {
-        onProgress: (progress) => { if (get().activeId === handle.id) set({ progress, etaMs: estimateEta(progress) }); },
+        onProgress: (progress) => {
+          if (get().activeId !== handle.id) return;
+          const base = progress.phase === 'denoise' && (progress.stage ?? 'base') === 'base' && progress.step > 0;
+          set({ progress, etaMs: estimateEta(progress), ...(base ? { stepMs: progress.elapsedMs / progress.step } : {}) });
+        },
         onPreview: (preview) => { if (get().activeId === handle.id) set({ preview }); },
         // The base video is shown (and downloadable) while the next stage runs.
         onStageResult: (out) => {

@@ -103,8 +103,15 @@ export class LaVieEngine implements GenerationEngine {
       device: rt.provider,
       stages: {
         ...(interp ? { interp: { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps } } : {}),
-        ...(v ? { vsr: { frames: b.frames, width: v.width, height: v.height, fps: b.fps, scale: v.scale, windows: Math.ceil(b.frames / v.windowFrames), tiles: vsrTiles, steps: v.steps } } : {}),
+        ...(v && m.components.vsr ? {
+          vsr: {
+            frames: b.frames, width: v.width, height: v.height, fps: b.fps, scale: v.scale, tiles: vsrTiles, steps: v.steps,
+            ...(m.components.vsr.unet.largestTensorBytes ? { largestTensorBytes: Math.max(m.components.vsr.unet.largestTensorBytes, m.components.vsr.vaeDecoder.largestTensorBytes ?? 0) } : {}),
+            stepCost: (m.components.vsr.unet.nodes ?? 1) / (m.components.baseUnet.nodes ?? 1),
+          },
+        } : {}),
       },
+      ...(rt.limits ? { adapter: rt.limits } : {}),
     };
     const textDevice = opts.textDevice ?? (rt.provider === 'webgpu' ? 'webgpu' : rt.provider === 'wasm' ? 'wasm' : 'cpu');
     return new LaVieEngine(rt, source, info, text, sessions, counters, textDevice);

@@ -26,6 +26,9 @@ export interface GraphComponent {
   precision: WeightPrecision;
   inputs: IoSpec[];
   outputs: IoSpec[];
+  /** From the converter's static analysis: node count and the largest intermediate tensor (bytes). */
+  nodes?: number;
+  largestTensorBytes?: number;
 }
 
 export interface TextEncoderComponent extends GraphComponent {
@@ -187,6 +190,8 @@ function graphComponent(v: unknown, f: string): GraphComponent {
     precision: oneOf(o.precision, `${f}.precision`, ['fp32', 'fp16', 'int8', 'int4'] as const),
     inputs: arr(o.inputs, `${f}.inputs`, 64).map((x, i) => ioSpec(x, `${f}.inputs[${i}]`)),
     outputs: arr(o.outputs, `${f}.outputs`, 64).map((x, i) => ioSpec(x, `${f}.outputs[${i}]`)),
+    ...(o.nodes === undefined ? {} : { nodes: int(o.nodes, `${f}.nodes`, 0, 1e9) }),
+    ...(o.largestTensorBytes === undefined ? {} : { largestTensorBytes: int(o.largestTensorBytes, `${f}.largestTensorBytes`, 0) }),
   };
 }
 

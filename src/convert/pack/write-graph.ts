@@ -86,6 +86,8 @@ export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: s
     placements,
     externalData: reuse ? reuse.externalData : shards.map((s) => ({ path: rel(s.file), bytes: s.bytes, sha256: s.hash.digest('hex') })),
     precision: opts.precision,
+    nodes: g.nodes.length,
+    largestTensorBytes: g.largestIntermediate()?.bytes ?? 0,
     inputs: g.inputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
     outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
   };

@@ -23,6 +23,8 @@ export interface Runtime {
   /** 'webgpu' | 'wasm' | 'cpu' */
   readonly provider: string;
   sessionOptions(): ortTypes.InferenceSession.SessionOptions;
+  /** WebGPU adapter buffer limits (absent off WebGPU). */
+  readonly limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
 }
 
 export interface SessionCounters { sessionsCreated: number; sessionsLive: number; runs: number }

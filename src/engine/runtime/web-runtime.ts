@@ -69,6 +69,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       shaderF16: adapter.features.has('shader-f16'),
     },
+    limits: { maxBufferSize: gpu.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.limits.maxStorageBufferBindingSize },
     sessionOptions: () => ({
       executionProviders: [{ name: 'webgpu', device: gpu } as ort.InferenceSession.ExecutionProviderConfig],
       graphOptimizationLevel: 'all',
