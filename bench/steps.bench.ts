@@ -4,7 +4,8 @@
 import { test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { TINY_LATENT, TINY_UNET, TINY_VAE } from '../src/convert/cli/make-tiny-pack.ts';
+import { TINY_LATENT, TINY_UNET, TINY_VAE, TINY_VSR_UNET, TINY_X4_VAE } from '../src/convert/cli/make-tiny-pack.ts';
+import { buildVsrUNet } from '../src/convert/graphs/vsr-unet.ts';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../src/convert/graphs/nn.ts';
 import { Params } from '../src/convert/graphs/params.ts';
 import { buildBaseUNet, buildInterpUNet } from '../src/convert/graphs/unet3d.ts';
@@ -19,6 +20,7 @@ const ctx = (g: GraphBuilder) => ({ g, p: new Params(new Map(), 'synthetic', syn
 const wave = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
 const t = (dims: number[]): HarnessTensor => ({ dtype: 'float32', dims, data: wave(dims.reduce((a, b) => a * b, 1)) });
 
+
 interface Case { name: string; graph: GraphBuilder; feeds: Record<string, HarnessTensor> }
 function cases(): Case[] {
   const interpF = 4 * F - 3;
@@ -30,17 +32,26 @@ function cases(): Case[] {
   buildInterpUNet(ctx(interp), { ...TINY_UNET, in_channels: 8 }, { batch: 2, frames: interpF, height: H, width: W });
   const vae = new GraphBuilder('vae_decoder');
   buildVaeDecoder(ctx(vae), TINY_VAE, { batch: 1, height: H, width: W });
+  // VSR on the tiny pack: the latent grid is the base video's pixel grid (4·H × 4·W), one tile.
+  const VH = 4 * H;
+  const VW = 4 * W;
+  const vsr = new GraphBuilder('vsr_unet');
+  buildVsrUNet(ctx(vsr), TINY_VSR_UNET, { batch: 2, frames: 8, height: VH, width: VW });
+  const x4 = new GraphBuilder('x4_vae_decoder');
+  buildVaeDecoder(ctx(x4), TINY_X4_VAE, { batch: 1, height: VH, width: VW });
   return [
     { name: `base UNet step (CFG 2 × ${F} × ${H}×${W})`, graph: base, feeds: { sample: t([2, 4, F, H, W]), timestep: ts, encoder_hidden_states: text } },
     { name: `interpolation UNet step (CFG 2 × ${interpF} × ${H}×${W})`, graph: interp, feeds: { sample: t([2, 4, interpF, H, W]), condition: t([2, 4, interpF, H, W]), timestep: ts, encoder_hidden_states: text } },
-    { name: `VAE decode, 1 frame (${H}×${W} → ${H * 8}×${W * 8})`, graph: vae, feeds: { latent: t([1, 4, H, W]) } },
+    { name: `VAE decode, 1 frame (${H}×${W} → ${H * 4}×${W * 4})`, graph: vae, feeds: { latent: t([1, 4, H, W]) } },
+    { name: `VSR UNet call (CFG 2 × 8 frames × ${VH}×${VW} tile)`, graph: vsr, feeds: { sample: t([2, 4, 8, VH, VW]), low_res: t([2, 3, 8, VH, VW]), timestep: ts, class_labels: { dtype: 'int64', dims: [2], data: [50, 50] }, encoder_hidden_states: text } },
+    { name: `x4 VAE decode, 1 frame tile (${VH}×${VW} → ${VH * 4}×${VW * 4})`, graph: x4, feeds: { latent: t([1, 4, VH, VW]) } },
   ];
 }
 
 async function nodeTimes(c: Case): Promise<number[]> {
   const s = await ort.InferenceSession.create(c.graph.encode(), { graphOptimizationLevel: 'all' });
   const feeds: Record<string, ort.Tensor> = {};
-  for (const [k, v] of Object.entries(c.feeds)) feeds[k] = new ort.Tensor('float32', Float32Array.from(v.data), v.dims);
+  for (const [k, v] of Object.entries(c.feeds)) feeds[k] = v.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.dims) : new ort.Tensor('float32', Float32Array.from(v.data), v.dims);
   await s.run(feeds);
   const out: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -88,4 +99,10 @@ test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
     lines.push(`| ${r.network} | ${r.nodes} | ${ms(r.node)} | ${ms(r.webgpu)} | ${x(r.webgpu)} | ${ms(r.wasm1)} | ${x(r.wasm1)} | ${r.wasm2 ? ms(r.wasm2) : '—'} | ${r.wasm2 ? x(r.wasm2) : '—'} |`);
   }
   console.log(lines.join('\n'));
+  // One VSR window of the tiny pack (1 step × 1 tile, then 8 frames through the x4 decoder).
+  const typed = rows as { network: string; node: { median: number }; webgpu: { median: number }; wasm1: { median: number }; wasm2?: { median: number } }[];
+  const unet = typed.find((r) => r.network.startsWith('VSR UNet'))!;
+  const dec = typed.find((r) => r.network.startsWith('x4 VAE'))!;
+  const win = (k: 'node' | 'webgpu' | 'wasm1' | 'wasm2') => (unet[k] && dec[k] ? (unet[k]!.median + 8 * dec[k]!.median) / 1000 : NaN);
+  console.log(`\n| VSR window, tiny pack (1 step × 1 tile + 8 decodes) | node s | WebGPU s | wasm 1 thread s | wasm 2 threads s |\n|---|---|---|---|---|\n| 8 frames | ${win('node').toFixed(2)} | ${win('webgpu').toFixed(1)} | ${win('wasm1').toFixed(2)} | ${win('wasm2').toFixed(2)} |`);
 });
