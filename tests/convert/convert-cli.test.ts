@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TINY_LATENT, TINY_UNET, TINY_VAE, tinyClipConfig } from '../../src/convert/cli/make-tiny-pack.ts';
+import { TINY_LATENT, TINY_UNET, TINY_VAE, TINY_VSR_UNET, TINY_X4_VAE, tinyClipConfig } from '../../src/convert/cli/make-tiny-pack.ts';
+import { buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
 import { buildClipText } from '../../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
@@ -59,11 +60,28 @@ const interpCfg = { ...TINY_UNET, in_channels: 8, use_first_frame: true };
 const interpPt = join(root, 'lavie_interpolation.pt');
 writeTorchCheckpoint(interpPt, stateDictOf(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
 
+// The x4 upscaler folder and lavie_vsr.pt ({"ema": …} like the release), with LaVie's VSR config JSON.
+const x4 = join(root, 'stable-diffusion-x4-upscaler');
+for (const d of ['vae', 'text_encoder', 'tokenizer']) mkdirSync(join(x4, d), { recursive: true });
+const vocabX4 = writeSyntheticTokenizerFolder(join(x4, 'tokenizer'), { padToken: '!' });
+const x4Text = tinyClipConfig(vocabX4, 'gelu');
+writeFileSync(join(x4, 'vae/config.json'), JSON.stringify(TINY_X4_VAE));
+writeFileSync(join(x4, 'text_encoder/config.json'), JSON.stringify(x4Text));
+toSafetensors(join(x4, 'vae/diffusion_pytorch_model.safetensors'), stateDictOf(6, (ctx) => {
+  buildVaeDecoder(ctx, TINY_X4_VAE, { batch: 1, height: 8, width: 8 });
+  buildVaeEncoder(ctx, TINY_X4_VAE, { batch: 1, height: 32, width: 32 });
+}));
+toSafetensors(join(x4, 'text_encoder/model.safetensors'), stateDictOf(7, (ctx) => buildClipText(ctx, x4Text, { batch: 1 })));
+const vsrPt = join(root, 'lavie_vsr.pt');
+writeTorchCheckpoint(vsrPt, stateDictOf(5, (ctx) => buildVsrUNet(ctx, TINY_VSR_UNET, { batch: 1, frames: 8, height: 32, width: 32 })), { wrap: 'ema' });
+const vsrConfig = join(root, 'unet_3d_config.json');
+writeFileSync(vsrConfig, JSON.stringify(TINY_VSR_UNET));
+
 const latent = `${TINY_LATENT.height}x${TINY_LATENT.width}`;
 
-test('convert: official file layout → a pack the engine loads and runs (base + interpolation)', async () => {
+test('convert: official file layout → a pack the engine loads and runs (base + interpolation + super-resolution)', async () => {
   const out = join(root, 'pack');
-  const r = runNpmCli('convert', ['--base', basePt, '--interp', interpPt, '--sd14', sd14, '--out', out, '--latent', latent, '--unet-precision', 'fp32']);
+  const r = runNpmCli('convert', ['--base', basePt, '--interp', interpPt, '--vsr', vsrPt, '--x4', x4, '--vsr-config', vsrConfig, '--sd14', sd14, '--out', out, '--latent', latent, '--unet-precision', 'fp32']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /pack "LaVie base" written/);
   const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
@@ -71,8 +89,12 @@ test('convert: official file layout → a pack the engine loads and runs (base +
   assert.equal(m.stages.interp.frames, 61);
   const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(out));
   let frames = 0;
+  assert.equal(m.stages.vsr.width, 4 * m.stages.base.width);
   await engine.generate({ id: 'c', prompt: 'a cat', negativePrompt: '', seed: 1, steps: 1, guidanceScale: 7.5, sampler: 'ddim', interpolate: true }, { signal: new AbortController().signal, onProgress: () => {}, onFrame: () => { frames++; } });
   assert.equal(frames, 16 + 61);
+  frames = 0;
+  await engine.generate({ id: 'd', prompt: 'a cat', negativePrompt: '', seed: 1, steps: 1, guidanceScale: 7.5, sampler: 'ddim', superResolve: true }, { signal: new AbortController().signal, onProgress: () => {}, onFrame: () => { frames++; } });
+  assert.equal(frames, 16 + 16);
   await engine.dispose();
 });
 
@@ -103,4 +125,10 @@ test('convert: missing SD-1.4 parts and bad flags are reported, not guessed', ()
   const r2 = runNpmCli('convert', ['--base', basePt, '--sd14', sd14, '--out', join(root, 'bad4'), '--unet-precision', 'fp8']);
   assert.notEqual(r2.status, 0);
   assert.match(r2.stderr, /--unet-precision must be one of fp32, fp16, int8, int4/);
+});
+
+test('convert: --vsr without --x4 is refused', () => {
+  const r = runNpmCli('convert', ['--base', basePt, '--vsr', vsrPt, '--sd14', sd14, '--out', join(root, 'bad5')]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--vsr and --x4 go together/);
 });

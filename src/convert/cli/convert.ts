@@ -1,17 +1,20 @@
 // npm run convert -- --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir>
 //                    [--interp <lavie_interpolation.pt>]
+//                    [--vsr <lavie_vsr.pt> --x4 <stable-diffusion-x4-upscaler folder> [--vsr-config <unet_3d_config.json>]]
 //                    [--unet-precision fp32|fp16|int8|int4] [--vae-precision …] [--text-precision …]
 //                    [--frames 16] [--latent 40x64] [--name "…"]
 // Turns the official files into a LaVie Web pack: the base UNet from lavie_base.pt (its "ema"
 // state dict, strictly matched), the SD-1.4 VAE, CLIP text encoder and tokenizer from the SD folder,
-// and optionally the interpolation UNet from lavie_interpolation.pt.
+// and optionally the interpolation UNet (lavie_interpolation.pt) and the super-resolution stage
+// (lavie_vsr.pt + the x4 upscaler's VAE, text encoder and tokenizer).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors.ts';
-import { SD14_CLIP_TEXT_CONFIG, type ClipTextConfig } from '../graphs/clip_text.ts';
+import { SD14_CLIP_TEXT_CONFIG, X4_CLIP_TEXT_CONFIG, type ClipTextConfig } from '../graphs/clip_text.ts';
+import { LAVIE_VSR_UNET_CONFIG, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import { Params } from '../graphs/params.ts';
 import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, type UNet3DConfig } from '../graphs/unet3d.ts';
-import { SD14_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
+import { SD14_VAE_CONFIG, X4_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
 import { WEIGHT_PRECISIONS, type WeightPrecision } from '../graphs/weights.ts';
 import { openCheckpoint } from '../io/checkpoint.ts';
 import { writePack } from '../pack/write-pack.ts';
@@ -55,9 +58,28 @@ export function unetConfigFromSd14(sd: Record<string, unknown>): UNet3DConfig {
   return { ...LAVIE_BASE_UNET_CONFIG, ...sd, down_block_types: to3d(sd.down_block_types ?? LAVIE_BASE_UNET_CONFIG.down_block_types), up_block_types: to3d(sd.up_block_types ?? LAVIE_BASE_UNET_CONFIG.up_block_types), mid_block_type: 'UNetMidBlock3DCrossAttn', use_first_frame: false, use_relative_position: false } as UNet3DConfig;
 }
 
+/** lavie_vsr.pt (its "ema" dict, LAVIE.md §1.3) and the x4 upscaler folder's VAE, text encoder and tokenizer. */
+function readVsrInputs(vsrPt: string, x4: string, configPath: string | undefined, unetP: WeightPrecision, vaeP: WeightPrecision, textP: WeightPrecision) {
+  if (!existsSync(x4)) throw new CheckpointError('bad-format', `${x4}: no such folder`, { file: x4 });
+  const cfg = (configPath ? { ...LAVIE_VSR_UNET_CONFIG, ...readJson(resolve(configPath)) } : LAVIE_VSR_UNET_CONFIG) as VsrUNetConfig;
+  const vaeCfgPath = join(x4, 'vae/config.json');
+  const vaeCfg = (existsSync(vaeCfgPath) ? { ...X4_VAE_CONFIG, ...readJson(vaeCfgPath) } : X4_VAE_CONFIG) as VaeConfig;
+  const textCfgPath = join(x4, 'text_encoder/config.json');
+  const textCfg = (existsSync(textCfgPath) ? { ...X4_CLIP_TEXT_CONFIG, ...readJson(textCfgPath) } : X4_CLIP_TEXT_CONFIG) as ClipTextConfig;
+  const vaePath = firstExisting(join(x4, 'vae'), ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.bin'], 'x4 VAE weights');
+  const textPath = firstExisting(join(x4, 'text_encoder'), ['model.safetensors', 'pytorch_model.bin'], 'x4 text encoder weights');
+  firstExisting(join(x4, 'tokenizer'), ['vocab.json'], 'x4 tokenizer vocab.json');
+  return {
+    unet: { cfg, params: new Params(openCheckpoint(vsrPt), vsrPt), precision: unetP },
+    vae: { cfg: vaeCfg, params: new Params(openCheckpoint(vaePath), vaePath), precision: vaeP },
+    text: { cfg: textCfg, params: new Params(openCheckpoint(textPath), textPath), precision: textP },
+    tokenizerDir: join(x4, 'tokenizer'),
+  };
+}
+
 runCli('convert --base <lavie_base.pt> --sd14 <folder> --out <packDir>', async (argv) => {
   const a = parseArgs(argv);
-  if (!a.base || !a.sd14 || !a.out) throw new Error('usage: convert --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [--interp <lavie_interpolation.pt>] [--unet-precision fp16] [--frames 16] [--latent 40x64]');
+  if (!a.base || !a.sd14 || !a.out) throw new Error('usage: convert --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [--interp <lavie_interpolation.pt>] [--vsr <lavie_vsr.pt> --x4 <x4-upscaler folder>] [--unet-precision fp16] [--frames 16] [--latent 40x64]');
   const sd14 = resolve(a.sd14);
   if (!existsSync(sd14)) throw new CheckpointError('bad-format', `${sd14}: no such folder`, { file: sd14 });
   const [lh, lw] = (a.latent ?? '40x64').split('x').map(Number);
@@ -77,6 +99,8 @@ runCli('convert --base <lavie_base.pt> --sd14 <folder> --out <packDir>', async (
   firstExisting(join(sd14, 'tokenizer'), ['vocab.json'], 'tokenizer vocab.json');
 
   const interpPath = a.interp ? resolve(a.interp) : undefined;
+  if (!!a.vsr !== !!a.x4) throw new Error('--vsr and --x4 go together (lavie_vsr.pt and the stable-diffusion-x4-upscaler folder)');
+  const vsr = a.vsr ? readVsrInputs(resolve(a.vsr), resolve(a.x4!), a['vsr-config'], precision(a['unet-precision'], 'fp16', '--unet-precision'), precision(a['vae-precision'], 'fp32', '--vae-precision'), precision(a['text-precision'], 'fp32', '--text-precision')) : undefined;
   const manifest = writePack(resolve(a.out), {
     name: a.name ?? 'LaVie base',
     testWeights: false,
@@ -84,6 +108,7 @@ runCli('convert --base <lavie_base.pt> --sd14 <folder> --out <packDir>', async (
     vae: { cfg: vaeCfg, params: new Params(openCheckpoint(vaePath), vaePath), precision: precision(a['vae-precision'], 'fp32', '--vae-precision') },
     text: { cfg: textCfg, params: new Params(openCheckpoint(textPath), textPath), precision: precision(a['text-precision'], 'fp32', '--text-precision') },
     ...(interpPath ? { interp: { cfg: { ...unetCfg, in_channels: LAVIE_INTERP_UNET_CONFIG.in_channels, use_first_frame: true }, params: new Params(openCheckpoint(interpPath), interpPath), precision: precision(a['unet-precision'], 'fp16', '--unet-precision') } } : {}),
+    ...(vsr ? { vsr } : {}),
     tokenizerDir: join(sd14, 'tokenizer'),
     latent: { frames, height: lh, width: lw },
     log: (l) => console.log(l),
