@@ -186,6 +186,44 @@ export class GraphBuilder {
     return this.initializers.reduce((s, i) => s + i.byteLength, 0);
   }
 
+  /**
+   * Multiply-accumulate work of the graph as 2·MAC, split like LAVIE.md §9.3: Conv, MatMul against
+   * a weight (Linear, incl. MatMulNBits), MatMul between activations (attention). Element-wise ops,
+   * norms and softmax are not counted.
+   */
+  flops(): { conv: number; linear: number; attention: number; total: number } {
+    const shapes = new Map<string, readonly number[]>();
+    for (const v of [...this.inputs, ...this.produced]) shapes.set(v.name, v.shape);
+    const weights = new Set(this.initializers.map((i) => i.name));
+    // A MatMul's right operand is a weight when it comes from an initializer (possibly through a Cast/DequantizeLinear).
+    const fromWeight = new Set<string>();
+    for (const n of this.nodes) if ((n.opType === 'Cast' || n.opType === 'DequantizeLinear') && weights.has(n.inputs[0]!)) fromWeight.add(n.outputs[0]!);
+    let conv = 0;
+    let linear = 0;
+    let attention = 0;
+    for (const n of this.nodes) {
+      const out = shapes.get(n.outputs[0]!);
+      if (!out) continue;
+      if (n.opType === 'Conv') {
+        const w = this.initShape(n.inputs[1]!) ?? shapes.get(n.inputs[1]!);
+        if (!w) continue;
+        const [, cinPerGroup, kh, kw] = w as number[];
+        conv += 2 * numel(out) * cinPerGroup! * kh! * kw!;
+      } else if (n.opType === 'MatMul' || n.opType === 'MatMulNBits') {
+        const a = shapes.get(n.inputs[0]!)!;
+        const k = a[a.length - 1]!;
+        const work = 2 * numel(out) * k;
+        if (n.opType === 'MatMulNBits' || weights.has(n.inputs[1]!) || fromWeight.has(n.inputs[1]!)) linear += work;
+        else attention += work;
+      }
+    }
+    return { conv, linear, attention, total: conv + linear + attention };
+  }
+
+  private initShape(name: string): number[] | undefined {
+    return this.initializers.find((i) => i.name === name)?.shape;
+  }
+
   opTypes(): Map<string, number> {
     const m = new Map<string, number>();
     for (const n of this.nodes) {
