@@ -1,8 +1,8 @@
 // The typed messages between the app and the worker (and, via the embed bridge, a host page).
 // This module is the whole contract: the UI never sees ORT, tensors or WGSL.
 
-export type SamplerName = 'ddpm' | 'ddim' | 'euler';
-export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler'];
+export type SamplerName = 'ddpm' | 'ddim' | 'euler' | 'dpm++2m';
+export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler', 'dpm++2m'];
 
 /** Where a model pack comes from. */
 export type PackRef =

@@ -52,7 +52,7 @@ test('tiny pack: generate 16 frames; same seed → same frames; another seed →
   assert.deepEqual(b.frames.map((f) => f.rgba), a.frames.map((f) => f.rgba), 'same seed, same frames');
   const c = await generate(engine, request({ seed: 8 }));
   assert.notDeepEqual(c.frames[0]!.rgba, a.frames[0]!.rgba, 'another seed, other frames');
-  for (const s of ['ddim', 'euler'] as const) assert.equal((await generate(engine, request({ sampler: s }))).frames.length, 16);
+  for (const s of ['ddim', 'euler', 'dpm++2m'] as const) assert.equal((await generate(engine, request({ sampler: s }))).frames.length, 16);
   // Sessions: created once at load (base UNet, VAE decoder, VAE encoder, interpolation UNet; the
   // text encoder is transformers.js's), never per generation.
   assert.equal(engine.counters.sessionsCreated, 4);

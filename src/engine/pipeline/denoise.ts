@@ -57,6 +57,10 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
     const outU = seq ? alloc([1, c, f, h, w]) : null;
     const outC = seq ? alloc([1, c, f, h, w]) : null;
     const z = steps.some((s) => s.noise !== 0) ? alloc([1, c, f, h, w]) : null;
+    // Multistep samplers keep x̂0 of the previous step on the device.
+    const multistep = steps.some((s) => s.prevX0);
+    let x0Cur = multistep ? alloc([1, c, f, h, w]) : null;
+    let x0Prev = multistep ? alloc([1, c, f, h, w]) : null;
 
     const init = req.noise(0, n);
     if (req.plan.initNoiseSigma !== 1) for (let i = 0; i < n; i++) init[i] = init[i]! * req.plan.initNoiseSigma;
@@ -71,20 +75,25 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
       const s = steps[k]!;
       const timestep = new rt.ort.Tensor('float32', Float32Array.of(s.t), [1]);
       const noisy = s.noise !== 0 && z !== null;
+      const prev = s.prevX0 && x0Prev ? ([x0Prev, s.prevX0] as const) : null;
+      const g = req.guidanceScale;
       if (seq && outU && outC) {
-        // x ← a·x + b·(ε_u + g·(ε_c − ε_u)) + c·z, as one 4-term combination.
+        // x ← a·x + b·(ε_u + g·(ε_c − ε_u)) + c·z (or + c′·x̂0_prev), as one 4-term combination.
         dev.linear(modelIn, [[x, s.inputScale]]);
         await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep, encoder_hidden_states: dev.asOrt(seq.uncond) }, { out: outU });
         await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep, encoder_hidden_states: dev.asOrt(seq.cond) }, { out: outC });
         if (noisy) dev.upload(z, req.noise(k + 1, n));
-        const g = req.guidanceScale;
-        dev.linear(x, [[x, s.update.x], [outU, s.update.out * (1 - g)], [outC, s.update.out * g], ...(noisy ? [[z, s.noise] as const] : [])]);
+        if (x0Cur) dev.linear(x0Cur, [[x, s.x0.x], [outU, s.x0.out * (1 - g)], [outC, s.x0.out * g]]);
+        dev.linear(x, [[x, s.update.x], [outU, s.update.out * (1 - g)], [outC, s.update.out * g], ...(noisy ? [[z, s.noise] as const] : prev ? [prev] : [])]);
       } else if (out2) {
         dev.duplicate(modelIn, x, s.inputScale);
         await unet.run({ ...fixed, sample: dev.asOrt(modelIn), timestep, encoder_hidden_states: dev.asOrt(req.embeddings) }, { out: out2 });
         if (noisy) dev.upload(z, req.noise(k + 1, n));
-        dev.guidedUpdate(x, x, out2, noisy ? z : null, { g: req.guidanceScale, a: s.update.x, b: s.update.out, c: s.noise });
+        if (x0Cur) dev.guidedUpdate(x0Cur, x, out2, null, { g, a: s.x0.x, b: s.x0.out, c: 0 });
+        // The noise slot carries x̂0_prev for multistep samplers (they draw no noise).
+        dev.guidedUpdate(x, x, out2, noisy ? z : prev ? prev[0] : null, { g, a: s.update.x, b: s.update.out, c: noisy ? s.noise : prev ? prev[1] : 0 });
       }
+      if (x0Cur && x0Prev) [x0Cur, x0Prev] = [x0Prev, x0Cur];
       await hooks.onStep?.(k, x);
       if (hooks.onPreview && req.previewEvery && ((k + 1) % req.previewEvery === 0 || k === steps.length - 1)) {
         hooks.onPreview({ step: k + 1, ...latentPreview(await dev.read(x), req.latent) });

@@ -1,10 +1,10 @@
 // Samplers users can choose for the base stage, plus the fixed ones of the later stages.
 import { LAVIE_BASE_SCHEDULE, alphasCumprodF32, betasF32, type ScheduleConfig } from './alphas.ts';
-import { ddimPlan, ddpmPlan, eulerPlan } from './diffusers.ts';
+import { ddimPlan, ddpmPlan, dpmSolverPlan, eulerPlan } from './diffusers.ts';
 import type { SamplerPlan } from './plan.ts';
 
 export type { SamplerPlan, SamplerStep, LinearCoeffs } from './plan.ts';
-export type BaseSamplerName = 'ddpm' | 'ddim' | 'euler';
+export type BaseSamplerName = 'ddpm' | 'ddim' | 'euler' | 'dpm++2m';
 
 /** A base-stage sampler as LaVie's base/pipelines/sample.py builds it (linear betas 1e-4…0.02). */
 export function createSampler(name: BaseSamplerName, steps: number, schedule: ScheduleConfig = LAVIE_BASE_SCHEDULE): SamplerPlan {
@@ -13,6 +13,7 @@ export function createSampler(name: BaseSamplerName, steps: number, schedule: Sc
     case 'ddpm': return ddpmPlan(schedule, steps);
     case 'ddim': return ddimPlan(schedule, steps, { stepsOffset: 1, setAlphaToOne: false });
     case 'euler': return eulerPlan(schedule, steps);
+    case 'dpm++2m': return dpmSolverPlan(schedule, steps);
     default: throw new RangeError(`unknown sampler ${String(name)}`);
   }
 }

@@ -20,8 +20,10 @@ export interface SamplerStep {
   update: LinearCoeffs;
   /** Coefficient of fresh N(0,1) noise (0: none drawn). */
   noise: number;
-  /** Predicted clean sample x̂0 = x0.x·x + x0.out·m (previews, tests). */
+  /** Predicted clean sample x̂0 = x0.x·x + x0.out·m (previews, tests; multistep samplers). */
   x0: LinearCoeffs;
+  /** Multistep samplers (DPM-Solver++ 2M): coefficient of the previous step's x̂0 (0 or absent: none). */
+  prevX0?: number;
 }
 
 export interface SamplerPlan {
