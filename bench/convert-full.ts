@@ -8,31 +8,16 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../src/convert/graphs/clip_text.ts';
-import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../src/convert/graphs/nn.ts';
-import { Params } from '../src/convert/graphs/params.ts';
 import { LAVIE_BASE_UNET_CONFIG, buildBaseUNet } from '../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../src/convert/graphs/vae.ts';
-import { writeSafetensors, type NamedArray } from '../src/convert/io/safetensors.ts';
 import { writeTorchCheckpoint } from '../src/convert/io/torch-writer.ts';
-import { GraphBuilder } from '../src/convert/onnx/graph.ts';
 import { writeSyntheticTokenizerFolder } from '../src/convert/pack/synthetic-tokenizer.ts';
-import { synthesizer } from '../src/convert/synthetic.ts';
-import type { StateDict } from '../src/convert/tensor.ts';
+import { syntheticStateDict, writeStateDictSafetensors } from '../src/convert/synthetic.ts';
 
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const precision = arg('--precision') ?? 'fp16';
 const root = arg('--keep') ? resolve(arg('--keep')!) : mkdtempSync(join(tmpdir(), 'convert-full-'));
 
-function stateDictOf(seed: number, build: (ctx: NetCtx) => void): StateDict {
-  const p = new Params(new Map(), 'synthetic', synthesizer(seed));
-  build({ g: new GraphBuilder('probe'), p, precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
-  return p.sd;
-}
-function toSafetensors(path: string, sd: StateDict): void {
-  const out: Record<string, NamedArray> = {};
-  for (const [k, t] of sd) out[k] = { dtype: 'float32', shape: t.shape, data: t.read() };
-  writeSafetensors(path, out);
-}
 const dirBytes = (d: string): number => readdirSync(d, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
 
 try {
@@ -40,16 +25,16 @@ try {
   const sd14 = join(root, 'stable-diffusion-v1-4');
   for (const d of ['vae', 'text_encoder', 'tokenizer']) mkdirSync(join(sd14, d), { recursive: true });
   const vocabSize = writeSyntheticTokenizerFolder(join(sd14, 'tokenizer'));
-  toSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), stateDictOf(2, (ctx) => {
+  writeStateDictSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
     buildVaeDecoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 40, width: 64 });
     buildVaeEncoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 320, width: 512 });
   }));
   // The synthetic tokenizer's vocabulary is small; the text encoder is built for it (CLIP-L otherwise).
   const textCfg = { ...SD14_CLIP_TEXT_CONFIG, vocab_size: vocabSize, bos_token_id: vocabSize - 2, eos_token_id: vocabSize - 1, pad_token_id: vocabSize - 1 };
   writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(textCfg));
-  toSafetensors(join(sd14, 'text_encoder/model.safetensors'), stateDictOf(3, (ctx) => buildClipText(ctx, textCfg, { batch: 1 })));
+  writeStateDictSafetensors(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, textCfg, { batch: 1 })));
   const basePt = join(root, 'lavie_base.pt');
-  const ptBytes = writeTorchCheckpoint(basePt, stateDictOf(1, (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 1, frames: 16, height: 40, width: 64 })), { wrap: 'ema' });
+  const ptBytes = writeTorchCheckpoint(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 1, frames: 16, height: 40, width: 64 })), { wrap: 'ema' });
   console.error(`inputs written in ${((performance.now() - t0) / 1000).toFixed(0)} s (lavie_base.pt ${(ptBytes / 1e9).toFixed(2)} GB)`);
 
   const out = join(root, 'pack');

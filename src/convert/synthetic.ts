@@ -3,8 +3,11 @@
 // every tensor it asks for is created with the shape it expects — so the one network definition is
 // also the one list of keys. Values are made lazily on read(), so a full-size (909 M-param) UNet
 // never sits in memory whole.
-import type { Synthesizer } from './graphs/params.ts';
-import type { Shape, TensorRef } from './tensor.ts';
+import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from './graphs/nn.ts';
+import { Params, type Synthesizer } from './graphs/params.ts';
+import { writeSafetensors, type NamedArray } from './io/safetensors.ts';
+import { GraphBuilder } from './onnx/graph.ts';
+import type { Shape, StateDict, TensorRef } from './tensor.ts';
 import { numel } from './tensor.ts';
 
 /** FNV-1a 32-bit hash of a string (stable seed per key). */
@@ -62,4 +65,21 @@ export function synthesizer(seed: number): Synthesizer {
     };
     return { dtype: 'float32', shape: s, read };
   };
+}
+
+/**
+ * The state dict a network asks for, with random values: build it once with synthetic parameters
+ * (the network definition is the key list) and keep what it read. Lazy: values are made on read().
+ */
+export function syntheticStateDict(seed: number, build: (ctx: NetCtx) => void): StateDict {
+  const p = new Params(new Map(), 'synthetic', synthesizer(seed));
+  build({ g: new GraphBuilder('probe'), p, precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
+  return p.sd;
+}
+
+/** A state dict as a float32 safetensors file (synthetic SD-style folders for tests and benchmarks). */
+export function writeStateDictSafetensors(path: string, sd: StateDict): void {
+  const out: Record<string, NamedArray> = {};
+  for (const [k, t] of sd) out[k] = { dtype: 'float32', shape: t.shape, data: t.read() };
+  writeSafetensors(path, out);
 }

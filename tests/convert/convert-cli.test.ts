@@ -10,34 +10,18 @@ import { test } from 'node:test';
 import { TINY_LATENT, TINY_UNET, TINY_VAE, TINY_VSR_UNET, TINY_X4_VAE, tinyClipConfig } from '../../src/convert/cli/make-tiny-pack.ts';
 import { buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
 import { buildClipText } from '../../src/convert/graphs/clip_text.ts';
-import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
-import { Params } from '../../src/convert/graphs/params.ts';
 import { buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
-import { writeSafetensors, type NamedArray } from '../../src/convert/io/safetensors.ts';
 import { writeTorchCheckpoint, writeTorchZip } from '../../src/convert/io/torch-writer.ts';
-import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { writeSyntheticTokenizerFolder } from '../../src/convert/pack/synthetic-tokenizer.ts';
-import { synthesizer } from '../../src/convert/synthetic.ts';
-import type { StateDict } from '../../src/convert/tensor.ts';
+import { syntheticStateDict, writeStateDictSafetensors } from '../../src/convert/synthetic.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { openDirPack } from '../../src/packs/dir-source.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
 
-/** The state dict a network asks for, with random values (the network definition is the key list). */
-function stateDictOf(seed: number, build: (ctx: NetCtx) => void): StateDict {
-  const p = new Params(new Map(), 'synthetic', synthesizer(seed));
-  build({ g: new GraphBuilder('probe'), p, precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
-  return p.sd;
-}
 
-function toSafetensors(path: string, sd: StateDict): void {
-  const out: Record<string, NamedArray> = {};
-  for (const [k, t] of sd) out[k] = { dtype: 'float32', shape: t.shape, data: t.read() };
-  writeSafetensors(path, out);
-}
 
 const root = mkdtempSync(join(tmpdir(), 'convert-cli-'));
 const shape = { batch: 1, frames: TINY_LATENT.frames, height: TINY_LATENT.height, width: TINY_LATENT.width };
@@ -49,16 +33,16 @@ const clipCfg = tinyClipConfig(vocab);
 writeFileSync(join(sd14, 'unet/config.json'), JSON.stringify({ ...TINY_UNET, _class_name: 'UNet2DConditionModel', down_block_types: TINY_UNET.down_block_types.map((s) => s.replace('3D', '2D')), up_block_types: TINY_UNET.up_block_types.map((s) => s.replace('3D', '2D')) }));
 writeFileSync(join(sd14, 'vae/config.json'), JSON.stringify(TINY_VAE));
 writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(clipCfg));
-toSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), stateDictOf(2, (ctx) => {
+writeStateDictSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
   buildVaeDecoder(ctx, TINY_VAE, { batch: 1, height: 8, width: 8 });
   buildVaeEncoder(ctx, TINY_VAE, { batch: 1, height: 64, width: 64 });
 }));
-toSafetensors(join(sd14, 'text_encoder/model.safetensors'), stateDictOf(3, (ctx) => buildClipText(ctx, clipCfg, { batch: 1 })));
+writeStateDictSafetensors(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, clipCfg, { batch: 1 })));
 const basePt = join(root, 'lavie_base.pt');
-writeTorchCheckpoint(basePt, stateDictOf(1, (ctx) => buildBaseUNet(ctx, TINY_UNET, shape)), { wrap: 'ema' });
+writeTorchCheckpoint(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, TINY_UNET, shape)), { wrap: 'ema' });
 const interpCfg = { ...TINY_UNET, in_channels: 8, use_first_frame: true };
 const interpPt = join(root, 'lavie_interpolation.pt');
-writeTorchCheckpoint(interpPt, stateDictOf(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
+writeTorchCheckpoint(interpPt, syntheticStateDict(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
 
 // The x4 upscaler folder and lavie_vsr.pt ({"ema": …} like the release), with LaVie's VSR config JSON.
 const x4 = join(root, 'stable-diffusion-x4-upscaler');
@@ -67,13 +51,13 @@ const vocabX4 = writeSyntheticTokenizerFolder(join(x4, 'tokenizer'), { padToken:
 const x4Text = tinyClipConfig(vocabX4, 'gelu');
 writeFileSync(join(x4, 'vae/config.json'), JSON.stringify(TINY_X4_VAE));
 writeFileSync(join(x4, 'text_encoder/config.json'), JSON.stringify(x4Text));
-toSafetensors(join(x4, 'vae/diffusion_pytorch_model.safetensors'), stateDictOf(6, (ctx) => {
+writeStateDictSafetensors(join(x4, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(6, (ctx) => {
   buildVaeDecoder(ctx, TINY_X4_VAE, { batch: 1, height: 8, width: 8 });
   buildVaeEncoder(ctx, TINY_X4_VAE, { batch: 1, height: 32, width: 32 });
 }));
-toSafetensors(join(x4, 'text_encoder/model.safetensors'), stateDictOf(7, (ctx) => buildClipText(ctx, x4Text, { batch: 1 })));
+writeStateDictSafetensors(join(x4, 'text_encoder/model.safetensors'), syntheticStateDict(7, (ctx) => buildClipText(ctx, x4Text, { batch: 1 })));
 const vsrPt = join(root, 'lavie_vsr.pt');
-writeTorchCheckpoint(vsrPt, stateDictOf(5, (ctx) => buildVsrUNet(ctx, TINY_VSR_UNET, { batch: 1, frames: 8, height: 32, width: 32 })), { wrap: 'ema' });
+writeTorchCheckpoint(vsrPt, syntheticStateDict(5, (ctx) => buildVsrUNet(ctx, TINY_VSR_UNET, { batch: 1, frames: 8, height: 32, width: 32 })), { wrap: 'ema' });
 const vsrConfig = join(root, 'unet_3d_config.json');
 writeFileSync(vsrConfig, JSON.stringify(TINY_VSR_UNET));
 

@@ -19,6 +19,7 @@ import { createSession, type SessionCounters } from '../../src/engine/runtime/ru
 import { createVsrSampler, lowResNoiseCoeffs } from '../../src/engine/schedulers/index.ts';
 import type { RgbaFrame } from '../../src/engine/types.ts';
 import { openDirPack } from '../../src/packs/dir-source.ts';
+import type { GraphComponent } from '../../src/packs/manifest.ts';
 import type { GenerateRequest } from '../../src/protocol.ts';
 
 const whole = mkdtempSync(join(tmpdir(), 'tinypack-vsr-'));
@@ -64,16 +65,19 @@ test('option 3 (base + VSR) and option 4 (base + interpolation + VSR): frame cou
   await engine.dispose();
 });
 
-/** The VSR stage through runVsrStage with the pack's sessions, on given input frames. */
-async function vsrThroughStage(packDir: string, input: RgbaFrame[], seed: number): Promise<Uint8Array[]> {
+/** A Node runtime with a pack's 8-frame VSR UNet and x4 decoder sessions. */
+async function vsrSessions(packDir: string) {
   const src = openDirPack(packDir);
   const m = src.manifest;
-  const v = m.stages.vsr!;
   const rt = createNodeRuntime();
   const counters: SessionCounters = { sessionsCreated: 0, sessionsLive: 0, runs: 0 };
-  const load = async (c: NonNullable<typeof m.components.vsr>["unet"]) => createSession(rt, c.graph.path, { model: await src.read(c.graph.path), externalData: await Promise.all(c.externalData.map(async (f) => ({ path: f.path.split('/').pop()!, data: await src.read(f.path) }))) }, counters);
-  const unet = await load(m.components.vsr!.unet);
-  const vae = await load(m.components.vsr!.vaeDecoder);
+  const load = async (c: GraphComponent) => createSession(rt, c.graph.path, { model: await src.read(c.graph.path), externalData: await Promise.all(c.externalData.map(async (f) => ({ path: f.path.split('/').pop()!, data: await src.read(f.path) }))) }, counters);
+  return { rt, v: m.stages.vsr!, unet: await load(m.components.vsr!.unet), vae: await load(m.components.vsr!.vaeDecoder) };
+}
+
+/** The VSR stage through runVsrStage with the pack's sessions, on given input frames. */
+async function vsrThroughStage(packDir: string, input: RgbaFrame[], seed: number): Promise<Uint8Array[]> {
+  const { rt, v, unet, vae } = await vsrSessions(packDir);
   const emb = rt.device.alloc([2, 77, v.textDim]);
   rt.device.upload(emb, gaussianNoise(99, 0, 2 * 77 * v.textDim));
   const out: Uint8Array[] = [];
@@ -101,14 +105,7 @@ test('a tile covering the whole frame gives exactly the plain whole-frame result
   const input = syntheticInput(8, 32);
   const tiled = await vsrThroughStage(whole, input, 5);
   // Plain loop: the generic denoiser on the whole grid, then whole-frame decoding.
-  const src = openDirPack(whole);
-  const m = src.manifest;
-  const v = m.stages.vsr!;
-  const rt = createNodeRuntime();
-  const counters: SessionCounters = { sessionsCreated: 0, sessionsLive: 0, runs: 0 };
-  const load = async (c: NonNullable<typeof m.components.vsr>["unet"]) => createSession(rt, c.graph.path, { model: await src.read(c.graph.path), externalData: await Promise.all(c.externalData.map(async (f) => ({ path: f.path.split('/').pop()!, data: await src.read(f.path) }))) }, counters);
-  const unet = await load(m.components.vsr!.unet);
-  const vae = await load(m.components.vsr!.vaeDecoder);
+  const { rt, v, unet, vae } = await vsrSessions(whole);
   const hw = 32 * 32;
   const lr = new Float32Array(3 * 8 * hw);
   input.forEach((fr, f) => { const img = rgbaToImage(fr); for (let ch = 0; ch < 3; ch++) lr.set(img.subarray(ch * hw, (ch + 1) * hw), (ch * 8 + f) * hw); });

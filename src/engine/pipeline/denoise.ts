@@ -3,7 +3,7 @@
 // the guided-pair prediction into our buffer; one kernel applies guidance and the sampler update.
 // Host→device per step: the timestep (4 bytes) and, for DDPM, that step's noise. Device→host:
 // nothing but the optional preview.
-import type { DeviceTensor, TensorDevice as TensorDeviceLike } from '../runtime/device.ts';
+import { TensorScope, type DeviceTensor, type TensorDevice as TensorDeviceLike } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { SamplerPlan } from '../schedulers/plan.ts';
 import type { PreviewImage } from '../types.ts';
@@ -44,12 +44,8 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
   const { channels: c, frames: f, height: h, width: w } = req.latent;
   const n = c * f * h * w;
   const steps = req.plan.steps;
-  const owned: DeviceTensor[] = [];
-  const alloc = (dims: number[]) => {
-    const t = dev.alloc(dims);
-    owned.push(t);
-    return t;
-  };
+  const scope = new TensorScope(dev);
+  const alloc = (dims: number[]) => scope.alloc(dims);
   try {
     const seq = req.sequentialCfg;
     const modelIn = alloc([seq ? 1 : 2, c, f, h, w]);
@@ -102,6 +98,6 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
       hooks.onProgress({ phase: 'denoise', step: k + 1, total: steps.length, etaMs: per * (steps.length - k - 1) });
     }
   } finally {
-    for (const t of owned) dev.free(t);
+    scope.dispose();
   }
 }

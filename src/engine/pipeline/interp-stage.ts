@@ -5,7 +5,7 @@
 //      the first and the last two);
 //   3. respaced DDIM (η = 0) with CFG on the UNet that takes [x_t ‖ condition];
 //   4. decode frame by frame.
-import type { DeviceTensor } from '../runtime/device.ts';
+import { TensorScope, type DeviceTensor } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { SamplerPlan } from '../schedulers/plan.ts';
 import type { PreviewImage, RgbaFrame } from '../types.ts';
@@ -66,12 +66,8 @@ export async function runInterpStage(rt: Runtime, models: InterpStageModels, req
   if (fOut !== 4 * nIn - 3) throw new Error(`interpolation: ${nIn} input frames give ${4 * nIn - 3} frames, not ${fOut}`);
   const { width: W, height: H } = req.input[0]!;
   const hw = h * w;
-  const owned: DeviceTensor[] = [];
-  const alloc = (dims: number[]) => {
-    const t = dev.alloc(dims);
-    owned.push(t);
-    return t;
-  };
+  const scope = new TensorScope(dev);
+  const alloc = (dims: number[]) => scope.alloc(dims);
   try {
     // 1. One posterior sample per input frame, × scaling factor.
     const img = alloc([1, 3, H, W]);
@@ -109,6 +105,6 @@ export async function runInterpStage(rt: Runtime, models: InterpStageModels, req
     await denoise(rt, models.unet, x, { ...req, fixedInputs: { condition: condIn } }, hooks);
     await decodeFrames(rt, models.vaeDecoder, x, { latent: req.latent, scalingFactor: req.scalingFactor, image: { height: H, width: W } }, hooks);
   } finally {
-    for (const t of owned) dev.free(t);
+    scope.dispose();
   }
 }

@@ -4,7 +4,7 @@
 // Unlike LaVie, which runs whole 320×512 frames (4–5 GB tensors), the UNet and the VAE decoder run
 // on overlapping spatial tiles (one static graph each) whose outputs are blended with weights that
 // sum to 1 (tiles.ts): the UNet's v-prediction is blended every step, the decoded images once.
-import type { DeviceTensor } from '../runtime/device.ts';
+import { TensorScope, type DeviceTensor } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { SamplerPlan } from '../schedulers/plan.ts';
 import type { RgbaFrame } from '../types.ts';
@@ -66,17 +66,9 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
   const windows = vsrWindows(req.input.length, req.windowFrames);
   const steps = req.plan.steps;
   const { th, tw } = { th: unetPlan.tiles[0]!.h, tw: unetPlan.tiles[0]!.w };
-  const owned: DeviceTensor[] = [];
-  const alloc = (dims: number[]) => {
-    const t = dev.alloc(dims);
-    owned.push(t);
-    return t;
-  };
-  const upload = (dims: number[], data: Float32Array) => {
-    const t = alloc(dims);
-    dev.upload(t, data);
-    return t;
-  };
+  const scope = new TensorScope(dev);
+  const alloc = (dims: number[]) => scope.alloc(dims);
+  const upload = (dims: number[], data: Float32Array) => scope.from(dims, data);
   try {
     const unetWeights = unetPlan.weights.map((w) => upload([th, tw], w));
     const vth = vaePlan.tiles[0]!.h;
@@ -148,7 +140,7 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
         }
         dev.linear(x, [[x, s.update.x], [vBlend, s.update.out]]);
       }
-      for (const b of [xTile, lrTile, sampleIn, lowResIn, out, outU, outC, vBlend, n, lowRes]) if (b) { dev.free(b); owned.splice(owned.indexOf(b), 1); }
+      scope.free(xTile, lrTile, sampleIn, lowResIn, out, outU, outC, vBlend, n, lowRes);
 
       // Decode each frame tile by tile; blend the decoded tiles.
       const zTile = alloc([1, c, vth, vtw]);
@@ -166,9 +158,9 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
         await hooks.onFrame?.({ index: win.start + f, width: W * req.scale, height: H * req.scale, rgba });
         hooks.onProgress({ phase: 'decode', step: f + 1, total: t, window: wi + 1, windows: windows.length });
       }
-      for (const b of [zTile, imgTile, img, x]) { dev.free(b); owned.splice(owned.indexOf(b), 1); }
+      scope.free(zTile, imgTile, img, x);
     }
   } finally {
-    for (const t of owned) dev.free(t);
+    scope.dispose();
   }
 }

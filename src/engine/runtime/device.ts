@@ -86,3 +86,34 @@ export function cfhw(dims: readonly number[]): [number, number, number, number] 
 export function numelOf(dims: readonly number[]): number {
   return dims.reduce((s, d) => s * d, 1);
 }
+
+/**
+ * Tensors a pipeline step owns: allocated through the scope, freed together (also on cancel or
+ * error, from a `finally`), or early with `free`.
+ */
+export class TensorScope {
+  private owned = new Set<DeviceTensor>();
+  constructor(private readonly dev: TensorDevice) {}
+
+  alloc(dims: readonly number[]): DeviceTensor {
+    const t = this.dev.alloc(dims);
+    this.owned.add(t);
+    return t;
+  }
+
+  /** alloc + upload */
+  from(dims: readonly number[], data: Float32Array): DeviceTensor {
+    const t = this.alloc(dims);
+    this.dev.upload(t, data);
+    return t;
+  }
+
+  free(...ts: (DeviceTensor | null | undefined)[]): void {
+    for (const t of ts) if (t && this.owned.delete(t)) this.dev.free(t);
+  }
+
+  dispose(): void {
+    for (const t of this.owned) this.dev.free(t);
+    this.owned.clear();
+  }
+}
