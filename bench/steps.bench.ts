@@ -82,6 +82,7 @@ test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
     const row = {
       network: c.name,
       nodes: c.graph.nodes.length,
+      gflop: c.graph.flops().total / 1e9,
       node: node,
       webgpu: stats(gpu.runMs!),
       wasm1: stats(wasm1.runMs!),
@@ -93,10 +94,11 @@ test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
   mkdirSync('e2e-artifacts/bench', { recursive: true });
   writeFileSync('e2e-artifacts/bench/steps.json', JSON.stringify({ runs: RUNS, crossOriginIsolated: isolated, rows }, null, 1));
   const ms = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
-  const lines = ['| network (tiny pack) | nodes | node CPU ms | WebGPU (SwiftShader) ms | ×node | wasm 1 thread ms | ×node | wasm 2 threads ms | ×node |', '|---|---|---|---|---|---|---|---|---|'];
-  for (const r of rows as { network: string; nodes: number; node: { median: number; min: number; max: number }; webgpu: { median: number; min: number; max: number }; wasm1: { median: number; min: number; max: number }; wasm2?: { median: number; min: number; max: number } }[]) {
+  const lines = ['| network (tiny pack) | nodes | GFLOP | node CPU ms | GFLOP/s | WebGPU (SwiftShader) ms | ×node | wasm 1 thread ms | ×node | wasm 2 threads ms | ×node |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rows as { network: string; nodes: number; gflop: number; node: { median: number; min: number; max: number }; webgpu: { median: number; min: number; max: number }; wasm1: { median: number; min: number; max: number }; wasm2?: { median: number; min: number; max: number } }[]) {
     const x = (v: { median: number }) => (v.median / r.node.median).toFixed(1);
-    lines.push(`| ${r.network} | ${r.nodes} | ${ms(r.node)} | ${ms(r.webgpu)} | ${x(r.webgpu)} | ${ms(r.wasm1)} | ${x(r.wasm1)} | ${r.wasm2 ? ms(r.wasm2) : '—'} | ${r.wasm2 ? x(r.wasm2) : '—'} |`);
+    const rate = (v: { median: number }) => (r.gflop / (v.median / 1000)).toFixed(1);
+    lines.push(`| ${r.network} | ${r.nodes} | ${r.gflop.toFixed(2)} | ${ms(r.node)} | ${rate(r.node)} | ${ms(r.webgpu)} (${rate(r.webgpu)} GFLOP/s) | ${x(r.webgpu)} | ${ms(r.wasm1)} | ${x(r.wasm1)} | ${r.wasm2 ? ms(r.wasm2) : '—'} | ${r.wasm2 ? x(r.wasm2) : '—'} |`);
   }
   console.log(lines.join('\n'));
   // One VSR window of the tiny pack (1 step × 1 tile, then 8 frames through the x4 decoder).
