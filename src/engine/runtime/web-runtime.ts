@@ -26,6 +26,8 @@ export interface WebRuntimeOptions {
   wasmPaths?: string;
   /** Force the wasm fallback even when WebGPU exists. */
   preferWasm?: boolean;
+  /** Fail with NoWebGpuError instead of falling back to wasm when there is no adapter. */
+  requireWebGpu?: boolean;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
@@ -38,7 +40,8 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
   const nav = (globalThis as { navigator?: Navigator }).navigator;
   const adapter = !opts.preferWasm && nav?.gpu ? await nav.gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
   if (!adapter) {
-    if (!opts.preferWasm) throw new NoWebGpuError('This browser exposes no WebGPU adapter. Use a recent Chrome or Edge with a supported GPU.');
+    // No WebGPU: run everything on onnxruntime-web's wasm backend (CPU) — much slower, but it works.
+    if (opts.requireWebGpu) throw new NoWebGpuError('This browser exposes no WebGPU adapter. Use a recent Chrome or Edge with a supported GPU.');
     ort.env.wasm.numThreads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, nav?.hardwareConcurrency ?? 1) : 1;
     return { ort: mod, device: new CpuDevice(mod), provider: 'wasm', sessionOptions: () => ({ executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) };
   }
