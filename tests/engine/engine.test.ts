@@ -149,3 +149,32 @@ test('cancel during interpolation: the base stage had ended and delivered all it
   assert.equal(frames, 16);
   await engine.dispose();
 });
+
+test('20 cancels in a row (every stage, every phase) leave device tensors and live sessions at their baseline', async () => {
+  const rt = createNodeRuntime();
+  const engine = await LaVieEngine.load(rt, openDirPack(packDir));
+  // Warm the lazily created VSR sessions so the baseline includes them.
+  await generate(engine, request({ steps: 1, superResolve: true }));
+  const tensors = rt.device.liveTensors;
+  const sessions = engine.counters.sessionsLive;
+  const created = engine.counters.sessionsCreated;
+  const where = ['denoise', 'decode', 'condition', 'text'] as const;
+  for (let i = 0; i < 20; i++) {
+    const ctrl = new AbortController();
+    const stage = (['base', 'interp', 'vsr'] as const)[i % 3];
+    const phase = where[i % where.length];
+    let seen = false;
+    await assert.rejects(engine.generate(request({ steps: 2, seed: i, interpolate: stage !== 'base', superResolve: stage === 'vsr' }), {
+      signal: ctrl.signal,
+      onProgress: (p) => { if ((p.stage ?? 'base') === stage && (p.phase === phase || p.phase === 'denoise')) { seen = true; ctrl.abort(); } },
+      onFrame: () => {},
+    }), (e: Error) => e.name === 'CancelledError');
+    assert.ok(seen);
+    assert.equal(rt.device.liveTensors, tensors, `after cancel ${i} (${stage}/${phase})`);
+  }
+  assert.equal(engine.counters.sessionsLive, sessions);
+  assert.equal(engine.counters.sessionsCreated, created);
+  assert.equal((await generate(engine, request({ steps: 1 }))).frames.length, 16);
+  assert.equal(rt.device.liveTensors, tensors);
+  await engine.dispose();
+});

@@ -34,11 +34,21 @@ export class CpuDevice implements TensorDevice {
 
   constructor(private readonly ort: { Tensor: typeof ortTypes.Tensor }) {}
 
-  alloc(dims: readonly number[]): DeviceTensor {
-    return new CpuTensor([...dims], new Float32Array(numelOf(dims)));
+  private live = new Set<DeviceTensor>();
+
+  get liveTensors(): number {
+    return this.live.size;
   }
 
-  free(): void {}
+  alloc(dims: readonly number[]): DeviceTensor {
+    const t = new CpuTensor([...dims], new Float32Array(numelOf(dims)));
+    this.live.add(t);
+    return t;
+  }
+
+  free(t: DeviceTensor): void {
+    this.live.delete(t);
+  }
 
   upload(t: DeviceTensor, data: Float32Array): void {
     const c = cpu(t);

@@ -25,6 +25,8 @@ export interface DeviceCounters {
 export interface TensorDevice {
   readonly kind: 'cpu' | 'webgpu';
   readonly counters: DeviceCounters;
+  /** Tensors allocated and not yet freed (leak checks). */
+  readonly liveTensors: number;
 
   alloc(dims: readonly number[]): DeviceTensor;
   free(t: DeviceTensor): void;

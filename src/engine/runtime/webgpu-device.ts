@@ -37,6 +37,10 @@ export class WebGpuDevice implements TensorDevice {
     return this.live.size;
   }
 
+  get liveTensors(): number {
+    return this.live.size;
+  }
+
   alloc(dims: readonly number[]): DeviceTensor {
     const n = numelOf(dims);
     const buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: USAGE });
