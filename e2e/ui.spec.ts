@@ -37,7 +37,7 @@ test.describe('app UI with a fake engine', () => {
     await expect(u.steps).toHaveValue('6');
     await expect(u.guidance).toHaveValue('7.5');
     await expect(u.sampler).toHaveValue('ddim');
-    await expect(u.sampler.locator('option')).toHaveText(['ddpm', 'ddim', 'euler']);
+    await expect(u.sampler.locator('option')).toHaveText(['ddpm', 'ddim', 'euler', 'dpm++2m']);
     for (const l of [u.prompt, u.negative, u.seed]) await expect(l).toBeEditable();
     const seed = await u.seed.inputValue();
     expect(Number(seed)).toBeGreaterThanOrEqual(0);
