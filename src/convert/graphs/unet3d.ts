@@ -62,6 +62,76 @@ export function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip:
 
 const hasAttention = (blockType: string) => blockType.startsWith('CrossAttn');
 
+/** What differs between the UNet copies inside the shared down/mid/up skeleton. */
+export interface UNetBodyParts {
+  res(x: Value, prefix: string, cin: number, cout: number): Value;
+  /** A transformer slot; `level` is the down/up block index (mid: −1). */
+  attn(x: Value, prefix: string, level: number, up: boolean): Value;
+  /** After each down block (incl. its downsampler; skips are already taken), the mid block, each up block. */
+  afterDown?(h: Value, i: number): Value;
+  afterMid?(h: Value): Value;
+  afterUp?(h: Value, i: number): Value;
+}
+
+/**
+ * The SD UNet skeleton every LaVie UNet shares (LAVIE.md §3.2, §5.2): from conv_in's output to the
+ * input of conv_norm_out — down blocks collecting skips, the mid block, up blocks that concatenate
+ * [hidden, skip] before each ResNet (skips popped LIFO).
+ */
+export function unetBody(ctx: NetCtx, cfg: UNet3DConfig, h0: Value, parts: UNetBodyParts): Value {
+  const g = ctx.g;
+  const boc = cfg.block_out_channels;
+  let h = h0;
+  const skips: Value[] = [h];
+  let cin = boc[0]!;
+  cfg.down_block_types.forEach((type, i) => {
+    const cout = boc[i]!;
+    g.scope(`down${i}`, () => {
+      for (let j = 0; j < cfg.layers_per_block; j++) {
+        h = parts.res(h, `down_blocks.${i}.resnets.${j}`, j === 0 ? cin : cout, cout);
+        if (hasAttention(type)) h = parts.attn(h, `down_blocks.${i}.attentions.${j}`, i, false);
+        skips.push(h);
+      }
+      if (i < boc.length - 1) {
+        const p = cfg.downsample_padding ?? 1;
+        h = conv2d(ctx, h, `down_blocks.${i}.downsamplers.0.conv`, { cin: cout, cout, k: 3, stride: 2, pads: [p, p, p, p] });
+        skips.push(h);
+      }
+      if (parts.afterDown) h = parts.afterDown(h, i);
+    });
+    cin = cout;
+  });
+
+  const top = boc[boc.length - 1]!;
+  g.scope('mid', () => {
+    h = parts.res(h, 'mid_block.resnets.0', top, top);
+    h = parts.attn(h, 'mid_block.attentions.0', -1, false);
+    h = parts.res(h, 'mid_block.resnets.1', top, top);
+    if (parts.afterMid) h = parts.afterMid(h);
+  });
+
+  const rev = [...boc].reverse();
+  let prevOut = rev[0]!;
+  cfg.up_block_types.forEach((type, i) => {
+    const cout = rev[i]!;
+    const inCh = rev[Math.min(i + 1, rev.length - 1)]!;
+    const layers = cfg.layers_per_block + 1;
+    g.scope(`up${i}`, () => {
+      for (let j = 0; j < layers; j++) {
+        const skip = skips.pop()!;
+        const skipCh = j === layers - 1 ? inCh : cout;
+        if (skip.shape[1] !== skipCh) throw new Error(`up_blocks.${i}: skip has ${skip.shape[1]} channels, expected ${skipCh}`);
+        h = parts.res(op.concat(g, [h, skip], 1), `up_blocks.${i}.resnets.${j}`, (j === 0 ? prevOut : cout) + skipCh, cout);
+        if (hasAttention(type)) h = parts.attn(h, `up_blocks.${i}.attentions.${j}`, i, true);
+      }
+      if (i < rev.length - 1) h = conv2d(ctx, op.upsampleNearest2x(g, h), `up_blocks.${i}.upsamplers.0.conv`, { cin: cout, cout, k: 3 });
+      if (parts.afterUp) h = parts.afterUp(h, i);
+    });
+    prevOut = cout;
+  });
+  return h;
+}
+
 /** LaVie's base UNet (§3): 4 input channels, full spatial attention, RoPE temporal attention. */
 export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape): void {
   buildUNet3D(ctx, cfg, shape, BASE_TRANSFORMER);
@@ -106,56 +176,7 @@ export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoSh
   const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim, variant });
 
   let h = conv2d(ctx, videoToFrames(ctx, sample), 'conv_in', { cin: cfg.in_channels, cout: c0, k: 3 });
-  const skips: Value[] = [h];
-
-  // Down path.
-  let cin = c0;
-  cfg.down_block_types.forEach((type, i) => {
-    const cout = boc[i]!;
-    g.scope(`down${i}`, () => {
-      for (let j = 0; j < cfg.layers_per_block; j++) {
-        h = res(h, `down_blocks.${i}.resnets.${j}`, j === 0 ? cin : cout, cout);
-        if (hasAttention(type)) h = attn(h, `down_blocks.${i}.attentions.${j}`);
-        skips.push(h);
-      }
-      if (i < boc.length - 1) {
-        const p = cfg.downsample_padding ?? 1;
-        h = conv2d(ctx, h, `down_blocks.${i}.downsamplers.0.conv`, { cin: cout, cout, k: 3, stride: 2, pads: [p, p, p, p] });
-        skips.push(h);
-      }
-    });
-    cin = cout;
-  });
-
-  // Mid block.
-  const top = boc[boc.length - 1]!;
-  g.scope('mid', () => {
-    h = res(h, 'mid_block.resnets.0', top, top);
-    h = attn(h, 'mid_block.attentions.0');
-    h = res(h, 'mid_block.resnets.1', top, top);
-  });
-
-  // Up path: each ResNet first concatenates [hidden, skip] on channels (skips popped LIFO).
-  const rev = [...boc].reverse();
-  let prevOut = rev[0]!;
-  cfg.up_block_types.forEach((type, i) => {
-    const cout = rev[i]!;
-    const inCh = rev[Math.min(i + 1, rev.length - 1)]!;
-    const layers = cfg.layers_per_block + 1;
-    g.scope(`up${i}`, () => {
-      for (let j = 0; j < layers; j++) {
-        const skip = skips.pop()!;
-        const skipCh = j === layers - 1 ? inCh : cout;
-        if (skip.shape[1] !== skipCh) throw new Error(`up_blocks.${i}: skip has ${skip.shape[1]} channels, expected ${skipCh}`);
-        const resIn = j === 0 ? prevOut : cout;
-        h = res(op.concat(g, [h, skip], 1), `up_blocks.${i}.resnets.${j}`, resIn + skipCh, cout);
-        if (hasAttention(type)) h = attn(h, `up_blocks.${i}.attentions.${j}`);
-      }
-      if (i < rev.length - 1) h = conv2d(ctx, op.upsampleNearest2x(g, h), `up_blocks.${i}.upsamplers.0.conv`, { cin: cout, cout, k: 3 });
-    });
-    prevOut = cout;
-  });
-
+  h = unetBody(ctx, cfg, h, { res, attn: (x, prefix) => attn(x, prefix) });
   h = silu(ctx, groupNorm(ctx, h, 'conv_norm_out', groups, eps, F));
   h = conv2d(ctx, h, 'conv_out', { cin: c0, cout: cfg.out_channels, k: 3 });
   g.output(framesToVideo(ctx, h, F), 'out');

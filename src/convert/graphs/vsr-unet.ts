@@ -10,7 +10,7 @@ import { resnet3d, temporalResnet } from './resnet3d.ts';
 import { VSR_TRANSFORMER, framesToVideo, textPerFrame, transformer3d, videoToFrames } from './transformer3d.ts';
 import { checkRopeFreqs } from './temporal-attention.ts';
 import { plainWeight } from './weights.ts';
-import { timestepEmbedding, type LatentVideoShape, type UNet3DConfig } from './unet3d.ts';
+import { timestepEmbedding, unetBody, type LatentVideoShape, type UNet3DConfig } from './unet3d.ts';
 
 export interface VsrUNetConfig extends UNet3DConfig {
   only_cross_attention: boolean[];
@@ -32,8 +32,6 @@ export const LAVIE_VSR_UNET_CONFIG: VsrUNetConfig = {
   down_temporal_idx: [0, 1, 2, 3], up_temporal_idx: [0, 1, 2, 3], mid_temporal: true, video_condition: false,
   use_first_frame: false, use_relative_position: false,
 };
-
-const hasAttention = (blockType: string) => blockType.startsWith('CrossAttn');
 
 /**
  * Inputs: `sample` [B,4,F,H,W] (noisy latent), `low_res` [B,3,F,H,W] (noised low-res video on the
@@ -77,56 +75,16 @@ export function buildVsrUNet(ctx: NetCtx, cfg: VsrUNetConfig, shape: LatentVideo
     return op.add(g, x, conv2d(ctx, h, `${prefix}.shift_conv`, { cin: c, cout: c, k: 1 }));
   };
 
-  let h = conv2d(ctx, videoToFrames(ctx, op.concat(g, [sample, lowRes], 1)), 'conv_in', { cin: cfg.in_channels, cout: c0, k: 3 });
-  const skips: Value[] = [h];
-
-  let cin = c0;
-  cfg.down_block_types.forEach((type, i) => {
-    const cout = boc[i]!;
-    g.scope(`down${i}`, () => {
-      for (let j = 0; j < cfg.layers_per_block; j++) {
-        h = res(h, `down_blocks.${i}.resnets.${j}`, j === 0 ? cin : cout, cout);
-        if (hasAttention(type)) h = attn(h, `down_blocks.${i}.attentions.${j}`, cfg.only_cross_attention[i]!);
-        skips.push(h);
-      }
-      if (i < boc.length - 1) {
-        const p = cfg.downsample_padding ?? 1;
-        h = conv2d(ctx, h, `down_blocks.${i}.downsamplers.0.conv`, { cin: cout, cout, k: 3, stride: 2, pads: [p, p, p, p] });
-        skips.push(h);
-      }
-      // Skips are taken before the temporal module (LAVIE.md §5.2).
-      if (cfg.down_temporal_idx.includes(i)) h = temporalModule(h, `down_temporal_blocks.${i}`);
-    });
-    cin = cout;
-  });
-
-  const top = boc[boc.length - 1]!;
-  g.scope('mid', () => {
-    h = res(h, 'mid_block.resnets.0', top, top);
-    h = attn(h, 'mid_block.attentions.0', false);
-    h = res(h, 'mid_block.resnets.1', top, top);
-    if (cfg.mid_temporal) h = temporalModule(h, 'mid_temporal_block');
-  });
-
-  const rev = [...boc].reverse();
   const revCross = [...cfg.only_cross_attention].reverse();
-  let prevOut = rev[0]!;
-  cfg.up_block_types.forEach((type, i) => {
-    const cout = rev[i]!;
-    const inCh = rev[Math.min(i + 1, rev.length - 1)]!;
-    const layers = cfg.layers_per_block + 1;
-    g.scope(`up${i}`, () => {
-      for (let j = 0; j < layers; j++) {
-        const skip = skips.pop()!;
-        const skipCh = j === layers - 1 ? inCh : cout;
-        if (skip.shape[1] !== skipCh) throw new Error(`up_blocks.${i}: skip has ${skip.shape[1]} channels, expected ${skipCh}`);
-        h = res(op.concat(g, [h, skip], 1), `up_blocks.${i}.resnets.${j}`, (j === 0 ? prevOut : cout) + skipCh, cout);
-        if (hasAttention(type)) h = attn(h, `up_blocks.${i}.attentions.${j}`, revCross[i]!);
-      }
-      if (i < rev.length - 1) h = conv2d(ctx, op.upsampleNearest2x(g, h), `up_blocks.${i}.upsamplers.0.conv`, { cin: cout, cout, k: 3 });
-      if (cfg.up_temporal_idx.includes(i)) h = temporalModule(h, `up_temporal_blocks.${i}`);
-    });
-    prevOut = cout;
+  let h = conv2d(ctx, videoToFrames(ctx, op.concat(g, [sample, lowRes], 1)), 'conv_in', { cin: cfg.in_channels, cout: c0, k: 3 });
+  h = unetBody(ctx, cfg, h, {
+    res,
+    // only_cross_attention per down level, reversed for the up levels; the mid block attends spatially.
+    attn: (x, prefix, level, up) => attn(x, prefix, level < 0 ? false : (up ? revCross : cfg.only_cross_attention)[level]!),
+    // Skips are taken before the temporal modules (LAVIE.md §5.2).
+    afterDown: (x, i) => (cfg.down_temporal_idx.includes(i) ? temporalModule(x, `down_temporal_blocks.${i}`) : x),
+    afterMid: (x) => (cfg.mid_temporal ? temporalModule(x, 'mid_temporal_block') : x),
+    afterUp: (x, i) => (cfg.up_temporal_idx.includes(i) ? temporalModule(x, `up_temporal_blocks.${i}`) : x),
   });
 
   h = silu(ctx, groupNorm(ctx, h, 'conv_norm_out', groups, eps, F));
