@@ -12,7 +12,8 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-const PORT = 4173;
+// LAVIE_E2E_PORT lets a second suite run beside another (each builds and serves its own copy).
+const PORT = Number(process.env.LAVIE_E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',

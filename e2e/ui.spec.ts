@@ -126,6 +126,39 @@ test.describe('app UI with a fake engine', () => {
     expect((await decodeDownload(page)).frameCount).toBe(16);
   });
 
+  test('finished videos are kept in the history across a reload; play, reuse settings, delete', async ({ page }) => {
+    await open(page, 'stepMs=10');
+    const u = ui(page);
+    const history = page.getByRole('region', { name: 'History' });
+    await expect(history).toHaveCount(0);
+    await u.prompt.fill('a lighthouse in a storm');
+    await u.seed.fill('31');
+    await u.steps.fill('3');
+    await u.sampler.selectOption('euler');
+    await u.generate.click();
+    await expect(u.download).toHaveAttribute('download', 'lavie-seed31.mp4', { timeout: 60_000 });
+    const entry = history.getByRole('listitem', { name: 'Saved video: a lighthouse in a storm' });
+    await expect(entry).toContainText('seed 31 · euler 3 steps');
+    // A reload (or a crash) loses nothing: the saved video and its settings come back.
+    await page.reload();
+    await expect(entry).toBeVisible();
+    await expect(u.download).toHaveCount(0);
+    await entry.getByRole('button', { name: 'Play' }).click();
+    await expect(u.download).toHaveAttribute('download', 'lavie-seed31.mp4');
+    expect((await decodeDownload(page)).frameCount).toBe(16);
+    await u.prompt.fill('something else');
+    await entry.getByRole('button', { name: 'Use settings' }).click();
+    await expect(u.prompt).toHaveValue('a lighthouse in a storm');
+    await expect(u.seed).toHaveValue('31');
+    await expect(u.steps).toHaveValue('3');
+    await expect(u.sampler).toHaveValue('euler');
+    await entry.getByRole('button', { name: 'Delete' }).click();
+    await expect(history).toHaveCount(0);
+    await page.reload();
+    await expect(u.model).toContainText('fake-test-pack');
+    await expect(history).toHaveCount(0);
+  });
+
   test('engine errors show a typed message with what to do next', async ({ page }) => {
     await open(page, 'fail=gpu-oom&failAt=2');
     const u = ui(page);

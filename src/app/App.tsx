@@ -1,10 +1,14 @@
 import { useEffect, useRef } from 'react';
-import { ErrorPanel, OutputPanel, PackPanel, PromptForm } from './components.tsx';
+import { ErrorPanel, HistoryPanel, OutputPanel, PackPanel, PromptForm } from './components.tsx';
 import { useApp } from './store.ts';
 
 export function App() {
   const status = useApp((s) => s.status);
   const outRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    void useApp.getState().loadHistory();
+  }, []);
 
   // On a phone the output sits below the form: bring it into view when something happens there.
   useEffect(() => {
@@ -25,6 +29,7 @@ export function App() {
         <div className="area-out col" ref={outRef}>
           <ErrorPanel />
           <OutputPanel />
+          <HistoryPanel />
         </div>
       </main>
       <footer className="foot">

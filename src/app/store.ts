@@ -2,7 +2,8 @@
 import { create } from 'zustand';
 import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
 import { SAMPLERS } from '../protocol.ts';
-import { EngineClient, EngineError, type PreviewFrame } from './worker-client.ts';
+import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
+import { EngineClient, EngineError, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
 
 export type Status = 'idle' | 'loading' | 'generating' | 'done' | 'error';
 
@@ -40,6 +41,15 @@ export interface AppState {
   activeId: string | null;
   /** Measured ms per base denoising step of the last run (for time estimates of later stages). */
   stepMs: number | null;
+
+  /** Saved videos, newest first (IndexedDB; survives reloads). */
+  history: HistoryEntry[];
+  loadHistory(): Promise<void>;
+  /** Show a saved video in the player. */
+  showFromHistory(id: string): void;
+  /** Put a saved video's settings back into the form. */
+  reuseSettings(id: string): void;
+  deleteFromHistory(id: string): Promise<void>;
 
   setField<K extends keyof FormFields>(key: K, value: FormFields[K]): void;
   randomizeSeed(): void;
@@ -108,6 +118,15 @@ export const useApp = create<AppState>()((set, get) => {
     return { result: null, earlier: [] };
   };
 
+  const save = async (request: Omit<GenerateRequest, 'id'>, out: GenerationOutput) => {
+    try {
+      const entry = await addToHistory({ request, stage: out.stage, meta: out.meta, video: out.video });
+      set((s) => ({ history: [entry, ...s.history] }));
+    } catch {
+      // Storage full or unavailable: the video is still shown and downloadable.
+    }
+  };
+
   return {
     status: 'idle',
     packRef: packRefFromLocation(),
@@ -122,6 +141,37 @@ export const useApp = create<AppState>()((set, get) => {
     error: null,
     activeId: null,
     stepMs: null,
+    history: [],
+
+    async loadHistory() {
+      try {
+        set({ history: await listHistory() });
+      } catch {
+        // No IndexedDB (e.g. a private window that forbids it): the app works, without history.
+      }
+    },
+
+    showFromHistory(id) {
+      const e = get().history.find((h) => h.id === id);
+      if (!e || get().status === 'generating') return;
+      const fresh = clearResult();
+      set({ ...fresh, status: 'done', result: { url: URL.createObjectURL(e.video), meta: e.meta, bytes: e.video.size, stage: e.stage, final: true } });
+    },
+
+    reuseSettings(id) {
+      const e = get().history.find((h) => h.id === id);
+      if (!e) return;
+      const r = e.request;
+      set((s) => ({
+        form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve },
+        touched: { ...s.touched, steps: true, guidanceScale: true, sampler: true },
+      }));
+    },
+
+    async deleteFromHistory(id) {
+      await removeFromHistory(id).catch(() => undefined);
+      set((s) => ({ history: s.history.filter((h) => h.id !== id) }));
+    },
 
     setField(key, value) {
       set((s) => ({ form: { ...s.form, [key]: value }, touched: { ...s.touched, [key]: true } }));
@@ -178,6 +228,7 @@ export const useApp = create<AppState>()((set, get) => {
         onPreview: (preview) => { if (get().activeId === handle.id) set({ preview }); },
         // The base video is shown (and downloadable) while the next stage runs.
         onStageResult: (out) => {
+          void save(parsed.request, out);
           if (get().activeId !== handle.id) return;
           const prev = get().result;
           set({ result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: false }, earlier: prev ? [...get().earlier, prev] : get().earlier, preview: null });
@@ -186,6 +237,7 @@ export const useApp = create<AppState>()((set, get) => {
       set({ activeId: handle.id });
       try {
         const out = await handle.done;
+        void save(parsed.request, out);
         if (get().activeId !== handle.id) return;
         const prev = get().result;
         set({ status: 'done', activeId: null, etaMs: null, earlier: prev ? [...get().earlier, prev] : get().earlier, result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: true } });
