@@ -182,6 +182,27 @@ test.describe('app with the real engine (demo pack)', () => {
     await page.screenshot({ path: `${ARTIFACTS}/app-vsr-done-1280x800.png`, fullPage: true });
   });
 
+  test('GPU device lost mid-generation: a typed, recoverable error; the engine is rebuilt on a new device and the next generation works', async ({ page }) => {
+    await page.goto('/');
+    await waitForPack(page);
+    const u = ui(page);
+    await u.prompt.fill('a city at night');
+    await u.steps.fill('20');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/, { timeout: GENERATION_TIMEOUT });
+    // Fault injection: destroy the worker's GPUDevice (what a driver reset does to the page).
+    const worker = page.workers()[0]!;
+    expect(await worker.evaluate(() => { const d = (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice; d?.destroy(); return !!d; })).toBe(true);
+    await expect(u.alert).toBeVisible({ timeout: 5 * 60_000 });
+    await expect(u.alert).toHaveAttribute('data-code', 'device-lost');
+    await expect(u.alert.locator('.hint')).toContainText('reloaded on a new GPU device');
+    await u.alert.getByRole('button', { name: 'Dismiss' }).click();
+    await generate(page, '77', FAST_STEPS);
+    expect((await decodeDownload(page)).frameCount).toBe((await packVideoFacts(page)).frames);
+    // A second device really was created.
+    expect(await worker.evaluate(() => !!(globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice)).toBe(true);
+  });
+
   test('@slow all three stages (LaVie option 4): 61 frames at 24 fps and 4× the base size', async ({ page }) => {
     test.setTimeout(90 * 60_000);
     await page.goto('/');

@@ -17,6 +17,12 @@ export interface EngineHost {
 
 const now = () => performance.now();
 
+/** Whether `p` has settled (or settles within a moment). */
+async function settledSoon(p: Promise<unknown> | undefined, ms = 100): Promise<boolean> {
+  if (!p) return false;
+  return Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+}
+
 /** Reject requests the engine must never see. Returns a message, or null when the request is fine. */
 export function validateRequest(r: GenerateRequest): string | null {
   if (typeof r.id !== 'string' || !r.id) return 'request id missing';
@@ -65,6 +71,12 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
     }
     post({ type: 'progress', id: null, progress: { phase: 'load', step: 1, total: 1, elapsedMs: now() - t0 } });
     post({ type: 'loaded', pack: engine.pack });
+    // A lost GPU device takes every buffer and session with it (a running generation fails with
+    // 'device-lost'): start over on a new device with the same pack, so the next generation works.
+    const e = engine;
+    void e.lost?.then(() => enqueue(async () => {
+      if (engine === e) await load(pack);
+    }));
   }
 
   async function generate(req: GenerateRequest, ctrl: AbortController): Promise<void> {
@@ -135,12 +147,13 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
       if (cur.video?.writer) await finish(cur.video.stage);
     } catch (e) {
       if (signal.aborted) return; // whatever the engine threw while unwinding, this was a cancel
-      const error = toErrorInfo(e);
+      let error = toErrorInfo(e);
+      // On a lost device the first failure may be anything (e.g. an AbortError from mapAsync): say what happened.
+      if (await settledSoon(engine?.lost)) error = { code: 'device-lost', message: `The GPU device was lost during the generation (${error.message}).`, recoverable: true };
       if (error.code === 'cancelled') {
         emit(id, { type: 'cancelled', id });
         return;
       }
-      if (error.code === 'device-lost') await dropEngine();
       emit(id, { type: 'error', id, error });
     } finally {
       const w = cur.video?.writer;

@@ -30,9 +30,10 @@ const BY_MESSAGE: readonly [RegExp, ErrorCode][] = [
   [/Failed to fetch|NetworkError|network error|HTTP \d{3}/i, 'pack-download'],
 ];
 
-/** Whether the worker can go on after this error (false: the user must reload). */
+/** Whether the worker can go on after this error (false: the user must reload). A lost device is
+ * recoverable: the host recreates the device and sessions right away. */
 export function isRecoverable(code: ErrorCode): boolean {
-  return code !== 'device-lost' && code !== 'no-webgpu';
+  return code !== 'no-webgpu';
 }
 
 export function toErrorInfo(e: unknown): ErrorInfo {

@@ -22,7 +22,7 @@ export const ERROR_HINTS: Record<ErrorCode, ErrorHint> = {
   },
   'device-lost': {
     title: 'The GPU was reset',
-    hint: 'The graphics driver restarted or the tab was in the background too long. Reload the page to start again.',
+    hint: 'The graphics driver restarted or the tab was in the background too long. The model is being reloaded on a new GPU device; press Generate again when it is ready (nothing else is lost).',
   },
   'encoder-unsupported': {
     title: 'This browser cannot encode video',

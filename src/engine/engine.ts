@@ -38,6 +38,10 @@ interface VsrSessions { text: PromptEncoder; unets: Map<number, ModelSession>; v
 export class LaVieEngine implements GenerationEngine {
   readonly counters: SessionCounters;
 
+  get lost(): Promise<unknown> | undefined {
+    return this.rt.lost;
+  }
+
   private constructor(
     private readonly rt: Runtime,
     private readonly source: PackSource,

@@ -28,6 +28,8 @@ export type GenerationResult = StageVideo;
 
 export interface GenerationEngine {
   readonly pack: PackInfo;
+  /** Settles if the engine's GPU device is lost (then the engine is unusable). */
+  readonly lost?: Promise<unknown>;
   generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult>;
   dispose(): Promise<void>;
 }

@@ -25,6 +25,16 @@ export interface Runtime {
   sessionOptions(): ortTypes.InferenceSession.SessionOptions;
   /** WebGPU adapter buffer limits (absent off WebGPU). */
   readonly limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** Settles when the GPU device is lost (WebGPU only); every later ORT call fails fast. */
+  readonly lost?: Promise<unknown>;
+}
+
+/** The GPU device went away (driver reset, device.destroy(), too long in the background). */
+export class DeviceLostError extends Error {
+  constructor(message = 'The GPU device was lost.') {
+    super(message);
+    this.name = 'DeviceLostError';
+  }
 }
 
 export interface SessionCounters { sessionsCreated: number; sessionsLive: number; runs: number }
@@ -56,11 +66,18 @@ export class ModelSession {
     if (dev.bindsOutputs) {
       const fetches: Record<string, ortTypes.Tensor> = {};
       for (const [name, t] of Object.entries(outputs)) fetches[name] = dev.asOrt(t);
-      await this.session.run(feeds, fetches);
+      await this.unlessLost(this.session.run(feeds, fetches));
       return;
     }
-    const res = await this.session.run(feeds, Object.keys(outputs));
+    const res = await this.unlessLost(this.session.run(feeds, Object.keys(outputs)));
     for (const [name, t] of Object.entries(outputs)) dev.fromOrt(res[name]!, t);
+  }
+
+  /** A lost device may leave ORT's promise pending forever: fail with DeviceLostError instead. */
+  private unlessLost<T>(p: Promise<T>): Promise<T> {
+    const lost = this.rt.lost;
+    if (!lost) return p;
+    return Promise.race([p, lost.then((info) => { throw new DeviceLostError(`The GPU device was lost (${(info as { message?: string })?.message || 'no reason given'}).`); })]);
   }
 
   /** Run and return raw ORT outputs (host tensors); for small, non-loop graphs. */

@@ -60,6 +60,8 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
   const gpu = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   ort.env.webgpu.adapter = adapter;
   const device = new WebGpuDevice(gpu, mod);
+  // Diagnostics and fault-injection tests reach the worker's device here (e.g. destroy() to simulate a loss).
+  (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice = gpu;
   return {
     ort: mod,
     device,
