@@ -119,6 +119,16 @@ const CASES: Case[] = [
     feeds: () => ({ image: f32(inputs('sd_vae').get('image')!), noise: f32(inputs('sd_vae').get('sample_noise')!) }),
   },
   {
+    name: 'vsr_vae (x4) decoder',
+    graph: () => {
+      const s = inputs('vsr_vae').get('latent')!.shape;
+      const g = new GraphBuilder('x4_vae_dec');
+      buildVaeDecoder(ctx(g, 'vsr_vae'), cfg('vsr_vae') as VaeConfig, { batch: s[0]!, height: s[2]!, width: s[3]! });
+      return g;
+    },
+    feeds: () => ({ latent: f32(inputs('vsr_vae').get('latent')!) }),
+  },
+  {
     name: 'clip_text',
     graph: () => {
       const g = new GraphBuilder('clip');
