@@ -71,6 +71,9 @@ export interface InterpStage {
   promptSuffix: string;
 }
 
+/** A fixed-size spatial tile and how much neighbouring tiles overlap (latent pixels). */
+export interface TileSpec { height: number; width: number; overlap: number }
+
 /** LaVie's video super-resolution (LAVIE.md §8.3): ×4 on independent 8-frame windows, tiled. */
 export interface VsrStage {
   scale: number;
@@ -81,8 +84,8 @@ export interface VsrStage {
   /** Latent grid (= the low-res input's pixel grid). */
   latent: { channels: number; height: number; width: number };
   /** UNet tile and x4 VAE decoder tile on the latent grid, with their overlap. */
-  tile: { height: number; width: number; overlap: number };
-  vaeTile: { height: number; width: number; overlap: number };
+  tile: TileSpec;
+  vaeTile: TileSpec;
   steps: number;
   guidanceScale: number;
   noiseLevel: number;
@@ -286,7 +289,7 @@ function vsrComponents(v: unknown): VsrComponents {
   };
 }
 
-function tileSpec(v: unknown, f: string): VsrStage['tile'] {
+function tileSpec(v: unknown, f: string): TileSpec {
   const o = obj(v, f);
   return { height: int(o.height, `${f}.height`, 1, 4096), width: int(o.width, `${f}.width`, 1, 4096), overlap: int(o.overlap, `${f}.overlap`, 0, 4095) };
 }

@@ -12,6 +12,7 @@ import { X4_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import { writeSyntheticTokenizerFolder } from '../pack/synthetic-tokenizer.ts';
 import { writePack } from '../pack/write-pack.ts';
+import type { TileSpec } from '../../packs/manifest.ts';
 import { synthesizer } from '../synthetic.ts';
 import { runCli } from './cli-util.ts';
 
@@ -62,8 +63,8 @@ export function tinyClipConfig(vocabSize: number, act: 'quick_gelu' | 'gelu' = '
 export interface TinyPackOptions {
   gpuBufferLimit?: number;
   /** VSR tiles (default: the whole 32×32 grid, one tile). */
-  vsrTile?: { height: number; width: number; overlap: number };
-  vsrVaeTile?: { height: number; width: number; overlap: number };
+  vsrTile?: TileSpec;
+  vsrVaeTile?: TileSpec;
 }
 
 export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: TinyPackOptions = {}): void {

@@ -60,6 +60,13 @@ export function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip:
   return op.concat(g, flip ? [c, s] : [s, c], 1);
 }
 
+/** timestep [1] → sinusoids → time_embedding.linear_1 → SiLU → linear_2: emb [1, 4·C0] (LAVIE.md §2.3). */
+export function timeEmbeddingMlp(ctx: NetCtx, cfg: UNet3DConfig, timestep: Value): Value {
+  const c0 = cfg.block_out_channels[0]!;
+  const t = timestepEmbedding(ctx, timestep, c0, cfg.flip_sin_to_cos, cfg.freq_shift);
+  return linear(ctx, silu(ctx, linear(ctx, t, 'time_embedding.linear_1', c0, 4 * c0)), 'time_embedding.linear_2', 4 * c0, 4 * c0);
+}
+
 const hasAttention = (blockType: string) => blockType.startsWith('CrossAttn');
 
 /** What differs between the UNet copies inside the shared down/mid/up skeleton. */
@@ -166,10 +173,7 @@ export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoSh
   const text = g.input('encoder_hidden_states', 'float32', [B, 77, cfg.cross_attention_dim]);
 
   // Time embedding, computed once and shared by every ResNet (already passed through SiLU).
-  let temb = timestepEmbedding(ctx, timestep, c0, cfg.flip_sin_to_cos, cfg.freq_shift);
-  temb = linear(ctx, temb, 'time_embedding.linear_1', c0, tembCh);
-  temb = linear(ctx, silu(ctx, temb), 'time_embedding.linear_2', tembCh, tembCh);
-  const tembAct = silu(ctx, temb);
+  const tembAct = silu(ctx, timeEmbeddingMlp(ctx, cfg, timestep));
   const textPF = textPerFrame(ctx, text, F);
 
   const res = (x: Value, prefix: string, cin: number, cout: number) => resnet3d(ctx, x, tembAct, prefix, { cin, cout, groups, eps, frames: F, tembChannels: tembCh });

@@ -5,12 +5,12 @@
 // over a [B, C, F, H·W] view).
 import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
-import { conv2d, groupNorm, linear, silu, type NetCtx } from './nn.ts';
+import { conv2d, groupNorm, silu, type NetCtx } from './nn.ts';
 import { resnet3d, temporalResnet } from './resnet3d.ts';
 import { VSR_TRANSFORMER, framesToVideo, textPerFrame, transformer3d, videoToFrames } from './transformer3d.ts';
 import { checkRopeFreqs } from './temporal-attention.ts';
 import { plainWeight } from './weights.ts';
-import { timestepEmbedding, unetBody, type LatentVideoShape, type UNet3DConfig } from './unet3d.ts';
+import { timeEmbeddingMlp, unetBody, type LatentVideoShape, type UNet3DConfig } from './unet3d.ts';
 
 export interface VsrUNetConfig extends UNet3DConfig {
   only_cross_attention: boolean[];
@@ -56,8 +56,7 @@ export function buildVsrUNet(ctx: NetCtx, cfg: VsrUNetConfig, shape: LatentVideo
   const text = g.input('encoder_hidden_states', 'float32', [B, 77, cfg.cross_attention_dim]);
 
   // Time MLP, plus the class (noise-level) embedding per sample: emb [B, 4·C0].
-  let temb = timestepEmbedding(ctx, timestep, c0, cfg.flip_sin_to_cos, cfg.freq_shift);
-  temb = linear(ctx, silu(ctx, linear(ctx, temb, 'time_embedding.linear_1', c0, tembCh)), 'time_embedding.linear_2', tembCh, tembCh);
+  const temb = timeEmbeddingMlp(ctx, cfg, timestep);
   const table = plainWeight(ctx, 'class_embedding.weight', ctx.p.get('class_embedding.weight', [cfg.num_class_embeds, tembCh]));
   const emb = op.add(g, temb, op.gather(g, table, labels));
   const tembAct = silu(ctx, emb);

@@ -12,7 +12,7 @@ import { buildVsrUNet, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeTokenizerFolder } from '../tokenizer.ts';
-import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
+import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
 import { componentOf, describeFile, writeGraph } from './write-graph.ts';
 
 export interface PackSpec {
@@ -30,9 +30,9 @@ export interface PackSpec {
     text: { cfg: ClipTextConfig; params: Params; precision: WeightPrecision };
     tokenizerDir: string;
     /** UNet tile on the latent (= low-res pixel) grid; default 128×128, overlap 16. */
-    tile?: { height: number; width: number; overlap: number };
+    tile?: TileSpec;
     /** x4 VAE decoder tile on the latent grid; default 80×128, overlap 8. */
-    vaeTile?: { height: number; width: number; overlap: number };
+    vaeTile?: TileSpec;
   };
   /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …). */
   tokenizerDir: string;

@@ -3,7 +3,8 @@
 // the guided-pair prediction into our buffer; one kernel applies guidance and the sampler update.
 // Host→device per step: the timestep (4 bytes) and, for DDPM, that step's noise. Device→host:
 // nothing but the optional preview.
-import { TensorScope, type DeviceTensor, type TensorDevice as TensorDeviceLike } from '../runtime/device.ts';
+import type * as ortTypes from 'onnxruntime-common';
+import { TensorScope, type DeviceTensor } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { SamplerPlan } from '../schedulers/plan.ts';
 import type { PreviewImage } from '../types.ts';
@@ -26,7 +27,7 @@ export interface DenoiseRequest {
   /** Inputs that stay fixed over the loop (e.g. the interpolation condition), already on the device. */
   fixedInputs?: Record<string, DeviceTensor>;
   /** Small fixed host inputs (e.g. VSR's int64 class labels). */
-  hostInputs?: Record<string, ReturnType<TensorDeviceLike['asOrt']>>;
+  hostInputs?: Record<string, ortTypes.Tensor>;
   previewEvery?: number;
 }
 

@@ -4,6 +4,7 @@
 // Unlike LaVie, which runs whole 320×512 frames (4–5 GB tensors), the UNet and the VAE decoder run
 // on overlapping spatial tiles (one static graph each) whose outputs are blended with weights that
 // sum to 1 (tiles.ts): the UNet's v-prediction is blended every step, the decoded images once.
+import type { TileSpec } from '../../packs/manifest.ts';
 import { TensorScope, type DeviceTensor } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { SamplerPlan } from '../schedulers/plan.ts';
@@ -27,8 +28,8 @@ export interface VsrStageRequest {
   windowFrames: number;
   latentChannels: number;
   /** Tile sizes (latent grid) the graphs were built for, with overlaps. */
-  tile: { height: number; width: number; overlap: number };
-  vaeTile: { height: number; width: number; overlap: number };
+  tile: TileSpec;
+  vaeTile: TileSpec;
   scale: number;
   /** Low-res augmentation: x_lr = a·x + b·n, and the level passed as class label. */
   noiseLevel: number;

@@ -6,6 +6,15 @@ const INDEX = /* wgsl */ `
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 256u; }
 `;
 
+// Element i of a tile (c, tf, th, tw), row-major → its (x, y, f, c); and the flat index of
+// (c, f, y, x) in an N = 1 tensor with F frames of H×W.
+const TILE = /* wgsl */ `
+fn tilePos(i: u32, tf: u32, th: u32, tw: u32) -> vec4<u32> {
+  return vec4<u32>(i % tw, (i / tw) % th, (i / (tw * th)) % tf, i / (tw * th * tf));
+}
+fn at(c: u32, f: u32, y: u32, x: u32, F: u32, H: u32, W: u32) -> u32 { return ((c * F + f) * H + y) * W + x; }
+`;
+
 export const KERNELS = {
   // out = c0·out + c1·t1 + c2·t2 + c3·t3
   linear: /* wgsl */ `
@@ -100,6 +109,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // out[c, f, y, x] = s · src[c, f0+f, y0+y, x0+x]; sizes: out (c, tf, th, tw), src (sf, sh, sw)
   crop: /* wgsl */ `
 ${INDEX}
+${TILE}
 struct P { s: f32, n: u32, tf: u32, th: u32, tw: u32, sf: u32, sh: u32, sw: u32, f0: u32, y0: u32, x0: u32, pad0: u32 };
 @group(0) @binding(0) var<storage, read_write> o: array<f32>;
 @group(0) @binding(1) var<storage, read> v: array<f32>;
@@ -108,16 +118,14 @@ struct P { s: f32, n: u32, tf: u32, th: u32, tw: u32, sf: u32, sh: u32, sw: u32,
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.n) { return; }
-  let x = i % p.tw;
-  let y = (i / p.tw) % p.th;
-  let f = (i / (p.tw * p.th)) % p.tf;
-  let c = i / (p.tw * p.th * p.tf);
-  o[i] = p.s * v[((c * p.sf + p.f0 + f) * p.sh + p.y0 + y) * p.sw + p.x0 + x];
+  let q = tilePos(i, p.tf, p.th, p.tw);
+  o[i] = p.s * v[at(q.w, p.f0 + q.z, p.y0 + q.y, p.x0 + q.x, p.sf, p.sh, p.sw)];
 }`,
 
   // acc[c, f0+f, y0+y, x0+x] += w[y, x] · (a + g·(b − a)) over a tile (c, tf, th, tw); hasB = 0: a alone
   accumulateTile: /* wgsl */ `
 ${INDEX}
+${TILE}
 struct P { g: f32, n: u32, tf: u32, th: u32, tw: u32, af: u32, ah: u32, aw: u32, f0: u32, y0: u32, x0: u32, aOff: u32, bOff: u32, hasB: u32, pad0: u32, pad1: u32 };
 @group(0) @binding(0) var<storage, read_write> acc: array<f32>;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -128,15 +136,12 @@ struct P { g: f32, n: u32, tf: u32, th: u32, tw: u32, af: u32, ah: u32, aw: u32,
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.n) { return; }
-  let x = i % p.tw;
-  let y = (i / p.tw) % p.th;
-  let f = (i / (p.tw * p.th)) % p.tf;
-  let c = i / (p.tw * p.th * p.tf);
+  let q = tilePos(i, p.tf, p.th, p.tw);
   let av = a[p.aOff + i];
   var v = av;
   if (p.hasB == 1u) { v = av + p.g * (b[p.bOff + i] - av); }
-  let j = ((c * p.af + p.f0 + f) * p.ah + p.y0 + y) * p.aw + p.x0 + x;
-  acc[j] = acc[j] + w[y * p.tw + x] * v;
+  let j = at(q.w, p.f0 + q.z, p.y0 + q.y, p.x0 + q.x, p.af, p.ah, p.aw);
+  acc[j] = acc[j] + w[q.y * p.tw + q.x] * v;
 }`,
 } as const;
 
