@@ -22,9 +22,10 @@ export interface LoadProgress { loaded: number; total: number; file: string }
 async function loadGraph(rt: Runtime, pack: PackSource, name: string, c: GraphComponent, counters: SessionCounters, onBytes: (n: number, file: string) => void): Promise<ModelSession> {
   const model = await pack.read(c.graph.path);
   onBytes(c.graph.bytes, c.graph.path);
-  const externalData: { path: string; data: Uint8Array }[] = [];
+  // Shards from storage go to ORT as Blobs (read by ORT once, never copied by us first).
+  const externalData: { path: string; data: Uint8Array | Blob }[] = [];
   for (const f of c.externalData) {
-    externalData.push({ path: f.path.split('/').pop()!, data: await pack.read(f.path) });
+    externalData.push({ path: f.path.split('/').pop()!, data: pack.blob && rt.blobExternalData ? await pack.blob(f.path) : await pack.read(f.path) });
     onBytes(f.bytes, f.path);
   }
   return createSession(rt, name, { model, externalData }, counters);

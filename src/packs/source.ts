@@ -7,6 +7,9 @@ export interface PackSource {
   readonly manifest: PackManifest;
   /** Bytes of a file listed in the manifest, verified. */
   read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array>;
+  /** The same bytes as a (possibly disk-backed) Blob, when the source has one: large weight shards
+   * go to ORT this way instead of as a copy in JS memory. */
+  blob?(path: string): Promise<Blob>;
 }
 
 export class PackDownloadError extends Error {

@@ -14,7 +14,7 @@ export interface OrtModule {
 export interface ModelSource {
   /** Model bytes, or a local file path (Node: external data resolves next to it). */
   model: Uint8Array | string;
-  externalData?: { path: string; data: Uint8Array }[];
+  externalData?: { path: string; data: Uint8Array | Blob }[];
 }
 
 export interface Runtime {
@@ -27,6 +27,8 @@ export interface Runtime {
   readonly limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Settles when the GPU device is lost (WebGPU only); every later ORT call fails fast. */
   readonly lost?: Promise<unknown>;
+  /** onnxruntime-web takes external data as Blobs (read once, by ORT); onnxruntime-node does not. */
+  readonly blobExternalData?: boolean;
 }
 
 /** The GPU device went away (driver reset, device.destroy(), too long in the background). */

@@ -43,7 +43,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     // No WebGPU: run everything on onnxruntime-web's wasm backend (CPU) — much slower, but it works.
     if (opts.requireWebGpu) throw new NoWebGpuError('This browser exposes no WebGPU adapter. Use a recent Chrome or Edge with a supported GPU.');
     ort.env.wasm.numThreads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, nav?.hardwareConcurrency ?? 1) : 1;
-    return { ort: mod, device: new CpuDevice(mod), provider: 'wasm', sessionOptions: () => ({ executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) };
+    return { ort: mod, device: new CpuDevice(mod), provider: 'wasm', blobExternalData: true, sessionOptions: () => ({ executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) };
   }
   // Ask for the adapter's full buffer limits: the defaults (256 MiB / 128 MiB) are far below what
   // the UNet's activations need.
@@ -66,6 +66,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     ort: mod,
     device,
     provider: 'webgpu',
+    blobExternalData: true,
     gpu,
     lost: gpu.lost,
     adapterInfo: {

@@ -41,8 +41,9 @@ function servePackToTransformers(pack: PackSource): void {
       const path = keyOf(req);
       if (!path) return undefined;
       try {
-        const data = await pack.read(path);
-        return new Response(data as unknown as BodyInit, { headers: { 'content-length': String(data.byteLength) } });
+        const data = pack.blob ? await pack.blob(path) : await pack.read(path);
+        const bytes = data instanceof Blob ? data.size : data.byteLength;
+        return new Response(data as unknown as BodyInit, { headers: { 'content-length': String(bytes) } });
       } catch {
         return undefined;
       }

@@ -1,0 +1,129 @@
+// A pack from a URL, kept in a PackStore: the manifest is fetched (or, offline, taken from the
+// store), missing files are downloaded and verified, then every read comes from local storage.
+// Weight shards are handed to ORT as disk-backed Blobs, so JS never holds a second copy.
+import { ManifestError, packFiles, parseManifest, type PackManifest } from './manifest.ts';
+import { downloadFiles, type DownloadOptions } from './download.ts';
+import { PackDownloadError, PackInvalidError, fileEntry, type PackSource } from './source.ts';
+import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from './store.ts';
+
+export interface CachedPackOptions extends DownloadOptions {
+  store: PackStore;
+  /** Free space check before downloading (navigator.storage.estimate in browsers). */
+  estimate?: () => Promise<{ usage?: number; quota?: number }>;
+  /** Called once the manifest is known, before any file is downloaded. */
+  onManifest?: (m: PackManifest, missingBytes: number) => void;
+}
+
+export function normalizeBaseUrl(baseUrl: string): string {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    throw new PackDownloadError(`"${baseUrl}" is not a URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new PackDownloadError(`Packs are fetched over HTTP(S), not ${u.protocol}`);
+  u.hash = '';
+  u.search = '';
+  return u.href.endsWith('/') ? u.href : `${u.href}/`;
+}
+
+function parse(json: unknown, where: string): PackManifest {
+  try {
+    return parseManifest(json);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new PackInvalidError(`${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function fetchManifest(base: string, o: CachedPackOptions): Promise<PackManifest | null> {
+  let res: Response;
+  try {
+    res = await (o.fetch ?? fetch)(`${base}manifest.json`, { signal: o.signal, cache: 'no-store' });
+  } catch (e) {
+    if (o.signal?.aborted) throw e;
+    return null; // offline or unreachable: the stored copy may do
+  }
+  if (!res.ok) throw new PackDownloadError(`${base}manifest.json: HTTP ${res.status}`, base);
+  let json: unknown;
+  try {
+    json = await res.json();
+  } catch {
+    throw new PackInvalidError(`${base}manifest.json is not JSON`);
+  }
+  return parse(json, `${base}manifest.json`);
+}
+
+/** A PackSource over files already verified into the store. */
+export function storedPackSource(manifest: PackManifest, store: PackStore, key: string): PackSource {
+  const blob = async (path: string) => {
+    const e = fileEntry(manifest, path);
+    const b = await store.file(key, e.sha256);
+    if (!b) throw new PackInvalidError(`${path} is missing from local storage (deleted while in use?)`, path);
+    return b;
+  };
+  return {
+    manifest,
+    blob,
+    async read(path) {
+      return new Uint8Array(await (await blob(path)).arrayBuffer());
+    },
+  };
+}
+
+/** Open a URL pack through the store, downloading what is missing. */
+export async function openCachedUrlPack(baseUrl: string, o: CachedPackOptions): Promise<PackSource & { key: string }> {
+  const base = normalizeBaseUrl(baseUrl);
+  const key = packKey(base);
+  const { store } = o;
+  const fetched = await fetchManifest(base, o);
+  const stored = fetched ? null : await store.readJson(key, 'manifest');
+  if (!fetched && !stored) throw new PackDownloadError(`Could not reach ${base}manifest.json, and this pack has not been downloaded before.`, base);
+  const manifest = fetched ?? parse(stored, 'stored manifest');
+  const files = packFiles(manifest);
+  const have = new Set((await store.files(key)).map((f) => f.sha256));
+  const missing = files.filter((f) => !have.has(f.sha256));
+  const missingBytes = missing.reduce((s, f) => s + f.bytes, 0);
+  if (missing.length && !fetched) throw new PackDownloadError(`Offline: ${missing.length} file(s) of this pack (${missingBytes} bytes) were never downloaded.`, base);
+  o.onManifest?.(manifest, missingBytes);
+  if (missingBytes > 0 && o.estimate) {
+    const { usage = 0, quota } = await o.estimate().catch(() => ({ usage: 0, quota: undefined }));
+    if (quota !== undefined && quota - usage < missingBytes) {
+      throw new StorageFullError(`This pack needs ${fmt(missingBytes)} more, but only ${fmt(Math.max(0, quota - usage))} of storage is available to this site. Free space (Storage panel, or other sites' data) and try again.`);
+    }
+  }
+  const info = (complete: boolean): StoredPackInfo => ({ key, origin: base, name: manifest.name, bytes: 0, totalBytes: files.reduce((s, f) => s + f.bytes, 0), complete, savedAt: Date.now() });
+  if (fetched) {
+    await store.writeJson(key, 'manifest', manifest);
+    if (missing.length) await store.writeJson(key, 'info', info(false));
+  }
+  await downloadFiles(base, files, store, key, o);
+  if (missing.length) await store.writeJson(key, 'info', info(true));
+  return { ...storedPackSource(manifest, store, key), key };
+}
+
+/** Cached packs with what they occupy. */
+export async function listStoredPacks(store: PackStore): Promise<StoredPackInfo[]> {
+  const out: StoredPackInfo[] = [];
+  for (const key of await store.packs()) {
+    const info = (await store.readJson(key, 'info')) as Partial<StoredPackInfo> | null;
+    const files = await store.files(key);
+    const bytes = files.reduce((s, f) => s + f.bytes, 0);
+    let complete = false;
+    let totalBytes = info?.totalBytes ?? bytes;
+    try {
+      const m = parseManifest(await store.readJson(key, 'manifest'));
+      const have = new Set(files.map((f) => f.sha256));
+      complete = packFiles(m).every((f) => have.has(f.sha256));
+      totalBytes = packFiles(m).reduce((s, f) => s + f.bytes, 0);
+    } catch {
+      // no or unreadable manifest: incomplete, deletable
+    }
+    out.push({ key, origin: info?.origin ?? '', name: info?.name ?? key, bytes, totalBytes, complete, savedAt: info?.savedAt ?? 0 });
+  }
+  return out.sort((a, b) => b.savedAt - a.savedAt);
+}
+
+function fmt(n: number): string {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}

@@ -1,0 +1,119 @@
+// Where downloaded packs live on the visitor's machine. Files are stored under their sha256, and a
+// file exists under that name only after its bytes were verified: an interrupted or corrupt
+// download can never be mistaken for a good one. Unfinished downloads are kept aside as partials so
+// they can resume with an HTTP Range request.
+
+export interface StoredPackInfo {
+  /** Stable key of the pack (derived from where it came from). */
+  key: string;
+  /** Where it came from, e.g. the base URL. */
+  origin: string;
+  name: string;
+  /** Bytes of verified files on disk, and of the whole pack. */
+  bytes: number;
+  totalBytes: number;
+  complete: boolean;
+  savedAt: number;
+}
+
+/** Appends to a partial file. `close` keeps what was written (for a later resume). */
+export interface PartialWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PackStore {
+  readonly kind: 'opfs' | 'cache' | 'memory';
+  /** A verified file, or null. */
+  file(pack: string, sha256: string): Promise<Blob | null>;
+  /** The bytes of an unfinished download, or null. */
+  partial(pack: string, sha256: string): Promise<Blob | null>;
+  /** Writer appending to the partial (truncating it first when `fresh`). */
+  writer(pack: string, sha256: string, fresh: boolean): Promise<PartialWriter>;
+  /** The partial is complete and verified: make it the file. */
+  commit(pack: string, sha256: string): Promise<void>;
+  /** Forget a partial (e.g. it failed verification). */
+  discard(pack: string, sha256: string): Promise<void>;
+  /** Small JSON documents of a pack (its manifest and info). */
+  readJson(pack: string, name: 'manifest' | 'info'): Promise<unknown>;
+  writeJson(pack: string, name: 'manifest' | 'info', value: unknown): Promise<void>;
+  /** Names (sha256) of verified files of a pack. */
+  files(pack: string): Promise<{ sha256: string; bytes: number }[]>;
+  packs(): Promise<string[]>;
+  deletePack(pack: string): Promise<void>;
+}
+
+export class StorageFullError extends Error {
+  readonly code = 'storage-full';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageFullError';
+  }
+}
+
+/** Storage failures (quota, I/O) as typed errors. */
+export function storageError(e: unknown, what: string): Error {
+  const name = (e as { name?: string })?.name;
+  if (name === 'QuotaExceededError') return new StorageFullError(`Not enough storage to ${what}. Free space (Storage panel) or allow more for this site.`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** A short stable key for a pack's origin (a URL or a label). */
+export function packKey(origin: string): string {
+  let h1 = 0x811c9dc5, h2 = 0x01000193;
+  for (let i = 0; i < origin.length; i++) {
+    const c = origin.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  }
+  return `p${h1.toString(16).padStart(8, '0')}${h2.toString(16).padStart(8, '0')}`;
+}
+
+/** In-memory store: Node tests and the last resort when a browser offers no persistent storage. */
+export function memoryStore(): PackStore {
+  const packs = new Map<string, { files: Map<string, Blob>; partials: Map<string, Uint8Array[]>; json: Map<string, unknown> }>();
+  const get = (p: string) => {
+    let e = packs.get(p);
+    if (!e) packs.set(p, (e = { files: new Map(), partials: new Map(), json: new Map() }));
+    return e;
+  };
+  return {
+    kind: 'memory',
+    async file(p, sha) {
+      return packs.get(p)?.files.get(sha) ?? null;
+    },
+    async partial(p, sha) {
+      const parts = packs.get(p)?.partials.get(sha);
+      return parts ? new Blob(parts as BlobPart[]) : null;
+    },
+    async writer(p, sha, fresh) {
+      const e = get(p);
+      if (fresh || !e.partials.has(sha)) e.partials.set(sha, []);
+      const parts = e.partials.get(sha)!;
+      return { async write(c) { parts.push(c.slice()); }, async close() {} };
+    },
+    async commit(p, sha) {
+      const e = get(p);
+      e.files.set(sha, new Blob((e.partials.get(sha) ?? []) as BlobPart[]));
+      e.partials.delete(sha);
+    },
+    async discard(p, sha) {
+      packs.get(p)?.partials.delete(sha);
+    },
+    async readJson(p, name) {
+      return packs.get(p)?.json.get(name) ?? null;
+    },
+    async writeJson(p, name, v) {
+      get(p).json.set(name, JSON.parse(JSON.stringify(v)));
+    },
+    async files(p) {
+      return [...(packs.get(p)?.files ?? new Map<string, Blob>())].map(([sha256, b]) => ({ sha256, bytes: b.size }));
+    },
+    async packs() {
+      return [...packs.keys()];
+    },
+    async deletePack(p) {
+      packs.delete(p);
+    },
+  };
+}
