@@ -1,5 +1,7 @@
 import react from '@vitejs/plugin-react';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
+import { serviceWorker } from './scripts/vite-plugin-sw.ts';
 
 // Cross-origin isolation (COOP same-origin + COEP require-corp) lets onnxruntime-web's wasm backend use
 // threads (SharedArrayBuffer). Every subresource must then be same-origin or CORS/CORP-enabled: packs
@@ -10,7 +12,7 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), serviceWorker()],
   worker: { format: 'es' },
   // ORT-web finds its .mjs/.wasm next to its own script; pre-bundling would move it away from them.
   // transformers.js imports the same ORT: pre-bundling it would inline a second copy (two GPUDevices).
@@ -19,6 +21,8 @@ export default defineConfig({
     target: 'es2022',
     // The ORT wasm binaries are large by nature; don't warn about them.
     chunkSizeWarningLimit: 4096,
+    // The app, and the embeddable generator served at /embed/.
+    rollupOptions: { input: { app: resolve(import.meta.dirname, 'index.html'), embed: resolve(import.meta.dirname, 'embed/index.html') } },
   },
   server: { headers: isolation },
   preview: { headers: isolation },

@@ -4,10 +4,12 @@
 export type SamplerName = 'ddpm' | 'ddim' | 'euler' | 'dpm++2m';
 export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler', 'dpm++2m'];
 
-/** Where a model pack comes from. */
+/** Where a model pack comes from. URL packs (and the built-in one) are downloaded once into the
+ * browser's storage; local folders are read in place. */
 export type PackRef =
   | { kind: 'builtin' } // the tiny demo pack generated at build time (test weights: output is noise)
-  | { kind: 'url'; baseUrl: string };
+  | { kind: 'url'; baseUrl: string } // <baseUrl>/manifest.json, e.g. a Hugging Face repo's resolve/main/
+  | { kind: 'local'; name: string; dir?: FileSystemDirectoryHandle; files?: Record<string, File> };
 
 export interface PackInfo {
   name: string;
@@ -66,7 +68,10 @@ export interface GenerateRequest {
   superResolve?: boolean;
 }
 
-export type Phase = 'load' | 'text' | 'condition' | 'denoise' | 'decode' | 'encode';
+export type Phase = 'download' | 'verify' | 'load' | 'text' | 'condition' | 'denoise' | 'decode' | 'encode';
+
+/** Pack download details (phase 'download'; step/total are then bytes of the whole pack). */
+export interface DownloadInfo { file: string; fileLoaded: number; fileBytes: number; filesDone: number; filesTotal: number; bytesPerSec?: number }
 
 export interface ProgressInfo {
   /** Stage of the cascade this progress belongs to (absent while loading). */
@@ -83,7 +88,8 @@ export interface ProgressInfo {
   tile?: number;
   tiles?: number;
   elapsedMs: number;
-  /** Estimated time left for the whole generation, if known. */
+  download?: DownloadInfo;
+  /** Estimated time left for the whole generation (or download), if known. */
   etaMs?: number;
 }
 
@@ -102,6 +108,7 @@ export type ErrorCode =
   | 'no-webgpu'
   | 'pack-invalid'
   | 'pack-download'
+  | 'storage-full'
   | 'gpu-oom'
   | 'device-lost'
   | 'encoder-unsupported'
@@ -119,7 +126,9 @@ export interface ErrorInfo {
 export type WorkerRequest =
   | { type: 'load'; pack: PackRef }
   | { type: 'generate'; request: GenerateRequest }
-  | { type: 'cancel'; id: string };
+  | { type: 'cancel'; id: string }
+  /** Stop a pack download/load in progress (finished files are kept; the partial one resumes next time). */
+  | { type: 'cancel-load' };
 
 export type WorkerEvent =
   | { type: 'loaded'; pack: PackInfo }

@@ -1,12 +1,12 @@
 // The worker's logic, free of `self`: one engine, requests run one after another, cancellation per
 // request id, frames → MP4. engine.worker.ts binds it to postMessage; tests can bind it to a fake engine.
-import type { GenerateRequest, PackRef, Stage, StageVideo, WorkerEvent, WorkerRequest } from '../src/protocol.ts';
+import type { GenerateRequest, PackRef, ProgressInfo, Stage, StageVideo, WorkerEvent, WorkerRequest } from '../src/protocol.ts';
 import { SAMPLERS, stagesOf } from '../src/protocol.ts';
 import type { GenerationEngine } from '../src/engine/types.ts';
 import { EncoderUnsupportedError, createMp4Writer, probeCodec, type Mp4Writer } from '../src/video/index.ts';
 import { CodedError, toErrorInfo } from './errors.ts';
 
-export type EngineFactory = (pack: PackRef) => Promise<GenerationEngine>;
+export type EngineFactory = (pack: PackRef, ctx: { signal: AbortSignal; onProgress: (p: ProgressInfo) => void }) => Promise<GenerationEngine>;
 export type Post = (event: WorkerEvent) => void;
 
 export interface EngineHost {
@@ -59,15 +59,21 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
     if (e) await e.dispose().catch(() => undefined);
   };
 
+  let loading: AbortController | null = null;
+
   async function load(pack: PackRef): Promise<void> {
     const t0 = now();
     post({ type: 'progress', id: null, progress: { phase: 'load', step: 0, total: 1, elapsedMs: 0 } });
     await dropEngine();
+    const ctrl = (loading = new AbortController());
     try {
-      engine = await factory(pack);
+      engine = await factory(pack, { signal: ctrl.signal, onProgress: (progress) => post({ type: 'progress', id: null, progress }) });
     } catch (e) {
-      post({ type: 'error', id: null, error: toErrorInfo(e) });
+      const error = ctrl.signal.aborted ? { code: 'cancelled' as const, message: 'Loading cancelled: downloaded files are kept and the rest resumes next time.', recoverable: true } : toErrorInfo(e);
+      post({ type: 'error', id: null, error });
       return;
+    } finally {
+      if (loading === ctrl) loading = null;
     }
     post({ type: 'progress', id: null, progress: { phase: 'load', step: 1, total: 1, elapsedMs: now() - t0 } });
     post({ type: 'loaded', pack: engine.pack });
@@ -185,6 +191,9 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
           enqueue(() => generate(req, ctrl));
           return;
         }
+        case 'cancel-load':
+          loading?.abort();
+          return;
         case 'cancel': {
           const ctrl = controllers.get(msg.id);
           if (!ctrl || ctrl.signal.aborted) return;

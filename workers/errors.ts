@@ -3,7 +3,7 @@
 // classes, without importing them), then by message patterns that browsers/ORT use for GPU failures.
 import type { ErrorCode, ErrorInfo } from '../src/protocol.ts';
 
-const CODES: readonly ErrorCode[] = ['no-webgpu', 'pack-invalid', 'pack-download', 'gpu-oom', 'device-lost', 'encoder-unsupported', 'cancelled', 'bad-request', 'internal'];
+const CODES: readonly ErrorCode[] = ['no-webgpu', 'pack-invalid', 'pack-download', 'storage-full', 'gpu-oom', 'device-lost', 'encoder-unsupported', 'cancelled', 'bad-request', 'internal'];
 
 const BY_NAME: Record<string, ErrorCode> = {
   AbortError: 'cancelled',
@@ -15,7 +15,8 @@ const BY_NAME: Record<string, ErrorCode> = {
   PackIntegrityError: 'pack-invalid',
   ManifestError: 'pack-invalid',
   PackDownloadError: 'pack-download',
-  QuotaExceededError: 'pack-download', // storage full while caching a pack
+  QuotaExceededError: 'storage-full', // storage full while caching a pack
+  StorageFullError: 'storage-full',
   GPUOutOfMemoryError: 'gpu-oom',
   OutOfMemoryError: 'gpu-oom',
   DeviceLostError: 'device-lost',

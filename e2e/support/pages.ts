@@ -72,3 +72,46 @@ export async function compareKept(page: Page, a: string, b: string): Promise<{ m
     return { meanAbs: mean, maxAbs: max };
   }, { a, b });
 }
+
+/** Wait until the app's Model panel shows a loaded pack; if it shows an error instead, fail with it. */
+export async function waitForPackLoaded(page: Page, timeout = 10 * 60_000): Promise<void> {
+  const loaded = page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Pack")');
+  const alert = page.getByRole('alert');
+  await loaded.or(alert).first().waitFor({ state: 'visible', timeout });
+  if (await alert.isVisible()) throw new Error(`the pack did not load: [${await alert.getAttribute('data-code')}] ${await alert.locator('.message').innerText()}`);
+}
+
+/** Record the progress events the app's engine worker sends (call before page.goto). */
+export async function spyOnWorkerProgress(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const W = window.Worker;
+    const log: unknown[] = ((window as unknown as { __progress: unknown[] }).__progress = []);
+    window.Worker = class extends W {
+      constructor(url: string | URL, opts?: WorkerOptions) {
+        super(url, opts);
+        this.addEventListener('message', (e: MessageEvent) => {
+          if (e.data?.type === 'progress') log.push(e.data.progress);
+        });
+      }
+    } as typeof Worker;
+  });
+}
+
+/** Names of the entries under OPFS lavie-packs/, per pack. */
+export async function opfsListing(page: Page): Promise<Record<string, string[]>> {
+  return page.evaluate(async () => {
+    type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
+    const out: Record<string, string[]> = {};
+    let top: Dir;
+    try {
+      top = (await (await navigator.storage.getDirectory()).getDirectoryHandle('lavie-packs')) as Dir;
+    } catch {
+      return out;
+    }
+    for await (const [k, d] of top.entries()) {
+      out[k] = [];
+      for await (const [n] of (d as Dir).entries()) out[k]!.push(n);
+    }
+    return out;
+  });
+}

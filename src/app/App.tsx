@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { ErrorPanel, HistoryPanel, OutputPanel, PackPanel, PromptForm } from './components.tsx';
+import { ErrorPanel, HistoryPanel, OutputPanel, PackPanel, PromptForm, StoragePanel } from './components.tsx';
 import { useApp } from './store.ts';
 
 export function App() {
@@ -24,7 +24,7 @@ export function App() {
         <p className="tagline">Text-to-video that runs entirely in your browser, on your GPU. Nothing is uploaded.</p>
       </header>
       <main className="layout">
-        <div className="area-pack"><PackPanel /></div>
+        <div className="area-pack col"><PackPanel /><StoragePanel /></div>
         <div className="area-form"><PromptForm /></div>
         <div className="area-out col" ref={outRef}>
           <ErrorPanel />

@@ -1,10 +1,12 @@
 // The page's pieces. Accessible names are part of the contract (e2e tests use getByLabel / getByRole).
-import { useEffect, useId, useRef, type FormEvent } from 'react';
-import { SAMPLERS } from '../protocol.ts';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { filesFromFileList } from '../packs/local-source.ts';
+import { SAMPLERS, type PackRef } from '../protocol.ts';
 import { ERROR_HINTS } from './errors.ts';
 import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration } from './format.ts';
 import type { ResultInfo } from './store.ts';
-import { MAX_SEED, useApp } from './store.ts';
+import { MAX_SEED, storedKeyOf, useApp } from './store.ts';
+import { canPickFolder, pickFolder, rememberedFolder } from './pack-choice.ts';
 
 export function PromptForm() {
   const form = useApp((s) => s.form);
@@ -115,6 +117,10 @@ export function VsrWarning() {
   );
 }
 
+function packLabel(ref: PackRef): string {
+  return ref.kind === 'builtin' ? 'built-in demo pack' : ref.kind === 'url' ? ref.baseUrl : `folder "${ref.name}"`;
+}
+
 export function PackPanel() {
   const pack = useApp((s) => s.pack);
   const packRef = useApp((s) => s.packRef);
@@ -132,6 +138,7 @@ export function PackPanel() {
           )}
           <dl className="facts">
             <dt>Pack</dt><dd>{pack.name}</dd>
+            <dt>From</dt><dd>{packLabel(packRef)}</dd>
             <dt>Size</dt><dd>{formatBytes(pack.bytes)}</dd>
             <dt>Video</dt><dd>{pack.frames} frames · {pack.width}×{pack.height} · {pack.fps} fps</dd>
             <dt>Stages</dt><dd>base{pack.stages.interp ? ` · interpolation → ${pack.stages.interp.frames} frames` : ''}{pack.stages.vsr ? ` · super-resolution → ${pack.stages.vsr.width}×${pack.stages.vsr.height}` : ''}</dd>
@@ -139,7 +146,131 @@ export function PackPanel() {
           </dl>
         </>
       ) : (
-        <p className="muted">{status === 'loading' ? 'Loading model pack…' : `No model loaded (${packRef.kind === 'builtin' ? 'built-in demo pack' : packRef.baseUrl}).`}</p>
+        <p className="muted">{status === 'loading' ? `Loading the ${packLabel(packRef)}…` : `No model loaded (${packLabel(packRef)}).`}</p>
+      )}
+      {status === 'loading' && <DownloadProgress />}
+      <PackSourcePicker />
+    </section>
+  );
+}
+
+/** Pack download/verification/load progress with speed and ETA, and a way to stop it. */
+export function DownloadProgress() {
+  const progress = useApp((s) => s.progress);
+  const etaMs = useApp((s) => s.etaMs);
+  const cancelLoad = useApp((s) => s.cancelLoad);
+  const p = progress;
+  const d = p?.download;
+  const pct = p && p.total > 0 ? Math.round((Math.min(p.step, p.total) / p.total) * 100) : 0;
+  const amount = p && (p.phase === 'download' || p.phase === 'verify') ? `${formatBytes(p.step)} of ${formatBytes(p.total)}` : p ? `${pct} %` : '';
+  const speed = d?.bytesPerSec ? ` · ${formatBytes(d.bytesPerSec)}/s` : '';
+  const eta = etaMs !== null && Number.isFinite(etaMs) ? ` · about ${formatDuration(etaMs)} left` : '';
+  const file = d ? `${d.file}${d.filesTotal ? ` (file ${Math.min(d.filesDone + 1, d.filesTotal)} of ${d.filesTotal})` : ''}` : '';
+  const text = p ? `${PHASE_LABEL[p.phase]}: ${amount}${speed}${eta}` : 'Starting…';
+  return (
+    <div className="progress download">
+      <div className="progress-text"><span className="phase">{text}</span></div>
+      <div className="bar" role="progressbar" aria-label="Model download progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={text}>
+        <div className="fill" style={{ width: `${pct}%` }} />
+      </div>
+      {file && <p className="muted small">{file}</p>}
+      <button type="button" className="secondary" onClick={cancelLoad}>Cancel download</button>
+    </div>
+  );
+}
+
+/** Choose where the model comes from: the built-in demo, a URL, or a folder on this computer. */
+export function PackSourcePicker() {
+  const packRef = useApp((s) => s.packRef);
+  const status = useApp((s) => s.status);
+  const choose = useApp((s) => s.choosePack);
+  const [url, setUrl] = useState(packRef.kind === 'url' ? packRef.baseUrl : '');
+  const folderInput = useRef<HTMLInputElement>(null);
+  const id = useId();
+  const busy = status === 'generating';
+  const openFolder = async () => {
+    if (!canPickFolder()) {
+      folderInput.current?.click();
+      return;
+    }
+    try {
+      const remembered = packRef.kind === 'local' && !packRef.dir ? await rememberedFolder(true) : null;
+      const dir = remembered ?? (await pickFolder());
+      if (dir) await choose({ kind: 'local', name: dir.name, dir });
+    } catch (e) {
+      if ((e as DOMException).name !== 'AbortError') throw e; // the user closed the picker
+    }
+  };
+  return (
+    <details className="sources" open={!useApp.getState().pack && status !== 'loading' ? true : undefined}>
+      <summary>Change model</summary>
+      <div className="source-row">
+        <button type="button" className="secondary" disabled={busy} onClick={() => void choose({ kind: 'builtin' })}>Use demo pack</button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void openFolder()}>Open local folder…</button>
+        <input
+          ref={folderInput}
+          type="file"
+          hidden
+          aria-label="Pack folder"
+          {...{ webkitdirectory: '', directory: '' }}
+          onChange={(e) => {
+            const list = e.currentTarget.files;
+            if (!list?.length) return;
+            const files = Object.fromEntries([...filesFromFileList(list)].map(([k, v]) => [k, v as File]));
+            const name = (list[0] as File & { webkitRelativePath?: string }).webkitRelativePath?.split('/')[0] || 'folder';
+            void choose({ kind: 'local', name, files });
+          }}
+        />
+      </div>
+      <form
+        className="source-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (url.trim()) void choose({ kind: 'url', baseUrl: url.trim() });
+        }}
+      >
+        <label htmlFor={`${id}-url`} className="sr-only">Pack URL</label>
+        <input id={`${id}-url`} type="url" placeholder="https://huggingface.co/<user>/<repo>/resolve/main/" value={url} onChange={(e) => setUrl(e.target.value)} />
+        <button type="submit" className="secondary" disabled={busy || !url.trim()}>Load from URL</button>
+      </form>
+    </details>
+  );
+}
+
+/** What this browser keeps: downloaded packs with their sizes (deletable), usage and quota. */
+export function StoragePanel() {
+  const storage = useApp((s) => s.storage);
+  const packRef = useApp((s) => s.packRef);
+  const pack = useApp((s) => s.pack);
+  const remove = useApp((s) => s.deleteStoredPack);
+  const refresh = useApp((s) => s.refreshStorage);
+  useEffect(() => { void refresh(); }, [refresh]);
+  if (!storage) return null;
+  const inUse = pack ? storedKeyOf(packRef) : null;
+  return (
+    <section className="card storage" aria-labelledby="storage-heading">
+      <h2 id="storage-heading">Storage</h2>
+      <p className="muted small">
+        {storage.usage !== undefined && storage.quota ? `This site uses ${formatBytes(storage.usage)} of ${formatBytes(storage.quota)} available. ` : ''}
+        {storage.persisted ? 'Downloads are kept until you delete them.' : 'The browser may clear downloads when disk space runs low.'}
+        {storage.kind === 'memory' ? ' This browser offers no storage here: packs are downloaded again on every visit.' : ''}
+      </p>
+      {storage.packs.length === 0 ? (
+        <p className="muted">No downloaded packs.</p>
+      ) : (
+        <ul className="stored-packs">
+          {storage.packs.map((p) => (
+            <li key={p.key} aria-label={`Stored pack ${p.name}`}>
+              <div className="what">
+                <strong>{p.name}</strong>
+                <span className="muted small">{p.complete ? formatBytes(p.bytes) : `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)} (incomplete)`} · {p.origin}</span>
+              </div>
+              <button type="button" className="secondary" disabled={p.key === inUse} title={p.key === inUse ? 'In use' : undefined} onClick={() => void remove(p.key)}>
+                {p.key === inUse ? 'In use' : 'Delete'}
+              </button>
+            </li>
+          ))}
+        </ul>
       )}
     </section>
   );
@@ -149,7 +280,7 @@ export function ProgressBar() {
   const progress = useApp((s) => s.progress);
   const etaMs = useApp((s) => s.etaMs);
   const status = useApp((s) => s.status);
-  if (!progress || (status !== 'generating' && status !== 'loading')) return null;
+  if (!progress || status !== 'generating') return null;
   const { phase, step, total, stage, stageIndex, stageCount } = progress;
   const pct = total > 0 ? Math.round((Math.min(step, total) / total) * 100) : 0;
   const eta = etaMs !== null && Number.isFinite(etaMs) ? `about ${formatDuration(etaMs)} left` : 'estimating time left';

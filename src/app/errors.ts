@@ -10,11 +10,15 @@ export const ERROR_HINTS: Record<ErrorCode, ErrorHint> = {
   },
   'pack-invalid': {
     title: 'The model pack is damaged or incompatible',
-    hint: 'Re-create it with `npm run setup` (demo pack) or `npm run convert` (real weights), then reload the page.',
+    hint: 'A file did not match the pack\'s manifest and was not kept. Try again (it is downloaded afresh); if it persists, the pack on the server is broken — re-create it with `npm run convert`.',
   },
   'pack-download': {
     title: 'The model pack could not be downloaded',
     hint: 'Check your connection and free disk space, then try again — finished files are kept.',
+  },
+  'storage-full': {
+    title: 'Not enough storage for the model pack',
+    hint: 'Delete packs you no longer need in the Storage panel (or other sites\' data in the browser settings), then try again — what was downloaded is kept.',
   },
   'gpu-oom': {
     title: 'The GPU ran out of memory',

@@ -20,6 +20,8 @@ export function formatDuration(ms: number): string {
 }
 
 export const PHASE_LABEL: Record<Phase, string> = {
+  download: 'Downloading model',
+  verify: 'Checking model files',
   load: 'Loading model',
   text: 'Encoding prompt',
   condition: 'Encoding base frames',

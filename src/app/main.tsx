@@ -1,7 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { rememberedFolder } from './pack-choice.ts';
 import { useApp } from './store.ts';
+import { registerServiceWorker } from '../sw/register.ts';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -11,5 +13,16 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
-// Load the model pack right away (the built-in one is tiny); Generate also loads it if this failed.
-void useApp.getState().load();
+// Load the model pack right away (the built-in one is tiny, others come from storage after the first
+// download); Generate also loads it if this failed. A remembered local folder is reopened when the
+// browser still grants access, else the Model panel asks for it.
+void (async () => {
+  const ref = useApp.getState().packRef;
+  if (ref.kind === 'local' && !ref.dir && !ref.files) {
+    const dir = await rememberedFolder(false);
+    if (dir) useApp.setState({ packRef: { kind: 'local', name: dir.name, dir } });
+  }
+  await useApp.getState().load();
+})();
+
+registerServiceWorker();

@@ -2,7 +2,12 @@
 import { create } from 'zustand';
 import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
 import { SAMPLERS } from '../protocol.ts';
+import { builtinPackUrl } from '../packs/builtin.ts';
+import { listStoredPacks, normalizeBaseUrl } from '../packs/cached-source.ts';
+import { defaultStore } from '../packs/default-store.ts';
+import { packKey, type StoredPackInfo } from '../packs/store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
+import { rememberPack, rememberedPack } from './pack-choice.ts';
 import { EngineClient, EngineError, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
 
 export type Status = 'idle' | 'loading' | 'generating' | 'done' | 'error';
@@ -51,6 +56,15 @@ export interface AppState {
   reuseSettings(id: string): void;
   deleteFromHistory(id: string): Promise<void>;
 
+  /** Packs in this browser's storage, its usage and quota (Storage panel). */
+  storage: StorageState | null;
+  refreshStorage(): Promise<void>;
+  deleteStoredPack(key: string): Promise<void>;
+  /** Switch to another pack (remembered for the next visit) and load it. */
+  choosePack(ref: PackRef): Promise<void>;
+  /** Stop a pack download in progress (finished files are kept). */
+  cancelLoad(): void;
+
   setField<K extends keyof FormFields>(key: K, value: FormFields[K]): void;
   randomizeSeed(): void;
   load(): Promise<void>;
@@ -59,7 +73,31 @@ export interface AppState {
   dismissError(): void;
 }
 
+export interface StorageState { packs: StoredPackInfo[]; usage?: number; quota?: number; persisted?: boolean; kind: string }
+
 export const MAX_SEED = 0xffffffff;
+
+/** Storage key of a URL/built-in pack (local folders are not stored). */
+export function storedKeyOf(ref: PackRef): string | null {
+  try {
+    if (ref.kind === 'builtin') return packKey(normalizeBaseUrl(builtinPackUrl()));
+    if (ref.kind === 'url') return packKey(normalizeBaseUrl(ref.baseUrl));
+  } catch {
+    // not a URL
+  }
+  return null;
+}
+
+/** Ask the browser not to evict downloaded packs (only possible from a page, not the worker). */
+async function requestPersistence(): Promise<boolean | undefined> {
+  try {
+    const s = navigator.storage;
+    if (!s?.persisted) return undefined;
+    return (await s.persisted()) || (await s.persist());
+  } catch {
+    return undefined;
+  }
+}
 
 export function randomSeed(): number {
   const a = new Uint32Array(1);
@@ -81,10 +119,11 @@ export function parseForm(f: FormFields): { ok: true; request: Omit<GenerateRequ
   return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler, ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}) } };
 }
 
-/** `?pack=<base URL>` selects a hosted pack; otherwise the built-in demo pack. */
+/** `?pack=<base URL>` selects a hosted pack; otherwise the remembered choice, else the built-in demo pack. */
 export function packRefFromLocation(search: string = typeof location === 'undefined' ? '' : location.search): PackRef {
   const url = new URLSearchParams(search).get('pack');
-  return url ? { kind: 'url', baseUrl: url } : { kind: 'builtin' };
+  if (url) return { kind: 'url', baseUrl: url };
+  return (typeof localStorage !== 'undefined' ? rememberedPack() : null) ?? { kind: 'builtin' };
 }
 
 let client: EngineClient | null = null;
@@ -142,6 +181,40 @@ export const useApp = create<AppState>()((set, get) => {
     activeId: null,
     stepMs: null,
     history: [],
+    storage: null,
+
+    async refreshStorage() {
+      try {
+        const store = defaultStore();
+        const [packs, est, persisted] = await Promise.all([
+          listStoredPacks(store),
+          navigator.storage?.estimate?.().catch(() => undefined),
+          navigator.storage?.persisted?.().catch(() => undefined),
+        ]);
+        set({ storage: { packs, kind: store.kind, ...(est?.usage !== undefined ? { usage: est.usage } : {}), ...(est?.quota !== undefined ? { quota: est.quota } : {}), ...(persisted !== undefined ? { persisted } : {}) } });
+      } catch {
+        set({ storage: null });
+      }
+    },
+
+    async deleteStoredPack(key) {
+      if (key === storedKeyOf(get().packRef) && get().pack) return; // in use (later stages read from it)
+      await defaultStore().deletePack(key);
+      await get().refreshStorage();
+    },
+
+    async choosePack(ref) {
+      if (get().status === 'generating') return;
+      if (get().status === 'loading') get().cancelLoad();
+      set({ packRef: ref, pack: null });
+      void rememberPack(ref);
+      await get().load();
+    },
+
+    cancelLoad() {
+      if (get().status !== 'loading') return;
+      engine().cancelLoad();
+    },
 
     async loadHistory() {
       try {
@@ -185,6 +258,12 @@ export const useApp = create<AppState>()((set, get) => {
       if (get().status === 'loading') return;
       phaseClock = null;
       set({ status: 'loading', error: null, progress: null, etaMs: null });
+      const ref = get().packRef;
+      if (ref.kind !== 'local') void requestPersistence().then(() => get().refreshStorage());
+      if (ref.kind === 'local' && !ref.dir && !ref.files) {
+        set({ status: 'error', error: { code: 'pack-invalid', message: `Choose the folder "${ref.name}" again: this browser does not let the page reopen it by itself.`, recoverable: true } });
+        return;
+      }
       try {
         const pack = await engine().load(get().packRef, (progress) => set({ progress, etaMs: estimateEta(progress) }));
         const { touched, form } = get();
@@ -201,7 +280,11 @@ export const useApp = create<AppState>()((set, get) => {
           },
         });
       } catch (e) {
-        set({ status: 'error', pack: null, progress: null, etaMs: null, error: toInfo(e) });
+        const error = toInfo(e);
+        if (error.code === 'cancelled') set({ status: 'idle', pack: null, progress: null, etaMs: null });
+        else set({ status: 'error', pack: null, progress: null, etaMs: null, error });
+      } finally {
+        void get().refreshStorage();
       }
     },
 

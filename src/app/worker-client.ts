@@ -51,6 +51,11 @@ export class EngineClient {
     });
   }
 
+  /** Stop the pack load in progress; its promise rejects with code 'cancelled'. */
+  cancelLoad(): void {
+    if (this.loads.length) this.send({ type: 'cancel-load' });
+  }
+
   generate(request: Omit<GenerateRequest, 'id'>, cb: GenerateCallbacks = {}): GenerationHandle {
     const id = `gen-${++this.seq}`;
     const done = new Promise<GenerationOutput>((resolve, reject) => {

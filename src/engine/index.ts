@@ -1,18 +1,47 @@
 // Engine entry point for the worker: the browser runtime (onnxruntime-web/webgpu on our own
-// GPUDevice) plus a pack source for the requested pack.
-import type { PackRef } from '../protocol.ts';
-import { openUrlPack } from '../packs/source.ts';
-import { LaVieEngine, type LoadProgress } from './engine.ts';
+// GPUDevice) plus a pack source for the requested pack — URL packs (and the built-in demo pack)
+// downloaded once into the browser's storage, local folders read in place.
+import type { PackRef, ProgressInfo } from '../protocol.ts';
+import { builtinPackUrl } from '../packs/builtin.ts';
+import { openCachedUrlPack } from '../packs/cached-source.ts';
+import { defaultStore, storageEstimate } from '../packs/default-store.ts';
+import { filesFromDirectory, openLocalPack } from '../packs/local-source.ts';
+import type { PackSource } from '../packs/source.ts';
+import { LaVieEngine } from './engine.ts';
 import { createWebRuntime } from './runtime/web-runtime.ts';
 import type { GenerationEngine } from './types.ts';
 
-/** Where the built-in demo pack is served (generated into public/packs/tiny at build time). */
-export function builtinPackUrl(): string {
-  return new URL('packs/tiny/', new URL((import.meta as { env?: { BASE_URL?: string } }).env?.BASE_URL ?? '/', self.location.origin)).href;
+
+export interface LoadContext {
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressInfo) => void;
 }
 
-export async function createEngine(pack: PackRef, opts: { onProgress?: (p: LoadProgress) => void } = {}): Promise<GenerationEngine> {
-  const source = await openUrlPack(pack.kind === 'builtin' ? builtinPackUrl() : pack.baseUrl);
+export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<PackSource> {
+  const t0 = performance.now();
+  const elapsedMs = () => performance.now() - t0;
+  if (pack.kind === 'local') {
+    const files = pack.dir ? await filesFromDirectory(pack.dir) : new Map(Object.entries(pack.files ?? {}));
+    return openLocalPack(files, (file, done, total) => ctx.onProgress?.({ phase: 'verify', step: done, total, elapsedMs: elapsedMs(), download: { file, fileLoaded: done, fileBytes: total, filesDone: 0, filesTotal: 0 } }));
+  }
+  return openCachedUrlPack(pack.kind === 'builtin' ? builtinPackUrl() : pack.baseUrl, {
+    store: defaultStore(),
+    estimate: storageEstimate(),
+    signal: ctx.signal,
+    onProgress: (d) => ctx.onProgress?.({
+      phase: 'download', step: d.loaded, total: d.total, elapsedMs: elapsedMs(),
+      ...(d.etaMs !== undefined ? { etaMs: d.etaMs } : {}),
+      download: { file: d.file, fileLoaded: d.fileLoaded, fileBytes: d.fileBytes, filesDone: d.filesDone, filesTotal: d.filesTotal, ...(d.bytesPerSec ? { bytesPerSec: d.bytesPerSec } : {}) },
+    }),
+  });
+}
+
+export async function createEngine(pack: PackRef, ctx: LoadContext = {}): Promise<GenerationEngine> {
+  const source = await openPack(pack, ctx);
+  if (ctx.signal?.aborted) throw new DOMException('Loading cancelled.', 'AbortError');
   const rt = await createWebRuntime();
-  return LaVieEngine.load(rt, source, { onProgress: opts.onProgress });
+  const t0 = performance.now();
+  return LaVieEngine.load(rt, source, {
+    onProgress: (p) => ctx.onProgress?.({ phase: 'load', step: p.loaded, total: p.total, elapsedMs: performance.now() - t0 }),
+  });
 }

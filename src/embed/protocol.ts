@@ -1,0 +1,34 @@
+// The postMessage protocol between a host page and the embedded generator (/embed/).
+// Every message carries `protocol: 'lavie-embed/1'`. The host sends requests; the embed answers
+// with events, posted only to the host's origin (never '*').
+
+import type { ErrorInfo, PackInfo, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
+
+export const EMBED_PROTOCOL = 'lavie-embed/1';
+
+/** What a host may ask for; omitted fields take the pack's defaults (seed: random). */
+export interface EmbedRequest {
+  prompt: string;
+  negativePrompt?: string;
+  seed?: number;
+  steps?: number;
+  guidanceScale?: number;
+  sampler?: SamplerName;
+  interpolate?: boolean;
+  superResolve?: boolean;
+}
+
+export type HostMessage =
+  | { protocol: typeof EMBED_PROTOCOL; type: 'generate'; id: string; request: EmbedRequest }
+  | { protocol: typeof EMBED_PROTOCOL; type: 'cancel'; id: string };
+
+export type EmbedEvent = { protocol: typeof EMBED_PROTOCOL } & (
+  | { type: 'ready'; pack: PackInfo }
+  | { type: 'progress'; id: string; progress: ProgressInfo }
+  | { type: 'preview'; id: string; step: number; width: number; height: number; rgba: Uint8ClampedArray }
+  /** One per stage; `final` marks the last. `video` is an MP4 Blob. */
+  | { type: 'result'; id: string; stage: Stage; final: boolean; video: Blob; meta: VideoMeta }
+  | { type: 'cancelled'; id: string }
+  /** `id` null: not about a request (e.g. the model failed to load). */
+  | { type: 'error'; id: string | null; error: ErrorInfo }
+);

@@ -1,0 +1,11 @@
+// What Vite puts on import.meta.env in the app's browser code (undefined under Node: engine code
+// must not rely on it).
+interface ImportMetaEnv {
+  readonly PROD: boolean;
+  readonly BASE_URL: string;
+  /** Deployer's allow-list of origins that may embed /embed/ (narrows the host's ?parent=). */
+  readonly VITE_EMBED_ORIGINS?: string;
+}
+interface ImportMeta {
+  readonly env: ImportMetaEnv;
+}
