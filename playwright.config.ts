@@ -41,6 +41,8 @@ export default defineConfig({
     url: `http://localhost:${PORT}`,
     timeout: 15 * 60_000,
     reuseExistingServer: !process.env.CI,
+    // The delivery specs serve packs from 127.0.0.1 (any port): allow it in the CSP and the pack-host check.
+    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*' },
     stdout: 'pipe',
     stderr: 'pipe',
   },

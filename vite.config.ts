@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { contentSecurityPolicy } from './scripts/csp.ts';
 import { serviceWorker } from './scripts/vite-plugin-sw.ts';
 
 // Cross-origin isolation (COOP same-origin + COEP require-corp) lets onnxruntime-web's wasm backend use
@@ -11,8 +12,29 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+const csp = contentSecurityPolicy();
+
+/** CSP per page: the embed view may be framed by its allowed origins, the app by nobody else. */
+function securityHeaders(): Plugin {
+  const pick = (url = '') => (url.startsWith('/embed') ? csp.embed : csp.app);
+  return {
+    name: 'lavie-security-headers',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        res.setHeader('Content-Security-Policy', pick(req.url));
+        next();
+      });
+    },
+    generateBundle() {
+      // Static hosts that read _headers (Netlify, Cloudflare Pages) get the same headers.
+      const h = (path: string, policy: string) => `${path}\n  Content-Security-Policy: ${policy}\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n`;
+      this.emitFile({ type: 'asset', fileName: '_headers', source: `${h('/*', csp.app)}${h('/embed/*', csp.embed)}` });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), serviceWorker()],
+  plugins: [react(), serviceWorker(), securityHeaders()],
   worker: { format: 'es' },
   // ORT-web finds its .mjs/.wasm next to its own script; pre-bundling would move it away from them.
   // transformers.js imports the same ORT: pre-bundling it would inline a second copy (two GPUDevices).

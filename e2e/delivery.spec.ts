@@ -28,8 +28,11 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
     const shard = manifest().components.baseUnet.externalData[0]!;
     server.fault = { throttle: 6_000_000, cut: { match: new RegExp(`${shard.path.split('/').pop()!.replace('.', '\\.')}$`), at: 0.5 } };
     await spyOnWorkerProgress(page);
+    const violations: string[] = [];
+    page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
     await page.goto(`/?pack=${encodeURIComponent(server.url)}`);
     await waitForPackLoaded(page, TIMEOUT);
+    expect(violations, 'the app runs within its CSP').toEqual([]);
 
     const progress = (await page.evaluate(() => (window as unknown as { __progress: P[] }).__progress)).filter((p) => p.phase === 'download');
     expect(progress.length).toBeGreaterThan(5);
@@ -80,6 +83,18 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
     await waitForPackLoaded(page, TIMEOUT);
     expect(server.filesHit(new RegExp(`${shard.path}$`)).length).toBe(2);
     expect(Object.values(await opfsListing(page)).flat()).toContain(shard.sha256);
+  });
+
+  test('a pack host outside the deployment\'s list is refused with a clear message; the CSP header limits connections', async ({ page }) => {
+    const res = await page.goto(`/?pack=${encodeURIComponent('http://localhost:9/packs/')}`);
+    const csp = res!.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("connect-src 'self' blob: data: http://127.0.0.1:*");
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).toContain("frame-ancestors 'self'");
+    const alert = page.getByRole('alert');
+    await expect(alert).toBeVisible({ timeout: TIMEOUT });
+    await expect(alert).toHaveAttribute('data-code', 'pack-download');
+    await expect(alert.locator('.message')).toContainText('loads model packs only from its own origin and http://127.0.0.1:*');
   });
 
   test('Storage panel: a stored pack can be deleted (not the one in use)', async ({ page }) => {

@@ -13,7 +13,7 @@ test.setTimeout(TIMEOUT);
 
 test('embed example: generate through postMessage, get progress and an MP4 Blob; a foreign-origin message is ignored', async ({ page, baseURL }) => {
   await page.goto('/embed-example.html');
-  const events = () => page.evaluate(() => (window as unknown as { lavieEvents: { type: string; id?: string; final?: boolean; stage?: string; meta?: unknown; video?: Blob; progress?: unknown }[] }).lavieEvents.map((e) => ({ ...e, video: undefined, videoBytes: e.video?.size, videoType: e.video?.type })) as Promise<Ev[]>);
+  const events = (): Promise<Ev[]> => page.evaluate(() => (window as unknown as { lavieEvents: { type: string; id?: string; final?: boolean; stage?: string; meta?: unknown; video?: Blob; progress?: unknown }[] }).lavieEvents.map((e) => ({ ...e, video: undefined, videoBytes: e.video?.size, videoType: e.video?.type }))) as Promise<Ev[]>;
   await expect.poll(async () => (await events()).some((e) => e.type === 'ready'), { timeout: TIMEOUT }).toBe(true);
 
   // A frame with an opaque (foreign) origin posts a well-formed request to the embed: ignored.

@@ -174,6 +174,20 @@ test.describe('app UI with a fake engine', () => {
     await expect(u.alert).toHaveCount(0);
   });
 
+  test('out of GPU memory mid-generation: the engine is rebuilt, and the next generation works', async ({ page }) => {
+    // The first engine fails at step 2 and stays broken (failEngines=1): only a recreated engine succeeds.
+    await open(page, 'fail=gpu-oom&failAt=2&failEngines=1&stepMs=10');
+    const u = ui(page);
+    await u.prompt.fill('anything');
+    await u.steps.fill('3');
+    await u.generate.click();
+    await expect(u.alert).toHaveAttribute('data-code', 'gpu-oom');
+    await u.alert.getByRole('button', { name: 'Dismiss' }).click();
+    await u.generate.click();
+    await expect(u.download).toBeVisible({ timeout: 60_000 });
+    await expect(u.alert).toHaveCount(0);
+  });
+
   test('an unknown engine failure maps to internal', async ({ page }) => {
     await open(page, 'fail=internal&failAt=1');
     const u = ui(page);

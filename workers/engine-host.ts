@@ -60,6 +60,8 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
   };
 
   let loading: AbortController | null = null;
+  /** The pack of the current engine, to rebuild it after a GPU fault. */
+  let current: PackRef | null = null;
 
   async function load(pack: PackRef): Promise<void> {
     const t0 = now();
@@ -75,6 +77,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
     } finally {
       if (loading === ctrl) loading = null;
     }
+    current = pack;
     post({ type: 'progress', id: null, progress: { phase: 'load', step: 1, total: 1, elapsedMs: now() - t0 } });
     post({ type: 'loaded', pack: engine.pack });
     // A lost GPU device takes every buffer and session with it (a running generation fails with
@@ -161,6 +164,13 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
         return;
       }
       emit(id, { type: 'error', id, error });
+      // Out of GPU memory: what the failed run allocated may be stranded (fragmentation, buffers held
+      // by ORT's allocator). Release everything and rebuild device and sessions for the same pack,
+      // before the next request runs (the chain is serial).
+      if (error.code === 'gpu-oom' && current) {
+        const pack = current;
+        enqueue(() => load(pack));
+      }
     } finally {
       const w = cur.video?.writer;
       if (w) await w.cancel().catch(() => undefined);

@@ -38,16 +38,24 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
+/** Engines created in this worker so far (`failEngines=N`: only the first N inject faults). */
+let created = 0;
+
 export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> {
   const o = options(ref);
+  const serial = ++created;
   const loadFail = o.get('loadFail') as ErrorCode | null;
   await new Promise((r) => setTimeout(r, Number(o.get('loadMs') ?? 50)));
   if (loadFail) throw new FakeCodedError(loadFail, `fake engine: load failed with ${loadFail}`);
   const width = Number(o.get('width') ?? 128);
   const height = Number(o.get('height') ?? 80);
   const stepMs = Number(o.get('stepMs') ?? 40);
-  const fail = o.get('fail') as ErrorCode | null;
+  // With failEngines=N, engines after the N-th are healthy, and a faulty engine stays broken once it
+  // failed (like a GPU whose memory is exhausted): only a recreated engine works again.
+  const failEngines = o.get('failEngines');
+  const fail = failEngines !== null && serial > Number(failEngines) ? null : (o.get('fail') as ErrorCode | null);
   const failAt = Number(o.get('failAt') ?? 1);
+  let broken = false;
   const pack: PackInfo = {
     name: 'fake-test-pack',
     bytes: 12_345_678,
@@ -77,7 +85,8 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
       for (let k = 1; k <= req.steps; k++) {
         await sleep(stepMs, signal);
         if (fail === 'gpu-oom' || fail === 'device-lost' || fail === 'internal') {
-          if (k === failAt) {
+          if (k === failAt || (broken && failEngines !== null)) {
+            broken = true;
             if (fail === 'internal') throw new TypeError('fake engine: something unexpected');
             throw new FakeCodedError(fail, `fake engine: ${fail} at step ${k}`);
           }

@@ -278,5 +278,6 @@ export class LaVieEngine implements GenerationEngine {
       await vsr.vaeDecoder.release();
     }
     this.rt.device.dispose();
+    this.rt.dispose?.();
   }
 }

@@ -6,7 +6,8 @@ import { builtinPackUrl } from '../packs/builtin.ts';
 import { openCachedUrlPack } from '../packs/cached-source.ts';
 import { defaultStore, storageEstimate } from '../packs/default-store.ts';
 import { filesFromDirectory, openLocalPack } from '../packs/local-source.ts';
-import type { PackSource } from '../packs/source.ts';
+import { packHosts, packUrlAllowed } from '../packs/hosts.ts';
+import { PackDownloadError, type PackSource } from '../packs/source.ts';
 import { LaVieEngine } from './engine.ts';
 import { createWebRuntime } from './runtime/web-runtime.ts';
 import type { GenerationEngine } from './types.ts';
@@ -24,7 +25,12 @@ export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<Pa
     const files = pack.dir ? await filesFromDirectory(pack.dir) : new Map(Object.entries(pack.files ?? {}));
     return openLocalPack(files, (file, done, total) => ctx.onProgress?.({ phase: 'verify', step: done, total, elapsedMs: elapsedMs(), download: { file, fileLoaded: done, fileBytes: total, filesDone: 0, filesTotal: 0 } }));
   }
-  return openCachedUrlPack(pack.kind === 'builtin' ? builtinPackUrl() : pack.baseUrl, {
+  const url = pack.kind === 'builtin' ? builtinPackUrl() : pack.baseUrl;
+  const hosts = packHosts(import.meta.env?.VITE_PACK_HOSTS);
+  if (!packUrlAllowed(url, self.location.origin, hosts)) {
+    throw new PackDownloadError(`This site loads model packs only from its own origin and ${hosts.join(', ')}; ${url} is elsewhere. (Whoever deploys it can allow more hosts with VITE_PACK_HOSTS.)`, url);
+  }
+  return openCachedUrlPack(url, {
     store: defaultStore(),
     estimate: storageEstimate(),
     signal: ctx.signal,

@@ -29,6 +29,9 @@ export interface Runtime {
   readonly lost?: Promise<unknown>;
   /** onnxruntime-web takes external data as Blobs (read once, by ORT); onnxruntime-node does not. */
   readonly blobExternalData?: boolean;
+  /** Give the GPU device back (after every session is released): a new pack or a rebuild after a
+   * GPU fault gets a fresh device instead of leaking the old one's memory. */
+  dispose?(): void;
 }
 
 /** The GPU device went away (driver reset, device.destroy(), too long in the background). */

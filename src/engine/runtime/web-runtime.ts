@@ -68,6 +68,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     provider: 'webgpu',
     blobExternalData: true,
     gpu,
+    dispose: () => gpu.destroy(),
     lost: gpu.lost,
     adapterInfo: {
       features: [...adapter.features],
