@@ -3,6 +3,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, useFakeEngine } from './support/pages.ts';
 
+// These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
+// app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
+test.use({ bypassCSP: true });
+
 const open = async (page: Page, fake = '') => {
   await useFakeEngine(page);
   await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);

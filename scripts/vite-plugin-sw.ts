@@ -33,7 +33,7 @@ export function serviceWorker(): Plugin {
       const sw = bundle['sw.js'];
       if (!sw || sw.type !== 'chunk') return;
       const files = Object.keys(bundle).filter((f) => f !== 'sw.js' && f !== '_headers' && !f.endsWith('.map'));
-      const shell = [...files, ...publicFiles(publicDir)].filter((f) => !/(^|\/)embed-example\.html$/.test(f)).sort();
+      const shell = [...files, ...publicFiles(publicDir)].filter((f) => !/(^|\/)embed-example\.(html|js)$/.test(f)).sort();
       const precache = shell.map((f) => (f.endsWith('index.html') ? f.replace(/index\.html$/, '') || './' : f));
       const version = createHash('sha256').update(shell.join('\n')).update(files.map((f) => { const o = bundle[f]!; return o.type === 'chunk' ? o.code : String(o.source.length); }).join('')).digest('hex').slice(0, 12);
       // Both the directory URL and index.html: navigations ask for the former, the fallback for the latter.
