@@ -151,3 +151,19 @@ test.describe('offline PWA', () => {
     expect(size).toBeGreaterThan(1000);
   });
 });
+
+test.describe('local folder packs', () => {
+  test.setTimeout(TIMEOUT);
+
+  test('a folder picked with <input webkitdirectory> is verified and loaded in place, not copied to storage', async ({ page }) => {
+    await page.goto('/');
+    await waitForPackLoaded(page, TIMEOUT);
+    const before = await opfsListing(page);
+    await page.getByText('Change model').click();
+    // Chromium has showDirectoryPicker (a native dialog); the <input webkitdirectory> path is what other browsers use.
+    await page.getByLabel('Pack folder').setInputFiles(PACK_DIR);
+    await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText('folder "tiny"', { timeout: TIMEOUT });
+    await waitForPackLoaded(page, TIMEOUT);
+    expect(await opfsListing(page)).toEqual(before);
+  });
+});

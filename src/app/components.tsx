@@ -165,7 +165,7 @@ export function DownloadProgress() {
   const amount = p && (p.phase === 'download' || p.phase === 'verify') ? `${formatBytes(p.step)} of ${formatBytes(p.total)}` : p ? `${pct} %` : '';
   const speed = d?.bytesPerSec ? ` · ${formatBytes(d.bytesPerSec)}/s` : '';
   const eta = etaMs !== null && Number.isFinite(etaMs) ? ` · about ${formatDuration(etaMs)} left` : '';
-  const file = d ? `${d.file}${d.filesTotal ? ` (file ${Math.min(d.filesDone + 1, d.filesTotal)} of ${d.filesTotal})` : ''}` : '';
+  const file = d ? `${d.file}: ${formatBytes(d.fileLoaded)} of ${formatBytes(d.fileBytes)}${d.filesTotal ? ` (file ${Math.min(d.filesDone + 1, d.filesTotal)} of ${d.filesTotal})` : ''}` : '';
   const text = p ? `${PHASE_LABEL[p.phase]}: ${amount}${speed}${eta}` : 'Starting…';
   return (
     <div className="progress download">
