@@ -102,6 +102,8 @@ export interface VideoMeta {
   mimeType: string;
   seed: number;
   elapsedMs: number;
+  /** Of elapsedMs, time spent awaiting ORT runs (instrumentation; see SessionCounters.runMs). */
+  ortMs?: number;
 }
 
 export type ErrorCode =

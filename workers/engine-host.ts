@@ -98,6 +98,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
       if (!engine) throw new CodedError('bad-request', 'No model is loaded yet.', true);
       const eng = engine;
       const t0 = now();
+      const ort0 = eng.counters?.runMs ?? 0;
       const { pack } = eng;
       const stages = stagesOf(req);
       if (req.interpolate && !pack.stages.interp) throw new CodedError('bad-request', 'This model pack has no interpolation stage.', true);
@@ -133,7 +134,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
           stage,
           final,
           video: blob,
-          meta: { frames: w.frames, width: w.width, height: w.height, fps: w.fps, codec: w.codecString, mimeType: w.mimeType, seed: req.seed, elapsedMs },
+          meta: { frames: w.frames, width: w.width, height: w.height, fps: w.fps, codec: w.codecString, mimeType: w.mimeType, seed: req.seed, elapsedMs, ...(eng.counters?.runMs !== undefined ? { ortMs: eng.counters.runMs - ort0 } : {}) },
         });
       };
       open('base', sizes.base);

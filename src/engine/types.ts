@@ -30,6 +30,8 @@ export interface GenerationEngine {
   readonly pack: PackInfo;
   /** Settles if the engine's GPU device is lost (then the engine is unusable). */
   readonly lost?: Promise<unknown>;
+  /** Instrumentation (LaVieEngine): cumulative ORT run time, for the benchmark's phase breakdown. */
+  readonly counters?: { runMs?: number };
   generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult>;
   dispose(): Promise<void>;
 }

@@ -66,6 +66,10 @@ export function cacheStore(): PackStore {
       }
       return out;
     },
+    async prune(pack, keep) {
+      const c = await open();
+      for (const [, name] of await keysOf(pack)) if (name && /^[0-9a-f]{64}$/.test(name) && !keep.has(name)) await c.delete(url(pack, name));
+    },
     async packs() {
       return [...new Set((await keysOf()).map(([p]) => p!))];
     },

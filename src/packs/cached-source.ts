@@ -98,7 +98,11 @@ export async function openCachedUrlPack(baseUrl: string, o: CachedPackOptions): 
     if (missing.length) await store.writeJson(key, 'info', info(false));
   }
   await downloadFiles(base, files, store, key, o);
-  if (missing.length) await store.writeJson(key, 'info', info(true));
+  if (missing.length) {
+    await store.writeJson(key, 'info', info(true));
+    // An updated pack at the same URL: files only the old version used are dead weight.
+    await store.prune(key, new Set(files.map((f) => f.sha256)));
+  }
   return { ...storedPackSource(manifest, store, key), key };
 }
 

@@ -145,6 +145,9 @@ export function opfsStore(): PackStore {
       }
       return out;
     },
+    async prune(pack, keep) {
+      for (const f of await this.files(pack)) if (!keep.has(f.sha256)) await remove(pack, f.sha256);
+    },
     async packs() {
       const out: string[] = [];
       for await (const [name, h] of ((await root()) as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) if (h.kind === 'directory') out.push(name);

@@ -39,6 +39,8 @@ export interface PackStore {
   writeJson(pack: string, name: 'manifest' | 'info', value: unknown): Promise<void>;
   /** Names (sha256) of verified files of a pack. */
   files(pack: string): Promise<{ sha256: string; bytes: number }[]>;
+  /** Delete verified files of a pack that are not in `keep` (a newer manifest no longer lists them). */
+  prune(pack: string, keep: Set<string>): Promise<void>;
   packs(): Promise<string[]>;
   deletePack(pack: string): Promise<void>;
 }
@@ -108,6 +110,10 @@ export function memoryStore(): PackStore {
     },
     async files(p) {
       return [...(packs.get(p)?.files ?? new Map<string, Blob>())].map(([sha256, b]) => ({ sha256, bytes: b.size }));
+    },
+    async prune(p, keep) {
+      const e = packs.get(p);
+      for (const sha of [...(e?.files.keys() ?? [])]) if (!keep.has(sha)) e!.files.delete(sha);
     },
     async packs() {
       return [...packs.keys()];

@@ -140,8 +140,13 @@ test('URL pack through the store: loads into the engine; offline it opens from s
   const ps = await startPackServer(packDir);
   try {
     const store = memoryStore();
+    // A file left by an older version of the pack at this URL: pruned once the new one is complete.
+    const orphan = 'f'.repeat(64);
+    await (await store.writer(packKey(ps.url), orphan, true)).write(new Uint8Array([1, 2, 3]));
+    await store.commit(packKey(ps.url), orphan);
     const src = await openCachedUrlPack(ps.url, { store, ...fast });
     assert.equal(src.key, packKey(ps.url));
+    assert.equal(await store.file(src.key, orphan), null, 'stale file pruned');
     const engine = await LaVieEngine.load(createNodeRuntime(), src);
     assert.equal(engine.pack.frames, 16);
     await engine.dispose();

@@ -42,7 +42,14 @@ export class DeviceLostError extends Error {
   }
 }
 
-export interface SessionCounters { sessionsCreated: number; sessionsLive: number; runs: number }
+export interface SessionCounters {
+  sessionsCreated: number;
+  sessionsLive: number;
+  runs: number;
+  /** Wall time spent awaiting ORT runs (ms). On WebGPU a run may resolve once its work is queued:
+   * GPU time still pending then shows up in the next readback. */
+  runMs?: number;
+}
 
 /** One ORT session with the engine's conventions (static shapes, device-resident I/O). */
 export class ModelSession {
@@ -68,14 +75,19 @@ export class ModelSession {
   async run(feeds: Record<string, ortTypes.Tensor>, outputs: Record<string, import('./device.ts').DeviceTensor>): Promise<void> {
     const dev = this.rt.device;
     this.counters.runs++;
-    if (dev.bindsOutputs) {
-      const fetches: Record<string, ortTypes.Tensor> = {};
-      for (const [name, t] of Object.entries(outputs)) fetches[name] = dev.asOrt(t);
-      await this.unlessLost(this.session.run(feeds, fetches));
-      return;
+    const t0 = performance.now();
+    try {
+      if (dev.bindsOutputs) {
+        const fetches: Record<string, ortTypes.Tensor> = {};
+        for (const [name, t] of Object.entries(outputs)) fetches[name] = dev.asOrt(t);
+        await this.unlessLost(this.session.run(feeds, fetches));
+        return;
+      }
+      const res = await this.unlessLost(this.session.run(feeds, Object.keys(outputs)));
+      for (const [name, t] of Object.entries(outputs)) dev.fromOrt(res[name]!, t);
+    } finally {
+      this.counters.runMs = (this.counters.runMs ?? 0) + performance.now() - t0;
     }
-    const res = await this.unlessLost(this.session.run(feeds, Object.keys(outputs)));
-    for (const [name, t] of Object.entries(outputs)) dev.fromOrt(res[name]!, t);
   }
 
   /** A lost device may leave ORT's promise pending forever: fail with DeviceLostError instead. */
@@ -88,7 +100,12 @@ export class ModelSession {
   /** Run and return raw ORT outputs (host tensors); for small, non-loop graphs. */
   async runHost(feeds: Record<string, ortTypes.Tensor>): Promise<Record<string, ortTypes.Tensor>> {
     this.counters.runs++;
-    return this.session.run(feeds);
+    const t0 = performance.now();
+    try {
+      return await this.session.run(feeds);
+    } finally {
+      this.counters.runMs = (this.counters.runMs ?? 0) + performance.now() - t0;
+    }
   }
 
   async release(): Promise<void> {

@@ -1,0 +1,76 @@
+// A whole base generation on the tiny pack in the real app (WebGPU on SwiftShader here), broken down
+// by phase from the worker's own events: text encoding, each denoising step, VAE decode, MP4 encode,
+// and the time spent outside ORT runs (JS, copies, waits). Serves the built app (npm run build) from
+// dist/. Writes e2e-artifacts/bench/generation.json and prints the BENCHMARKS.md table.
+import { test } from '@playwright/test';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { startPackServer } from '../tests/support/pack-server.ts';
+
+const STEPS = Number(process.env.BENCH_GEN_STEPS ?? 10);
+
+interface Ev { t: number; type: string; progress?: { phase: string; step: number; total: number; elapsedMs: number; stage?: string }; meta?: { elapsedMs: number; ortMs?: number; frames: number } }
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)] ?? NaN, min: s[0] ?? NaN, max: s.at(-1) ?? NaN, n: s.length };
+};
+
+test('whole base generation, by phase (tiny pack, WebGPU)', async ({ page }) => {
+  if (!existsSync('dist/index.html')) throw new Error('run `npm run build` first (npm run bench does)');
+  const app = await startPackServer('dist', { headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
+  try {
+    await page.addInitScript(() => {
+      const W = window.Worker;
+      const log: unknown[] = ((window as unknown as { __ev: unknown[] }).__ev = []);
+      window.Worker = class extends W {
+        constructor(url: string | URL, opts?: WorkerOptions) {
+          super(url, opts);
+          this.addEventListener('message', (e: MessageEvent) => {
+            const d = e.data;
+            if (d?.type === 'progress' || d?.type === 'result') log.push({ t: performance.now(), type: d.type, progress: d.progress, meta: d.meta });
+          });
+        }
+      } as typeof Worker;
+    });
+    await page.goto(app.url);
+    await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Pack")').waitFor({ timeout: 10 * 60_000 });
+    const device = await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Runs on") + dd').innerText();
+    await page.evaluate(() => { (window as unknown as { __ev: unknown[] }).__ev.length = 0; });
+    await page.getByLabel('Prompt', { exact: true }).fill('a teddy bear playing the guitar');
+    await page.getByLabel('Seed', { exact: true }).fill('1');
+    await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
+    await page.getByLabel('Sampler').selectOption('ddim');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.getByRole('link', { name: 'Download MP4' }).waitFor({ timeout: 30 * 60_000 });
+    const ev = (await page.evaluate(() => (window as unknown as { __ev: Ev[] }).__ev)) as Ev[];
+
+    const prog = ev.filter((e) => e.type === 'progress' && e.progress);
+    const first = (phase: string) => prog.find((e) => e.progress!.phase === phase)!;
+    const last = (phase: string) => [...prog].reverse().find((e) => e.progress!.phase === phase)!;
+    const result = ev.find((e) => e.type === 'result')!;
+    const t0 = prog[0]!.t;
+    // Denoise events: one per finished step (the first one also carries the loop's setup).
+    const denoise = prog.filter((e) => e.progress!.phase === 'denoise');
+    const textEnd = last('text').t;
+    const stepMs = denoise.map((e, i) => e.t - (i === 0 ? textEnd : denoise[i - 1]!.t));
+    const phases = {
+      text: textEnd - t0,
+      steps: denoise.at(-1)!.t - textEnd,
+      decode: first('encode').t - denoise.at(-1)!.t,
+      encode: result.t - first('encode').t,
+      total: result.t - t0,
+    };
+    const ortMs = result.meta?.ortMs ?? NaN;
+    const out = { device, steps: STEPS, phases, step: stats(stepMs), ortMs, outsideOrtMs: phases.total - phases.encode - ortMs, frames: result.meta?.frames, lastDecode: last('decode').progress };
+    mkdirSync('e2e-artifacts/bench', { recursive: true });
+    writeFileSync('e2e-artifacts/bench/generation.json', JSON.stringify(out, null, 2));
+    const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    console.log(`\n| phase (base, tiny pack, ${STEPS} DDIM steps, ${device}) | time | share |\n|---|---|---|`);
+    for (const [k, v] of Object.entries(phases)) if (k !== 'total') console.log(`| ${k} | ${f(v)} | ${((100 * v) / phases.total).toFixed(0)} % |`);
+    console.log(`| **total** | ${f(phases.total)} | 100 % |`);
+    console.log(`| one step: median (min–max) | ${f(out.step.median)} (${f(out.step.min)}–${f(out.step.max)}) | |`);
+    console.log(`| in ORT runs / outside ORT (excl. encode) | ${f(ortMs)} / ${f(out.outsideOrtMs)} | |\n`);
+  } finally {
+    await app.close();
+  }
+});
