@@ -4,11 +4,10 @@
 // dist/. Writes e2e-artifacts/bench/generation.json and prints the BENCHMARKS.md table.
 import { test } from '@playwright/test';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spyOnWorker, workerEvents } from '../e2e/support/pages.ts';
 import { startPackServer } from '../tests/support/pack-server.ts';
 
 const STEPS = Number(process.env.BENCH_GEN_STEPS ?? 10);
-
-interface Ev { t: number; type: string; progress?: { phase: string; step: number; total: number; elapsedMs: number; stage?: string }; meta?: { elapsedMs: number; ortMs?: number; frames: number } }
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -19,30 +18,18 @@ test('whole base generation, by phase (tiny pack, WebGPU)', async ({ page }) => 
   if (!existsSync('dist/index.html')) throw new Error('run `npm run build` first (npm run bench does)');
   const app = await startPackServer('dist', { headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
   try {
-    await page.addInitScript(() => {
-      const W = window.Worker;
-      const log: unknown[] = ((window as unknown as { __ev: unknown[] }).__ev = []);
-      window.Worker = class extends W {
-        constructor(url: string | URL, opts?: WorkerOptions) {
-          super(url, opts);
-          this.addEventListener('message', (e: MessageEvent) => {
-            const d = e.data;
-            if (d?.type === 'progress' || d?.type === 'result') log.push({ t: performance.now(), type: d.type, progress: d.progress, meta: d.meta });
-          });
-        }
-      } as typeof Worker;
-    });
+    await spyOnWorker(page);
     await page.goto(app.url);
     await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Pack")').waitFor({ timeout: 10 * 60_000 });
     const device = await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Runs on") + dd').innerText();
-    await page.evaluate(() => { (window as unknown as { __ev: unknown[] }).__ev.length = 0; });
+    await page.evaluate(() => { (window as unknown as { __workerEvents: unknown[] }).__workerEvents.length = 0; });
     await page.getByLabel('Prompt', { exact: true }).fill('a teddy bear playing the guitar');
     await page.getByLabel('Seed', { exact: true }).fill('1');
     await page.getByLabel('Steps', { exact: true }).fill(String(STEPS));
     await page.getByLabel('Sampler').selectOption('ddim');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await page.getByRole('link', { name: 'Download MP4' }).waitFor({ timeout: 30 * 60_000 });
-    const ev = (await page.evaluate(() => (window as unknown as { __ev: Ev[] }).__ev)) as Ev[];
+    const ev = await workerEvents(page);
 
     const prog = ev.filter((e) => e.type === 'progress' && e.progress);
     const first = (phase: string) => prog.find((e) => e.progress!.phase === phase)!;

@@ -7,12 +7,11 @@ import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPackServer, type PackServer } from '../tests/support/pack-server.ts';
-import { opfsListing, spyOnWorkerProgress, waitForPackLoaded } from './support/pages.ts';
+import { opfsListing, spyOnWorker, waitForPackLoaded, workerEvents } from './support/pages.ts';
 
 const PACK_DIR = 'public/packs/tiny';
 const TIMEOUT = 20 * 60_000;
 
-interface P { phase: string; step: number; total: number; etaMs?: number; download?: { file: string; bytesPerSec?: number } }
 const manifest = () => JSON.parse(readFileSync(join(PACK_DIR, 'manifest.json'), 'utf8')) as { components: { baseUnet: { externalData: { path: string; sha256: string; bytes: number }[] } } };
 
 test.describe('pack delivery (URL packs into OPFS)', () => {
@@ -27,14 +26,14 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
   test('streamed download: monotonic progress with speed, a cut at 50 % resumes, files verified into OPFS, nothing fetched twice', async ({ page }) => {
     const shard = manifest().components.baseUnet.externalData[0]!;
     server.fault = { throttle: 6_000_000, cut: { match: new RegExp(`${shard.path.split('/').pop()!.replace('.', '\\.')}$`), at: 0.5 } };
-    await spyOnWorkerProgress(page);
+    await spyOnWorker(page);
     const violations: string[] = [];
     page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
     await page.goto(`/?pack=${encodeURIComponent(server.url)}`);
     await waitForPackLoaded(page, TIMEOUT);
     expect(violations, 'the app runs within its CSP').toEqual([]);
 
-    const progress = (await page.evaluate(() => (window as unknown as { __progress: P[] }).__progress)).filter((p) => p.phase === 'download');
+    const progress = (await workerEvents(page)).flatMap((e) => (e.progress?.phase === 'download' ? [e.progress] : []));
     expect(progress.length).toBeGreaterThan(5);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.step, `download progress went back at event ${i}`).toBeGreaterThanOrEqual(progress[i - 1]!.step);
     expect(progress.at(-1)!.step).toBe(progress.at(-1)!.total);
@@ -64,6 +63,31 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
     await waitForPackLoaded(page, TIMEOUT);
     expect(server.filesHit()).toEqual([]);
     await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText(server.url);
+  });
+
+  test('Cancel download stops at once without an error; loading again resumes the unfinished file with Range', async ({ page }) => {
+    test.setTimeout(200_000);
+    const shard = manifest().components.baseUnet.externalData[0]!;
+    server.fault = { throttle: 400_000 };
+    await page.goto(`/?pack=${encodeURIComponent(server.url)}`);
+    const bar = page.getByRole('progressbar', { name: 'Model download progress' });
+    await expect(bar).toHaveAttribute('aria-valuetext', /Downloading model: .* of .*\/s/, { timeout: 60_000 });
+    // Cancel once a good part of the big shard has arrived.
+    await expect.poll(() => server.filesHit(new RegExp(`${shard.path}$`))[0]?.bytes ?? 0, { timeout: 60_000 }).toBeGreaterThan(1_000_000);
+    await page.getByRole('button', { name: 'Cancel download' }).click();
+    await expect(bar).toHaveCount(0);
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    await expect(page.getByRole('region', { name: 'Model' })).toContainText('No model loaded');
+    const part = Object.values(await opfsListing(page)).flat().filter((n) => n.endsWith('.part'));
+    expect(part.length).toBe(1);
+    server.fault = {};
+    // With no model loaded the source picker stands open.
+    await page.getByRole('textbox', { name: 'Pack URL' }).fill(server.url);
+    await page.getByRole('button', { name: 'Load from URL' }).click();
+    await waitForPackLoaded(page, 120_000);
+    const resumed = server.filesHit().filter((h) => h.range);
+    expect(resumed.length).toBe(1);
+    expect(resumed[0]!.status).toBe(206);
   });
 
   test('a corrupted file is rejected with a clear error and not kept; retrying downloads a good copy', async ({ page }) => {

@@ -81,21 +81,27 @@ export async function waitForPackLoaded(page: Page, timeout = 10 * 60_000): Prom
   if (await alert.isVisible()) throw new Error(`the pack did not load: [${await alert.getAttribute('data-code')}] ${await alert.locator('.message').innerText()}`);
 }
 
-/** Record the progress events the app's engine worker sends (call before page.goto). */
-export async function spyOnWorkerProgress(page: Page): Promise<void> {
+/** An event the app's engine worker sent, as recorded by spyOnWorker (with the page's receive time). */
+export interface WorkerEventRecord { t: number; type: string; progress?: { phase: string; step: number; total: number; elapsedMs: number; etaMs?: number; download?: { file: string; bytesPerSec?: number } }; meta?: { elapsedMs: number; ortMs?: number; frames: number } }
+
+/** Record the app's engine-worker progress and result events in `window.__workerEvents` (call before page.goto). */
+export async function spyOnWorker(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const W = window.Worker;
-    const log: unknown[] = ((window as unknown as { __progress: unknown[] }).__progress = []);
+    const log: unknown[] = ((window as unknown as { __workerEvents: unknown[] }).__workerEvents = []);
     window.Worker = class extends W {
       constructor(url: string | URL, opts?: WorkerOptions) {
         super(url, opts);
         this.addEventListener('message', (e: MessageEvent) => {
-          if (e.data?.type === 'progress') log.push(e.data.progress);
+          const d = e.data;
+          if (d?.type === 'progress' || d?.type === 'result') log.push({ t: performance.now(), type: d.type, progress: d.progress, meta: d.meta });
         });
       }
     } as typeof Worker;
   });
 }
+
+export const workerEvents = (page: Page): Promise<WorkerEventRecord[]> => page.evaluate(() => (window as unknown as { __workerEvents: WorkerEventRecord[] }).__workerEvents);
 
 /** Names of the entries under OPFS lavie-packs/, per pack. */
 export async function opfsListing(page: Page): Promise<Record<string, string[]>> {

@@ -120,7 +120,8 @@ export async function startPackServer(root: string, opts: { host?: string; heade
     const chunk = 16 * 1024;
     for (let o = 0; o < limit; o += chunk) {
       const piece = body.subarray(o, Math.min(limit, o + chunk));
-      if (!res.write(piece)) await new Promise((r) => res.once('drain', r));
+      // A client that went away never drains: wait for 'close' too, or the handler hangs forever.
+      if (!res.write(piece)) await drainedOrClosed(res);
       hit.bytes += piece.length;
       if (f.throttle) await new Promise((r) => setTimeout(r, (piece.length / f.throttle!) * 1000));
       if (res.destroyed) return;
@@ -142,4 +143,16 @@ export async function startPackServer(root: string, opts: { host?: string; heade
     await close();
   };
   return state;
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
