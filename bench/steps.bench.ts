@@ -3,7 +3,6 @@
 // ratios to node. Writes e2e-artifacts/bench/steps.json and prints the BENCHMARKS.md table.
 import { test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { TINY_LATENT, TINY_UNET, TINY_VAE, TINY_VSR_UNET, TINY_X4_VAE } from '../src/convert/cli/make-tiny-pack.ts';
 import { buildVsrUNet } from '../src/convert/graphs/vsr-unet.ts';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../src/convert/graphs/nn.ts';
@@ -13,12 +12,12 @@ import { buildVaeDecoder } from '../src/convert/graphs/vae.ts';
 import { GraphBuilder } from '../src/convert/onnx/graph.ts';
 import { synthesizer } from '../src/convert/synthetic.ts';
 import { openOrtPage, runOnWebGpu, type HarnessTensor } from '../e2e/support/ort-page.ts';
+import { nodeTimes, stats, waveTensor } from './support.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const { frames: F, height: H, width: W } = TINY_LATENT;
 const ctx = (g: GraphBuilder) => ({ g, p: new Params(new Map(), 'synthetic', synthesizer(1)), precision: 'fp32' as const, maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
-const wave = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
-const t = (dims: number[]): HarnessTensor => ({ dtype: 'float32', dims, data: wave(dims.reduce((a, b) => a * b, 1)) });
+const t = waveTensor;
 
 
 interface Case { name: string; graph: GraphBuilder; feeds: Record<string, HarnessTensor> }
@@ -48,26 +47,6 @@ function cases(): Case[] {
   ];
 }
 
-async function nodeTimes(c: Case): Promise<number[]> {
-  const s = await ort.InferenceSession.create(c.graph.encode(), { graphOptimizationLevel: 'all' });
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const [k, v] of Object.entries(c.feeds)) feeds[k] = v.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.dims) : new ort.Tensor('float32', Float32Array.from(v.data), v.dims);
-  await s.run(feeds);
-  const out: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await s.run(feeds);
-    out.push(performance.now() - t0);
-  }
-  await s.release();
-  return out;
-}
-
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]!, runs: s.length };
-};
-
 test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
   const rows: Record<string, unknown>[] = [];
   const all = cases();
@@ -78,7 +57,7 @@ test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
   const page2 = await page.context().newPage();
   await openOrtPage(page2, models);
   for (const c of all) {
-    const node = stats(await nodeTimes(c));
+    const node = stats(await nodeTimes(c.graph.encode(), c.feeds, RUNS));
     const gpu = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS });
     if (gpu.error) throw new Error(`${c.name} webgpu: ${gpu.error}`);
     const wasm1 = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS, ep: 'wasm', threads: 1 });

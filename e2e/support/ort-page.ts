@@ -42,12 +42,12 @@ export async function openOrtPage(page: Page, models: Record<string, Uint8Array>
 }
 
 /** Run model `name` on WebGPU in the page with verbose ORT logging; returns outputs + placement lines. */
-export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>, opts: { verbose?: boolean; timedRuns?: number; ep?: 'webgpu' | 'wasm'; threads?: number } = {}): Promise<HarnessResult> {
+export async function runOnWebGpu(page: Page, name: string, feeds: Record<string, HarnessTensor>, opts: { verbose?: boolean; timedRuns?: number; ep?: 'webgpu' | 'wasm'; threads?: number; externalData?: { path: string; url: string }[] } = {}): Promise<HarnessResult> {
   const log: string[] = [];
   const onConsole = (m: { text(): string }) => log.push(m.text());
   page.on('console', onConsole);
   try {
-    const res = await page.evaluate(async ({ name, feeds, origin, verbose, timedRuns, ep, threads }) => {
+    const res = await page.evaluate(async ({ name, feeds, origin, verbose, timedRuns, ep, threads, shards }) => {
       const ort = await import(/* @vite-ignore */ `${origin}/ort/ort.webgpu.min.mjs`);
       ort.env.wasm.wasmPaths = `${origin}/ort/`;
       ort.env.wasm.numThreads = threads;
@@ -59,6 +59,9 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
         g.__dev = await adapter.requestDevice({ requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize, maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize } });
       }
       const bytes = new Uint8Array(await (await fetch(`${origin}/model/${encodeURIComponent(name)}`)).arrayBuffer());
+      // Weight shards of a graph too big for one buffer, from a real HTTP server (a GB through playwright's router is slow).
+      const externalData: { path: string; data: Uint8Array }[] = [];
+      for (const f of shards) externalData.push({ path: f.path, data: new Uint8Array(await (await fetch(f.url)).arrayBuffer()) });
       try {
         const c0 = performance.now();
         const session = await ort.InferenceSession.create(bytes, {
@@ -66,6 +69,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
           logSeverityLevel: verbose ? 0 : 2,
           logVerbosityLevel: 0,
           graphOptimizationLevel: 'all',
+          ...(externalData.length ? { externalData } : {}),
         });
         const createMs = performance.now() - c0;
         const ortFeeds: Record<string, unknown> = {};
@@ -91,7 +95,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
       } catch (e) {
         return { outputs: {}, error: String((e as Error)?.message ?? e) };
       }
-    }, { name, feeds, origin: HARNESS_ORIGIN, verbose: opts.verbose ?? true, timedRuns: opts.timedRuns ?? 0, ep: opts.ep ?? 'webgpu', threads: opts.threads ?? 1 });
+    }, { name, feeds, origin: HARNESS_ORIGIN, verbose: opts.verbose ?? true, timedRuns: opts.timedRuns ?? 0, ep: opts.ep ?? 'webgpu', threads: opts.threads ?? 1, shards: opts.externalData ?? [] });
     const placementLog = log.filter((l) => /placed on|Node placements|not assigned/i.test(l));
     return { ...res, placementLog, log };
   } finally {
