@@ -12,6 +12,9 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/** Chromium as a machine without WebGPU sees it (no adapter): the wasm fallback's browser. */
+export const NO_WEBGPU_LAUNCH = { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') };
+
 // LAVIE_E2E_PORT lets a second suite run beside another (each builds and serves its own copy).
 const PORT = Number(process.env.LAVIE_E2E_PORT ?? 4173);
 

@@ -1,19 +1,15 @@
 // A whole base generation on the tiny pack in the real app (WebGPU on SwiftShader here), broken down
 // by phase from the worker's own events: text encoding, each denoising step, VAE decode, MP4 encode,
 // and the time spent outside ORT runs (JS, copies, waits). Serves the built app (npm run build) from
-// dist/. Writes e2e-artifacts/bench/generation.json and prints the BENCHMARKS.md table.
+// dist/. Writes e2e-artifacts/bench/generation-<webgpu|wasm>.json and prints the BENCHMARKS.md table.
 import { test, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../playwright.config.ts';
+import { NO_WEBGPU_LAUNCH } from '../playwright.config.ts';
+import { stats } from './support.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spyOnWorker, workerEvents } from '../e2e/support/pages.ts';
 import { startPackServer } from '../tests/support/pack-server.ts';
 
 const STEPS = Number(process.env.BENCH_GEN_STEPS ?? 10);
-
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)] ?? NaN, min: s[0] ?? NaN, max: s.at(-1) ?? NaN, n: s.length };
-};
 
 // WebGPU (SwiftShader here), and the wasm fallback (Chromium without WebGPU). On WebGPU a run()
 // resolves once its work is submitted, so GPU time lands in whatever waits next; on wasm run()
@@ -22,7 +18,7 @@ test('whole base generation, by phase (tiny pack, webgpu)', ({ page }) => genera
 
 test('whole base generation, by phase (tiny pack, wasm fallback)', async ({ playwright }) => {
   // A browser of its own, launched without WebGPU (launchOptions cannot change per test).
-  const browser = await playwright.chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') });
+  const browser = await playwright.chromium.launch(NO_WEBGPU_LAUNCH);
   try {
     await generation(await browser.newPage(), 'wasm');
   } finally {

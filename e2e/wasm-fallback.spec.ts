@@ -1,14 +1,14 @@
 // Without WebGPU (Chromium launched without --enable-unsafe-webgpu: no adapter on this machine) the
 // app falls back to onnxruntime-web's wasm backend, says so, and still makes the video.
 import { expect, test } from '@playwright/test';
-import { CHROMIUM_ARGS } from '../playwright.config.ts';
+import { NO_WEBGPU_LAUNCH } from '../playwright.config.ts';
 import { decodeDownload, packVideoFacts } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
 test.use({ bypassCSP: true });
 
-test.use({ launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') } });
+test.use({ launchOptions: NO_WEBGPU_LAUNCH });
 
 test('no WebGPU adapter → the wasm fallback generates the MP4', async ({ page }) => {
   test.setTimeout(10 * 60_000);
