@@ -1,11 +1,13 @@
 // Weight precision vs the official outputs: every fixture network converted at fp32, fp16, int8
-// and int4, run on onnxruntime-node, compared with the official PyTorch outputs.
+// and int4 (fp32 compute), and the fp16-compute variant (shader-f16 adapters) with fp16 and int8
+// weights, run on onnxruntime-node, compared with the official PyTorch outputs.
 //   npm run bench:precision [-- --json out.json]
 // Prints a Markdown table (docs/BENCHMARKS.md §Precision) and optionally the raw numbers as JSON.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FIXTURE_RUNNERS } from '../src/convert/fixtures/index.ts';
-import { WEIGHT_PRECISIONS } from '../src/convert/graphs/weights.ts';
+import { WEIGHT_PRECISIONS, type WeightPrecision } from '../src/convert/graphs/weights.ts';
+import type { ComputePrecision } from '../src/convert/onnx/fp16-compute.ts';
 import { readSafetensors } from '../src/convert/io/safetensors.ts';
 
 const FIX = process.env.LAVIE_FIXTURES ?? resolve('../shared/fixtures/lavie-tiny');
@@ -19,14 +21,20 @@ const CASES: [network: string, folder: string, outputs: string[]][] = [
   ['clip_text', 'clip_text', ['last_hidden_state']],
 ];
 
+const VARIANTS: { label: string; precision: WeightPrecision; compute: ComputePrecision }[] = [
+  ...WEIGHT_PRECISIONS.map((precision) => ({ label: precision, precision, compute: 'fp32' as const })),
+  { label: 'fp16 · fp16 compute', precision: 'fp16', compute: 'fp16' },
+  { label: 'int8 · fp16 compute', precision: 'int8', compute: 'fp16' },
+];
+
 interface Row { network: string; output: string; precision: string; maxAbs: number; refMax: number; rel: number }
 const rows: Row[] = [];
 for (const [network, folder, outputs] of CASES) {
   const dir = join(FIX, folder);
   const ref = readSafetensors(join(dir, 'outputs.safetensors'));
   const { run } = await FIXTURE_RUNNERS[network]!();
-  for (const precision of WEIGHT_PRECISIONS) {
-    const res = await run(dir, network, precision);
+  for (const { label: precision, ...opts } of VARIANTS) {
+    const res = await run(dir, network, opts);
     if (res.kind !== 'tensors') throw new Error(`${network}: expected tensors`);
     for (const o of outputs) {
       const got = res.tensors[o]!.data as Float32Array;
@@ -44,12 +52,12 @@ for (const [network, folder, outputs] of CASES) {
 }
 
 const fmt = (x: number) => x.toExponential(1);
-console.log('| network · output | max\\|ref\\| | fp32 | fp16 | int8 | int4 |');
-console.log('|---|---|---|---|---|---|');
+console.log(`| network · output | max\\|ref\\| | ${VARIANTS.map((v) => v.label).join(' | ')} |`);
+console.log(`|---|---|${VARIANTS.map(() => '---|').join('')}`);
 for (const [network, , outputs] of CASES) {
   for (const o of outputs) {
     const r = rows.filter((x) => x.network === network && x.output === o);
-    console.log(`| ${network} · ${o} | ${r[0]!.refMax.toFixed(2)} | ${WEIGHT_PRECISIONS.map((p) => fmt(r.find((x) => x.precision === p)!.rel)).join(' | ')} |`);
+    console.log(`| ${network} · ${o} | ${r[0]!.refMax.toFixed(2)} | ${VARIANTS.map((v) => fmt(r.find((x) => x.precision === v.label)!.rel)).join(' | ')} |`);
   }
 }
 const i = process.argv.indexOf('--json');

@@ -72,6 +72,8 @@ test.describe('app with the real engine (demo pack)', () => {
     } else {
       await expect(u.model.getByText('Test weights: output is noise')).toBeVisible();
       await expect(u.generate).toBeEnabled();
+      // SwiftShader has no shader-f16: the engine must pick the pack's fp32 graphs.
+      await expect(u.model.locator('dt:text-is("Runs on") + dd')).toHaveText('webgpu · fp32 compute');
     }
   });
 

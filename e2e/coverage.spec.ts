@@ -13,6 +13,7 @@ import { buildVsrUNet, type VsrUNetConfig } from '../src/convert/graphs/vsr-unet
 import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../src/convert/graphs/vae.ts';
 import { readSafetensors } from '../src/convert/io/safetensors.ts';
+import { fp16Compute } from '../src/convert/onnx/fp16-compute.ts';
 import { runGraph, type HostTensor } from '../src/convert/runtime/node-run.ts';
 import { cpuPlacedNodes, openOrtPage, runOnWebGpu, type HarnessTensor } from './support/ort-page.ts';
 
@@ -173,3 +174,27 @@ for (const c of CASES) {
     }
   });
 }
+
+// The fp16-compute variants (for shader-f16 adapters) cannot run here — SwiftShader has no
+// shader-f16 — but ORT places their nodes before it compiles any shader: every node must land on
+// WebGPU, and ORT must then refuse the graph for want of f16 (at session creation, where it
+// pre-transposes weights on the GPU, or at the first run) — proof that the variant really computes
+// in f16, and why the engine picks fp32 on this adapter. Their numbers are checked on
+// onnxruntime-node (tests/convert/fp16-compute.test.ts).
+test('fp16-compute variants: every node placed on WebGPU; this adapter (no shader-f16) refuses to run them', async ({ page }) => {
+  test.setTimeout(600_000);
+  const variants = CASES.filter((c) => c.name !== 'clip_text').map((c) => [c.name, fp16Compute(c.graph()).encode()] as const);
+  await openOrtPage(page, Object.fromEntries(variants));
+  expect(await page.evaluate(async () => (await navigator.gpu.requestAdapter())?.features.has('shader-f16'))).toBe(false);
+  for (const [name] of variants) {
+    const c = CASES.find((x) => x.name === name)!;
+    const harnessFeeds: Record<string, HarnessTensor> = {};
+    for (const [k, t] of Object.entries(c.feeds())) harnessFeeds[k] = { dtype: t.dtype === 'int64' ? 'int64' : 'float32', dims: [...t.shape], data: Array.from(t.data as ArrayLike<number | bigint>, Number) };
+    const res = await runOnWebGpu(page, name, harnessFeeds);
+    console.log(`${name} (fp16 compute): ${res.failedAt} failed: ${res.error?.slice(0, 160)}`);
+    expect(cpuPlacedNodes(res.log), `${name}: nodes placed on the CPU`).toEqual([]);
+    expect(res.placementLog.some((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l)), `${name}: ${res.placementLog.join('\n')}`).toBe(true);
+    expect(res.failedAt, `${name}: ${res.error}`).toBeDefined();
+    expect(res.error).toMatch(/requires f16 but the device does not support it/);
+  }
+});

@@ -15,7 +15,7 @@ test('no WebGPU adapter → the wasm fallback generates the MP4', async ({ page 
   await page.goto('/');
   expect(await page.evaluate(async () => (navigator.gpu ? await navigator.gpu.requestAdapter() : null) === null)).toBe(true);
   const model = page.getByRole('region', { name: 'Model' });
-  await expect(model.locator('dt:text-is("Runs on") + dd')).toHaveText(/^wasm/, { timeout: 5 * 60_000 });
+  await expect(model.locator('dt:text-is("Runs on") + dd')).toHaveText(/^wasm .* · fp32 compute$/, { timeout: 5 * 60_000 });
   const pack = await packVideoFacts(page);
   await page.getByLabel('Prompt', { exact: true }).fill('a snowy mountain');
   await page.getByLabel('Steps', { exact: true }).fill('2');

@@ -41,6 +41,8 @@ export interface PackInfo {
   adapter?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */
   device: string;
+  /** Precision the networks compute in: fp16 on WebGPU adapters with shader-f16 (when the pack has fp16 graphs), else fp32. */
+  compute: 'fp32' | 'fp16';
 }
 
 /** The cascade's stages, in the order they run. */

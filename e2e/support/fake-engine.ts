@@ -66,6 +66,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
     fps: 8,
     defaults: { steps: 6, guidanceScale: 7.5, sampler: 'ddim' },
     device: 'fake',
+    compute: 'fp32',
     stages: {},
   };
 

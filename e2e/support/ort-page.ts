@@ -16,6 +16,8 @@ export interface HarnessResult {
   placementLog: string[];
   log: string[];
   error?: string;
+  /** Where it failed: creating the session, or running it. */
+  failedAt?: 'create' | 'run';
   /** Wall time of each timed run after the first (warm-up) run, ms. */
   runMs?: number[];
   createMs?: number;
@@ -62,6 +64,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
       // Weight shards of a graph too big for one buffer, from a real HTTP server (a GB through playwright's router is slow).
       const externalData: { path: string; data: Uint8Array }[] = [];
       for (const f of shards) externalData.push({ path: f.path, data: new Uint8Array(await (await fetch(f.url)).arrayBuffer()) });
+      let stage: 'create' | 'run' = 'create';
       try {
         const c0 = performance.now();
         const session = await ort.InferenceSession.create(bytes, {
@@ -72,6 +75,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
           ...(externalData.length ? { externalData } : {}),
         });
         const createMs = performance.now() - c0;
+        stage = 'run';
         const ortFeeds: Record<string, unknown> = {};
         for (const [k, t] of Object.entries(feeds)) {
           ortFeeds[k] = t.dtype === 'int64'
@@ -93,7 +97,7 @@ export async function runOnWebGpu(page: Page, name: string, feeds: Record<string
         await session.release();
         return { outputs, runMs, createMs };
       } catch (e) {
-        return { outputs: {}, error: String((e as Error)?.message ?? e) };
+        return { outputs: {}, error: String((e as Error)?.message ?? e), failedAt: stage };
       }
     }, { name, feeds, origin: HARNESS_ORIGIN, verbose: opts.verbose ?? true, timedRuns: opts.timedRuns ?? 0, ep: opts.ep ?? 'webgpu', threads: opts.threads ?? 1, shards: opts.externalData ?? [] });
     const placementLog = log.filter((l) => /placed on|Node placements|not assigned/i.test(l));

@@ -142,7 +142,7 @@ export function PackPanel() {
             <dt>Size</dt><dd>{formatBytes(pack.bytes)}</dd>
             <dt>Video</dt><dd>{pack.frames} frames · {pack.width}×{pack.height} · {pack.fps} fps</dd>
             <dt>Stages</dt><dd>base{pack.stages.interp ? ` · interpolation → ${pack.stages.interp.frames} frames` : ''}{pack.stages.vsr ? ` · super-resolution → ${pack.stages.vsr.width}×${pack.stages.vsr.height}` : ''}</dd>
-            <dt>Runs on</dt><dd>{pack.device === 'wasm' ? 'wasm (no WebGPU here: CPU only, much slower)' : pack.device}</dd>
+            <dt>Runs on</dt><dd>{pack.device === 'wasm' ? 'wasm (no WebGPU here: CPU only, much slower)' : pack.device} · {pack.compute === 'fp16' ? 'fp16 compute (shader-f16)' : 'fp32 compute'}</dd>
           </dl>
         </>
       ) : (

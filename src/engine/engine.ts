@@ -20,8 +20,9 @@ import type { GenerateHooks, GenerationEngine, GenerationResult, RgbaFrame } fro
 export interface LoadProgress { loaded: number; total: number; file: string }
 
 async function loadGraph(rt: Runtime, pack: PackSource, name: string, c: GraphComponent, counters: SessionCounters, onBytes: (n: number, file: string) => void): Promise<ModelSession> {
-  const model = await pack.read(c.graph.path);
-  onBytes(c.graph.bytes, c.graph.path);
+  const graph = rt.compute === 'fp16' && c.graphF16 ? c.graphF16 : c.graph;
+  const model = await pack.read(graph.path);
+  onBytes(c.graph.bytes + (c.graphF16?.bytes ?? 0), graph.path);
   // Shards from storage go to ORT as Blobs (read by ORT once, never copied by us first).
   const externalData: { path: string; data: Uint8Array | Blob }[] = [];
   for (const f of c.externalData) {
@@ -106,6 +107,7 @@ export class LaVieEngine implements GenerationEngine {
       fps: b.fps,
       defaults: { steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default },
       device: rt.provider,
+      compute: rt.compute === 'fp16' && m.components.baseUnet.graphF16 ? 'fp16' : 'fp32',
       stages: {
         ...(interp ? { interp: { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps } } : {}),
         ...(v && m.components.vsr ? {

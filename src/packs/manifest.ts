@@ -21,6 +21,11 @@ export interface IoSpec { name: string; dtype: IoDType; shape: number[] }
 
 export interface GraphComponent {
   graph: PackFile;
+  /**
+   * The same network computing in float16, for adapters with `shader-f16`: same inputs, outputs
+   * (float32) and weight shards as `graph` (one download of the weights serves both).
+   */
+  graphF16?: PackFile;
   /** Weight shards referenced by the graph as external data (each < 2 GB); location = file name. */
   externalData: PackFile[];
   precision: WeightPrecision;
@@ -189,6 +194,7 @@ function graphComponent(v: unknown, f: string): GraphComponent {
   const o = obj(v, f);
   return {
     graph: packFile(o.graph, `${f}.graph`),
+    ...(o.graphF16 === undefined ? {} : { graphF16: packFile(o.graphF16, `${f}.graphF16`) }),
     externalData: arr(o.externalData, `${f}.externalData`, 64).map((x, i) => packFile(x, `${f}.externalData[${i}]`)),
     precision: oneOf(o.precision, `${f}.precision`, ['fp32', 'fp16', 'int8', 'int4'] as const),
     inputs: arr(o.inputs, `${f}.inputs`, 64).map((x, i) => ioSpec(x, `${f}.inputs[${i}]`)),
@@ -331,7 +337,7 @@ export function packFiles(m: PackManifest): PackFile[] {
   const c = m.components;
   const v = c.vsr;
   const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, c.vaeEncoder, c.interpUnet, v?.textEncoder, v?.unet, ...(v?.unetTails ?? []), v?.vaeDecoder].filter((g): g is GraphComponent => g !== undefined);
-  const all = [...c.tokenizer.files, c.textEncoder.config, ...(v ? [...v.tokenizer.files, v.textEncoder.config] : []), ...graphs.flatMap((g) => [g.graph, ...g.externalData])];
+  const all = [...c.tokenizer.files, c.textEncoder.config, ...(v ? [...v.tokenizer.files, v.textEncoder.config] : []), ...graphs.flatMap((g) => [g.graph, ...(g.graphF16 ? [g.graphF16] : []), ...g.externalData])];
   // Graphs may share weight shards (VSR window lengths): count each file once.
   return [...new Map(all.map((f) => [f.path, f])).values()];
 }

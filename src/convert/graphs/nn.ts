@@ -53,12 +53,15 @@ export function groupNorm(ctx: NetCtx, x: Value, prefix: string, groups: number,
   const g = ctx.g;
   const [bf, c, h, w] = x.shape as [number, number, number, number];
   const b = bf / frames;
-  const xr = op.reshape(g, x, [b, frames, groups, (c / groups) * h * w]);
-  const mean = op.reduceMean(g, xr, [1, 3]);
-  const d = op.sub(g, xr, mean);
-  const variance = op.reduceMean(g, op.mul(g, d, d), [1, 3]);
-  const std = op.sqrt(g, op.addScalar(g, variance, eps));
-  const y = op.reshape(g, op.div(g, d, std), [bf, c, h, w]);
+  // Statistics over up to F·(C/G)·H·W elements: float32 even in the fp16-compute variant.
+  const y = g.keepFp32(() => {
+    const xr = op.reshape(g, x, [b, frames, groups, (c / groups) * h * w]);
+    const mean = op.reduceMean(g, xr, [1, 3]);
+    const d = op.sub(g, xr, mean);
+    const variance = op.reduceMean(g, op.mul(g, d, d), [1, 3]);
+    const std = op.sqrt(g, op.addScalar(g, variance, eps));
+    return op.reshape(g, op.div(g, d, std), [bf, c, h, w]);
+  });
   const gamma = plainWeight(ctx, `${prefix}.weight`, ctx.p.get(`${prefix}.weight`, [c]), [1, c, 1, 1]);
   const beta = plainWeight(ctx, `${prefix}.bias`, ctx.p.get(`${prefix}.bias`, [c]), [1, c, 1, 1]);
   return op.add(g, op.mul(g, y, gamma), beta);

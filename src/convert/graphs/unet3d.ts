@@ -54,10 +54,13 @@ export function timestepFrequencies(channels: number, freqShift: number): Float3
 /** Sinusoidal embedding of the scalar timestep input t [1] → [1, C] ([cos | sin] when flipped). */
 export function timestepEmbedding(ctx: NetCtx, t: Value, channels: number, flip: boolean, freqShift: number): Value {
   const g = ctx.g;
-  const arg = op.mul(g, op.reshape(g, t, [1, 1]), g.constF32(timestepFrequencies(channels, freqShift), [1, channels / 2], 'time_freqs'));
-  const s = op.sin(g, arg);
-  const c = op.cos(g, arg);
-  return op.concat(g, flip ? [c, s] : [s, c], 1);
+  // t·freq reaches 999: fp16 would round it to 0.5 and scramble the phase, so float32 always.
+  return g.keepFp32(() => {
+    const arg = op.mul(g, op.reshape(g, t, [1, 1]), g.constF32(timestepFrequencies(channels, freqShift), [1, channels / 2], 'time_freqs'));
+    const s = op.sin(g, arg);
+    const c = op.cos(g, arg);
+    return op.concat(g, flip ? [c, s] : [s, c], 1);
+  });
 }
 
 /** timestep [1] → sinusoids → time_embedding.linear_1 → SiLU → linear_2: emb [1, 4·C0] (LAVIE.md §2.3). */

@@ -21,13 +21,15 @@ export const f = (v: number): FloatAttr => new FloatAttr(v);
 export const fs = (v: readonly number[]): FloatsAttr => new FloatsAttr(v);
 export type AttrValue = number | readonly number[] | string | FloatAttr | FloatsAttr;
 
-interface NodeDef {
+export interface NodeDef {
   opType: string;
   domain: string;
   name: string;
   inputs: string[];
   outputs: string[];
   attrs: Record<string, AttrValue>;
+  /** Emitted inside `keepFp32`: an fp16-compute variant of the graph still runs this node in float32. */
+  fp32?: true;
 }
 
 export interface Initializer {
@@ -58,6 +60,7 @@ export class GraphBuilder {
   private scopes: string[] = [];
   private counter = 0;
   private constCache = new Map<string, Value>();
+  private fp32Depth = 0;
   readonly opsetImports: Record<string, number> = { '': 17 };
 
   constructor(readonly name: string) {}
@@ -80,6 +83,19 @@ export class GraphBuilder {
     while (this.names.has(n)) n = `${prefix}${base}_${this.counter++}`;
     if (reserve) this.names.add(n);
     return n;
+  }
+
+  /**
+   * Nodes emitted inside `fn` stay float32 in the fp16-compute variant (fp16-compute.ts): statistics
+   * over many elements (GroupNorm) and arguments too large for fp16's resolution (sin of t·freq).
+   */
+  keepFp32<T>(fn: () => T): T {
+    this.fp32Depth++;
+    try {
+      return fn();
+    } finally {
+      this.fp32Depth--;
+    }
   }
 
   // ---- graph I/O and initializers ----------------------------------------------------------------
@@ -160,7 +176,7 @@ export class GraphBuilder {
       return v;
     });
     if (domain && !(domain in this.opsetImports)) this.opsetImports[domain] = 1;
-    this.nodes.push({ opType, domain, name: nodeName, inputs: inputs.map((i) => (i ? i.name : '')), outputs: values.map((v) => v.name), attrs });
+    this.nodes.push({ opType, domain, name: nodeName, inputs: inputs.map((i) => (i ? i.name : '')), outputs: values.map((v) => v.name), attrs, ...(this.fp32Depth > 0 ? { fp32: true as const } : {}) });
     return values;
   }
 

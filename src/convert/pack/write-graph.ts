@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { fp16Compute } from '../onnx/fp16-compute.ts';
 import type { GraphBuilder, Initializer } from '../onnx/graph.ts';
 import type { GraphComponent, IoDType, PackFile, WeightPrecision } from '../../packs/manifest.ts';
 
@@ -91,6 +92,16 @@ export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: s
     inputs: g.inputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
     outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
   };
+}
+
+/**
+ * Write `g` and, beside it, its fp16-compute variant `<name>.f16.onnx` (for shader-f16 adapters),
+ * which points into the same weight shards.
+ */
+export function writeGraphWithF16(g: GraphBuilder, dir: string, name: string, relDir: string, opts: WriteGraphOptions): WrittenGraph {
+  const written = writeGraph(g, dir, name, relDir, opts);
+  const f16 = writeGraph(fp16Compute(g), dir, `${name}.f16`, relDir, { ...opts, reuse: opts.reuse ?? written });
+  return { ...written, graphF16: f16.graph };
 }
 
 /** The manifest record of a written graph (without the shard placements). */

@@ -13,7 +13,7 @@ import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeTokenizerFolder } from '../tokenizer.ts';
 import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
-import { componentOf, describeFile, writeGraph } from './write-graph.ts';
+import { componentOf, describeFile, writeGraph, writeGraphWithF16 } from './write-graph.ts';
 
 export interface PackSpec {
   name: string;
@@ -95,14 +95,14 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   const ug = new GraphBuilder('base_unet');
   buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
   spec.unet.params.assertAllUsed();
-  const unet = componentOf(writeGraph(ug, join(outDir, 'unet'), 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes }));
+  const unet = componentOf(writeGraphWithF16(ug, join(outDir, 'unet'), 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes }));
   log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
 
   // VAE decoder, one frame at a time.
   mkdirSync(join(outDir, 'vae_decoder'), { recursive: true });
   const vg = new GraphBuilder('vae_decoder');
   buildVaeDecoder(ctxFor(vg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh, width: lw });
-  const vaeDecoder = componentOf(writeGraph(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
+  const vaeDecoder = componentOf(writeGraphWithF16(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
   log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
 
   // VAE encoder (the interpolation stage encodes the base frames), one frame at a time.
@@ -111,7 +111,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
   const eg = new GraphBuilder('vae_encoder');
   buildVaeEncoder(ctxFor(eg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh * scaleDown, width: lw * scaleDown });
   spec.vae.params.assertAllUsed();
-  const vaeEncoder = componentOf(writeGraph(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
+  const vaeEncoder = componentOf(writeGraphWithF16(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
   log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
 
   // Interpolation UNet (LAVIE.md §4): CFG batch 2 over 4·F − 3 frames.
@@ -122,7 +122,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
     const interp = spec.interp;
     const { g: ig, batch } = buildForCfg('interp_unet', (g, b) => buildInterpUNet(ctxFor(g, interp.params, interp.precision), interp.cfg, { batch: b, frames: interpFrames, height: lh, width: lw }), spec.gpuBufferLimit);
     interp.params.assertAllUsed();
-    interpUnet = componentOf(writeGraph(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes }));
+    interpUnet = componentOf(writeGraphWithF16(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes }));
     log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   }
 
@@ -198,13 +198,13 @@ function writeVsr(outDir: string, spec: PackSpec, inputFrames: number[], log: (l
   const build = (frames: number) => (g: GraphBuilder, b: 1 | 2) => buildVsrUNet(ctxFor(g, v.unet.params, v.unet.precision), v.unet.cfg, { batch: b, frames, height: tile.height, width: tile.width });
   const { g: main, batch } = buildForCfg('vsr_unet', build(VSR_WINDOW_FRAMES), spec.gpuBufferLimit);
   v.unet.params.assertAllUsed();
-  const written = writeGraph(main, join(outDir, 'vsr_unet'), 'vsr_unet', 'vsr_unet', { precision: v.unet.precision, shardBytes: spec.shardBytes });
+  const written = writeGraphWithF16(main, join(outDir, 'vsr_unet'), 'vsr_unet', 'vsr_unet', { precision: v.unet.precision, shardBytes: spec.shardBytes });
   log(`VSR UNet: CFG batch ${batch}, tile ${tile.height}×${tile.width}, ${(main.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((main.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   const tails = [...new Set(inputFrames.map((f) => f % VSR_WINDOW_FRAMES).filter((r) => r > 0))].sort((a, b) => a - b);
   const unetTails = tails.map((frames) => {
     const g = new GraphBuilder(`vsr_unet_f${frames}`);
     build(frames)(g, batch);
-    return { frames, ...componentOf(writeGraph(g, join(outDir, 'vsr_unet'), `vsr_unet_f${frames}`, 'vsr_unet', { precision: v.unet.precision, reuse: written })) };
+    return { frames, ...componentOf(writeGraphWithF16(g, join(outDir, 'vsr_unet'), `vsr_unet_f${frames}`, 'vsr_unet', { precision: v.unet.precision, reuse: written })) };
   });
 
   mkdirSync(join(outDir, 'vsr_vae_decoder'), { recursive: true });
@@ -213,7 +213,7 @@ function writeVsr(outDir: string, spec: PackSpec, inputFrames: number[], log: (l
   // The VSR stage never encodes; building the encoder (not written) still checks the file strictly.
   buildVaeEncoder(ctxFor(new GraphBuilder('x4_encoder_check'), v.vae.params, 'fp32'), v.vae.cfg, { batch: 1, height: 64, width: 64 });
   v.vae.params.assertAllUsed();
-  const vaeDecoder = componentOf(writeGraph(dg, join(outDir, 'vsr_vae_decoder'), 'vsr_vae_decoder', 'vsr_vae_decoder', { precision: v.vae.precision, shardBytes: spec.shardBytes }));
+  const vaeDecoder = componentOf(writeGraphWithF16(dg, join(outDir, 'vsr_vae_decoder'), 'vsr_vae_decoder', 'vsr_vae_decoder', { precision: v.vae.precision, shardBytes: spec.shardBytes }));
   const scale = 2 ** (v.vae.cfg.block_out_channels.length - 1);
   log(`VSR VAE decoder: tile ${vaeTile.height}×${vaeTile.width} → ×${scale}, ${(dg.weightBytes() / 1e6).toFixed(1)} MB`);
   return {

@@ -1,13 +1,16 @@
 // Run an emitted graph with onnxruntime-node (CPU, fp32). Used by the fixture CLI, parity tests
 // and benchmarks; the browser runs the same bytes with onnxruntime-web.
 import * as ort from 'onnxruntime-node';
+import { fp16Compute, type ComputePrecision } from '../onnx/fp16-compute.ts';
 import type { GraphBuilder } from '../onnx/graph.ts';
 import type { DType } from '../tensor.ts';
 
 export interface HostTensor { dtype: DType; shape: readonly number[]; data: Float32Array | BigInt64Array | Int32Array | Uint8Array }
 
-export async function runGraph(g: GraphBuilder, feeds: Record<string, HostTensor>, opts: { threads?: number } = {}): Promise<Record<string, HostTensor>> {
-  const session = await ort.InferenceSession.create(g.encode(), {
+/** `compute: 'fp16'` runs the graph's fp16-compute variant (ORT's CPU kernels, casting where it has no fp16 one). */
+export async function runGraph(g: GraphBuilder, feeds: Record<string, HostTensor>, opts: { threads?: number; compute?: ComputePrecision } = {}): Promise<Record<string, HostTensor>> {
+  const graph = opts.compute === 'fp16' ? fp16Compute(g) : g;
+  const session = await ort.InferenceSession.create(graph.encode(), {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: opts.threads ?? 0,
   });

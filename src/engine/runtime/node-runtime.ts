@@ -4,13 +4,15 @@ import * as ort from 'onnxruntime-node';
 import { CpuDevice } from './cpu-device.ts';
 import type { OrtModule, Runtime } from './runtime.ts';
 
-export function createNodeRuntime(opts: { threads?: number } = {}): Runtime {
+/** `compute: 'fp16'` runs packs' fp16-compute graphs on the CPU (ORT casts where it has no fp16 kernel): tests use it to check those graphs end to end. */
+export function createNodeRuntime(opts: { threads?: number; compute?: 'fp32' | 'fp16' } = {}): Runtime {
   const mod = ort as unknown as OrtModule;
   const device = new CpuDevice(mod);
   return {
     ort: mod,
     device,
     provider: 'cpu',
+    compute: opts.compute ?? 'fp32',
     sessionOptions: () => ({ executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: opts.threads ?? 0 }),
   };
 }

@@ -27,6 +27,11 @@ export interface Runtime {
   readonly limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Settles when the GPU device is lost (WebGPU only); every later ORT call fails fast. */
   readonly lost?: Promise<unknown>;
+  /**
+   * Which graph variant to run: 'fp16' where the GPU computes float16 (WebGPU `shader-f16`) and the
+   * pack ships fp16-compute graphs, else 'fp32'.
+   */
+  readonly compute: 'fp32' | 'fp16';
   /** onnxruntime-web takes external data as Blobs (read once, by ORT); onnxruntime-node does not. */
   readonly blobExternalData?: boolean;
   /** Give the GPU device back (after every session is released): a new pack or a rebuild after a

@@ -26,6 +26,8 @@ export interface WebRuntimeOptions {
   wasmPaths?: string;
   /** Force the wasm fallback even when WebGPU exists. */
   preferWasm?: boolean;
+  /** 'fp32' forces the float32 graphs even on a shader-f16 adapter (default: fp16 there). */
+  compute?: 'auto' | 'fp32';
   /** Fail with NoWebGpuError instead of falling back to wasm when there is no adapter. */
   requireWebGpu?: boolean;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
@@ -43,7 +45,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     // No WebGPU: run everything on onnxruntime-web's wasm backend (CPU) — much slower, but it works.
     if (opts.requireWebGpu) throw new NoWebGpuError('This browser exposes no WebGPU adapter. Use a recent Chrome or Edge with a supported GPU.');
     ort.env.wasm.numThreads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, nav?.hardwareConcurrency ?? 1) : 1;
-    return { ort: mod, device: new CpuDevice(mod), provider: 'wasm', blobExternalData: true, sessionOptions: () => ({ executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) };
+    return { ort: mod, device: new CpuDevice(mod), provider: 'wasm', compute: 'fp32', blobExternalData: true, sessionOptions: () => ({ executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) };
   }
   // Ask for the adapter's full buffer limits: the defaults (256 MiB / 128 MiB) are far below what
   // the UNet's activations need.
@@ -66,6 +68,8 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     ort: mod,
     device,
     provider: 'webgpu',
+    // fp16 halves activation memory and bandwidth; only where the device can run f16 shaders.
+    compute: gpu.features.has('shader-f16') && opts.compute !== 'fp32' ? 'fp16' : 'fp32',
     blobExternalData: true,
     gpu,
     dispose: () => gpu.destroy(),
