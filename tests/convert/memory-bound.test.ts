@@ -9,7 +9,9 @@ import { Params } from '../../src/convert/graphs/params.ts';
 import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, X4_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
+import { fp16Compute } from '../../src/convert/onnx/fp16-compute.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
+import * as op from '../../src/convert/onnx/ops.ts';
 import { buildForCfg } from '../../src/convert/pack/write-pack.ts';
 import { synthesizer } from '../../src/convert/synthetic.ts';
 import { numel } from '../../src/convert/tensor.ts';
@@ -88,4 +90,36 @@ test('full-size SD-1.4 VAE (one 320×512 frame) and CLIP-L: bounded, exact param
   assert.equal(dec.params, 49_490_199);
   assert.equal(enc.params, 34_163_664);
   assert.equal(clip.params, 123_060_480);
+});
+
+test('peak live activations: counted right on a toy graph (reshape shares, last reader frees, initializer-only values are weights)', () => {
+  const g = new GraphBuilder('toy');
+  const MiB = 2 ** 20;
+  const x = g.input('x', 'float32', [MiB / 4]);
+  const y = op.sigmoid(g, x); // x + y live: 2 MiB
+  const r = op.reshape(g, y, [2, MiB / 8]); // shares y's buffer
+  const z = op.sigmoid(g, r); // x + y + z: 3 MiB, then y is freed
+  const w = op.cast(g, g.constF32(new Float32Array(MiB / 4), [MiB / 4]), 'float32'); // a weight, not an activation
+  g.output(op.add(g, op.add(g, op.reshape(g, z, [MiB / 4]), x), w), 'out'); // x + z + t: 3 MiB
+  assert.equal(g.peakLiveBytes().bytes, 3 * MiB);
+});
+
+test('peak live activations of the full-size graphs, fp32 and fp16 compute (docs/BENCHMARKS.md)', () => {
+  const rows: [string, GraphBuilder][] = [
+    ['base UNet, CFG batch 2', build('base_unet', (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 2, frames: 16, height: 40, width: 64 })).g],
+    ['interpolation UNet, batch 1', build('interp_unet', (ctx) => buildInterpUNet(ctx, LAVIE_INTERP_UNET_CONFIG, { batch: 1, frames: 61, height: 40, width: 64 })).g],
+    ['VSR UNet, 8 frames × 128² tile, CFG batch 2', build('vsr_unet', (ctx) => buildVsrUNet(ctx, LAVIE_VSR_UNET_CONFIG, { batch: 2, frames: 8, height: 128, width: 128 })).g],
+    ['SD-1.4 VAE decoder, 1 frame', build('vae_decoder', (ctx) => buildVaeDecoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 40, width: 64 })).g],
+  ];
+  for (const [name, g] of rows) {
+    const f32 = g.peakLiveBytes().bytes;
+    const f16 = fp16Compute(g).peakLiveBytes().bytes;
+    console.log(`${name}: peak live activations ${(f32 / 2 ** 20).toFixed(0)} MiB fp32, ${(f16 / 2 ** 20).toFixed(0)} MiB fp16 compute`);
+    // Never below the largest single tensor; fp16 compute well under fp32 (float32 islands aside).
+    assert.ok(f32 >= g.largestIntermediate()!.bytes);
+    assert.ok(f16 < 0.65 * f32, `${name}: fp16 ${f16} vs fp32 ${f32}`);
+  }
+  // Base UNet at LaVie's default shapes: 1.6 GiB in fp32 (measured 1601 MiB), under 1 GiB in fp16.
+  const base = rows[0]![1];
+  assert.ok(base.peakLiveBytes().bytes < 1.7 * GiB && fp16Compute(base).peakLiveBytes().bytes < GiB);
 });

@@ -198,6 +198,48 @@ export class GraphBuilder {
     return best;
   }
 
+  /**
+   * Peak bytes of activations alive at once when the nodes run in emission order and each tensor
+   * is freed after its last reader: graph inputs live from the start, outputs to the end, Reshape
+   * outputs share their input's buffer (as in ORT), and values computed from initializers alone
+   * count as weights (ORT folds them). What a runtime needs beyond the weights, before its own
+   * allocator overhead.
+   */
+  peakLiveBytes(): { bytes: number; atNode: string } {
+    const constant = new Set(this.initializers.map((i) => i.name));
+    const bytes = new Map<string, number>();
+    for (const v of [...this.inputs, ...this.produced]) bytes.set(v.name, numel(v.shape) * DTYPE_BYTES[v.dtype]);
+    const root = new Map<string, string>();
+    const rootOf = (n: string) => root.get(n) ?? n;
+    const lastUse = new Map<string, number>();
+    this.nodes.forEach((n, i) => {
+      if (n.inputs.every((x) => !x || constant.has(x))) {
+        for (const o of n.outputs) constant.add(o);
+        return;
+      }
+      if (n.opType === 'Reshape') root.set(n.outputs[0]!, rootOf(n.inputs[0]!));
+      for (const x of n.inputs) if (x && !constant.has(x)) lastUse.set(rootOf(x), i);
+    });
+    for (const o of this.outputs) lastUse.set(rootOf(o.name), Infinity);
+    let live = 0;
+    for (const v of this.inputs) live += bytes.get(v.name)!;
+    let peak = { bytes: live, atNode: '' };
+    this.nodes.forEach((n, i) => {
+      if (n.outputs.every((o) => constant.has(o))) return;
+      for (const o of n.outputs) if (rootOf(o) === o) live += bytes.get(o)!;
+      if (live > peak.bytes) peak = { bytes: live, atNode: n.name };
+      const freed = new Set<string>();
+      for (const x of [...n.inputs, ...n.outputs]) {
+        const r = x && rootOf(x);
+        if (r && !constant.has(r) && !freed.has(r) && (lastUse.get(r) ?? -1) <= i) {
+          freed.add(r);
+          live -= bytes.get(r)!;
+        }
+      }
+    });
+    return peak;
+  }
+
   weightBytes(): number {
     return this.initializers.reduce((s, i) => s + i.byteLength, 0);
   }
