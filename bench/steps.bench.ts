@@ -15,6 +15,9 @@ import { openOrtPage, runOnWebGpu, type HarnessTensor } from '../e2e/support/ort
 import { nodeTimes, stats, waveTensor } from './support.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// SwiftShader spends 10–40 s per UNet run and varies little between runs (±10 %): two timed runs
+// after the warm-up keep `npm run bench` near 15 minutes on 2 cores.
+const GPU_RUNS = Number(process.env.BENCH_WEBGPU_RUNS ?? 2);
 const { frames: F, height: H, width: W } = TINY_LATENT;
 const ctx = (g: GraphBuilder) => ({ g, p: new Params(new Map(), 'synthetic', synthesizer(1)), precision: 'fp32' as const, maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
 const t = waveTensor;
@@ -58,7 +61,7 @@ test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
   await openOrtPage(page2, models);
   for (const c of all) {
     const node = stats(await nodeTimes(c.graph.encode(), c.feeds, RUNS));
-    const gpu = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS });
+    const gpu = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: GPU_RUNS });
     if (gpu.error) throw new Error(`${c.name} webgpu: ${gpu.error}`);
     const wasm1 = await runOnWebGpu(page, c.name, c.feeds, { verbose: false, timedRuns: RUNS, ep: 'wasm', threads: 1 });
     const wasm2 = isolated ? await runOnWebGpu(page2, c.name, c.feeds, { verbose: false, timedRuns: RUNS, ep: 'wasm', threads: 2 }) : undefined;
@@ -75,7 +78,7 @@ test('tiny-pack networks: node vs WebGPU vs wasm', async ({ page }) => {
     console.log(JSON.stringify(row));
   }
   mkdirSync('e2e-artifacts/bench', { recursive: true });
-  writeFileSync('e2e-artifacts/bench/steps.json', JSON.stringify({ runs: RUNS, crossOriginIsolated: isolated, rows }, null, 1));
+  writeFileSync('e2e-artifacts/bench/steps.json', JSON.stringify({ runs: RUNS, webgpuRuns: GPU_RUNS, crossOriginIsolated: isolated, rows }, null, 1));
   const ms = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
   const lines = ['| network (tiny pack) | nodes | GFLOP | node CPU ms | GFLOP/s | WebGPU (SwiftShader) ms | ×node | wasm 1 thread ms | ×node | wasm 2 threads ms | ×node |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows as { network: string; nodes: number; gflop: number; node: { median: number; min: number; max: number }; webgpu: { median: number; min: number; max: number }; wasm1: { median: number; min: number; max: number }; wasm2?: { median: number; min: number; max: number } }[]) {
