@@ -22,6 +22,7 @@ export interface LoadProgress { loaded: number; total: number; file: string }
 async function loadGraph(rt: Runtime, pack: PackSource, name: string, c: GraphComponent, counters: SessionCounters, onBytes: (n: number, file: string) => void): Promise<ModelSession> {
   const graph = rt.compute === 'fp16' && c.graphF16 ? c.graphF16 : c.graph;
   const model = await pack.read(graph.path);
+  // Progress counts both variants: the pack's total (packBytes) includes both .onnx files.
   onBytes(c.graph.bytes + (c.graphF16?.bytes ?? 0), graph.path);
   // Shards from storage go to ORT as Blobs (read by ORT once, never copied by us first).
   const externalData: { path: string; data: Uint8Array | Blob }[] = [];
