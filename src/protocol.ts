@@ -1,5 +1,6 @@
 // The typed messages between the app and the worker (and, via the embed bridge, a host page).
 // This module is the whole contract: the UI never sees ORT, tensors or WGSL.
+import type { ComputePrecision } from './packs/manifest.ts';
 
 export type SamplerName = 'ddpm' | 'ddim' | 'euler' | 'dpm++2m';
 export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler', 'dpm++2m'];
@@ -42,7 +43,7 @@ export interface PackInfo {
   /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */
   device: string;
   /** Precision the networks compute in: fp16 on WebGPU adapters with shader-f16 (when the pack has fp16 graphs), else fp32. */
-  compute: 'fp32' | 'fp16';
+  compute: ComputePrecision;
 }
 
 /** The cascade's stages, in the order they run. */

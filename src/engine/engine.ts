@@ -2,7 +2,7 @@
 // generation. DOM-free: the worker runs it on onnxruntime-web/WebGPU, tests and CLIs on
 // onnxruntime-node.
 import type { GenerateRequest, PackInfo, Stage, StageVideo } from '../protocol.ts';
-import { packBytes, type GraphComponent } from '../packs/manifest.ts';
+import { graphVariant, packBytes, type GraphComponent } from '../packs/manifest.ts';
 import type { PackSource } from '../packs/source.ts';
 import { gaussianNoise } from './noise.ts';
 import { runBaseStage } from './pipeline/base-stage.ts';
@@ -20,10 +20,10 @@ import type { GenerateHooks, GenerationEngine, GenerationResult, RgbaFrame } fro
 export interface LoadProgress { loaded: number; total: number; file: string }
 
 async function loadGraph(rt: Runtime, pack: PackSource, name: string, c: GraphComponent, counters: SessionCounters, onBytes: (n: number, file: string) => void): Promise<ModelSession> {
-  const graph = rt.compute === 'fp16' && c.graphF16 ? c.graphF16 : c.graph;
-  const model = await pack.read(graph.path);
+  const { file } = graphVariant(c, rt.compute);
+  const model = await pack.read(file.path);
   // Progress counts both variants: the pack's total (packBytes) includes both .onnx files.
-  onBytes(c.graph.bytes + (c.graphF16?.bytes ?? 0), graph.path);
+  onBytes(c.graph.bytes + (c.graphF16?.bytes ?? 0), file.path);
   // Shards from storage go to ORT as Blobs (read by ORT once, never copied by us first).
   const externalData: { path: string; data: Uint8Array | Blob }[] = [];
   for (const f of c.externalData) {
@@ -108,7 +108,7 @@ export class LaVieEngine implements GenerationEngine {
       fps: b.fps,
       defaults: { steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default },
       device: rt.provider,
-      compute: rt.compute === 'fp16' && m.components.baseUnet.graphF16 ? 'fp16' : 'fp32',
+      compute: graphVariant(m.components.baseUnet, rt.compute).compute,
       stages: {
         ...(interp ? { interp: { frames: interp.frames, width: b.width, height: b.height, fps: interp.fps } } : {}),
         ...(v && m.components.vsr ? {

@@ -9,6 +9,9 @@ export const PACK_VERSION = 1;
 export type WeightPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
 export type IoDType = 'float32' | 'float16' | 'int64' | 'int32';
 
+/** What a graph computes in: fp32 everywhere, or fp16 on WebGPU adapters with `shader-f16`. */
+export type ComputePrecision = 'fp32' | 'fp16';
+
 export interface PackFile {
   /** Relative path inside the pack (forward slashes, no "..", not absolute). */
   path: string;
@@ -330,6 +333,11 @@ function interpStage(v: unknown): InterpStage {
     guidanceScale: num(o.guidanceScale, 'stages.interp.guidanceScale'),
     promptSuffix: typeof o.promptSuffix === 'string' && o.promptSuffix.length <= 200 ? o.promptSuffix : (() => { throw new ManifestError('stages.interp.promptSuffix', 'must be a string of at most 200 characters'); })(),
   };
+}
+
+/** The graph file to run for a compute precision: the fp16 variant when asked for and shipped, else the fp32 graph. */
+export function graphVariant(c: GraphComponent, compute: ComputePrecision): { file: PackFile; compute: ComputePrecision } {
+  return compute === 'fp16' && c.graphF16 ? { file: c.graphF16, compute: 'fp16' } : { file: c.graph, compute: 'fp32' };
 }
 
 /** Every file of a pack, for downloading, caching and size display. */

@@ -7,15 +7,10 @@
 //   - nodes the builder marked `keepFp32` (GroupNorm statistics, timestep sinusoids) and
 //     DequantizeLinear stay float32, with Casts at their borders;
 //   - graph inputs and outputs keep their float32 types, so the engine feeds both variants alike.
-import { GraphBuilder, type NodeDef } from './graph.ts';
+import { GraphBuilder, ONNX_DTYPE, type NodeDef } from './graph.ts';
 import type { DType } from '../tensor.ts';
 
-/** What the graph computes in: fp32 everywhere, or fp16 on adapters with `shader-f16`. */
-export type ComputePrecision = 'fp32' | 'fp16';
-
 const FLOAT: ReadonlySet<DType> = new Set(['float32', 'float16']);
-const ONNX_FLOAT32 = 1;
-const ONNX_FLOAT16 = 10;
 
 /** Ops whose outputs must stay float32 (their output type follows a float32 scale). */
 const FP32_OPS = new Set(['DequantizeLinear']);
@@ -30,13 +25,14 @@ export function fp16Compute(src: GraphBuilder, opts: { keepFp32?: boolean } = {}
   out.initializers.push(...src.initializers);
   out.inputs.push(...src.inputs);
 
+  // Shapes never change; dtypes are those of the new graph (inputs and initializers keep theirs).
   const shapeOf = new Map<string, readonly number[]>();
-  const dtypeOf = new Map<string, DType>();
   for (const v of [...src.inputs, ...src.produced]) shapeOf.set(v.name, v.shape);
   for (const i of src.initializers) shapeOf.set(i.name, i.shape);
+  const srcDtype = new Map(src.produced.map((v) => [v.name, v.dtype] as const));
+  const dtypeOf = new Map<string, DType>();
   for (const v of src.inputs) dtypeOf.set(v.name, v.dtype);
   for (const i of src.initializers) dtypeOf.set(i.name, i.dtype);
-  const srcDtype = new Map(src.produced.map((v) => [v.name, v.dtype] as const));
 
   // Graph outputs are produced under a private name and cast back to float32 under their own.
   const outputNames = new Set(src.outputs.map((o) => o.name));
@@ -44,15 +40,17 @@ export function fp16Compute(src: GraphBuilder, opts: { keepFp32?: boolean } = {}
   const alias = new Map<string, string>();
   const resolve = (name: string) => alias.get(name) ?? inner(name);
 
-  const emit = (node: NodeDef, outDtypes: DType[]) => {
+  /** Emit `node`; its i-th output has the shape of `shapeFrom[i]` (a source value) and dtype `dtypes[i]`. */
+  const emit = (node: NodeDef, shapeFrom: string[], dtypes: DType[]) => {
     out.nodes.push(node);
     node.outputs.forEach((o, i) => {
-      dtypeOf.set(o, outDtypes[i]!);
-      const shape = shapeOf.get(o) ?? shapeOf.get(o.replace(/@inner$/, ''))!;
+      const shape = shapeOf.get(shapeFrom[i]!)!;
       shapeOf.set(o, shape);
-      out.produced.push({ name: o, dtype: outDtypes[i]!, shape });
+      dtypeOf.set(o, dtypes[i]!);
+      out.produced.push({ name: o, dtype: dtypes[i]!, shape });
     });
   };
+  const cast = (name: string, input: string, output: string, to: DType): NodeDef => ({ opType: 'Cast', domain: '', name, inputs: [input], outputs: [output], attrs: { to: ONNX_DTYPE[to] } });
   const casts = new Map<string, string>();
   const castTo = (name: string, to: DType): string => {
     if (dtypeOf.get(name) === to) return name;
@@ -61,42 +59,33 @@ export function fp16Compute(src: GraphBuilder, opts: { keepFp32?: boolean } = {}
     if (!c) {
       c = `${name}@${to === 'float16' ? 'f16' : 'f32'}`;
       casts.set(key, c);
-      shapeOf.set(c, shapeOf.get(name)!);
-      emit({ opType: 'Cast', domain: '', name: `${c}/cast`, inputs: [name], outputs: [c], attrs: { to: to === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT32 } }, [to]);
+      emit(cast(`${c}/cast`, name, c, to), [name], [to]);
     }
     return c;
   };
 
   for (const n of src.nodes) {
     const compute: DType = (n.fp32 && islands) || FP32_OPS.has(n.opType) ? 'float32' : 'float16';
-    if (n.opType === 'Cast' && n.attrs.to === ONNX_FLOAT32) {
+    if (n.opType === 'Cast' && n.attrs.to === ONNX_DTYPE.float32) {
       // A Cast to float32 (fp16 weights, int → float): in fp16 code it casts to float16, and is
       // dropped when its input already is float16.
       const input = resolve(n.inputs[0]!);
-      if (dtypeOf.get(input) === compute) {
-        alias.set(n.outputs[0]!, input);
-        continue;
-      }
-      emit({ ...n, inputs: [input], outputs: n.outputs.map(inner), attrs: { ...n.attrs, to: compute === 'float16' ? ONNX_FLOAT16 : ONNX_FLOAT32 } }, [compute]);
+      if (dtypeOf.get(input) === compute) alias.set(n.outputs[0]!, input);
+      else emit(cast(n.name, input, inner(n.outputs[0]!), compute), n.outputs, [compute]);
       continue;
     }
     const fixed = FIXED_F32_INPUTS[n.opType] ?? [];
     const inputs = n.inputs.map((name, slot) => {
       if (!name) return name;
       const r = resolve(name);
-      if (!FLOAT.has(dtypeOf.get(r)!)) return r;
-      return castTo(r, fixed.includes(slot) ? 'float32' : compute);
+      return FLOAT.has(dtypeOf.get(r)!) ? castTo(r, fixed.includes(slot) ? 'float32' : compute) : r;
     });
-    const outDtypes = n.outputs.map((o) => {
-      const d = srcDtype.get(o)!;
-      return FLOAT.has(d) ? compute : d;
-    });
-    emit({ ...n, inputs, outputs: n.outputs.map(inner) }, outDtypes);
+    const dtypes = n.outputs.map((o) => (FLOAT.has(srcDtype.get(o)!) ? compute : srcDtype.get(o)!));
+    emit({ ...n, inputs, outputs: n.outputs.map(inner) }, n.outputs, dtypes);
   }
 
   for (const o of src.outputs) {
-    const from = resolve(o.name);
-    emit({ opType: 'Cast', domain: '', name: `${o.name}/cast_out`, inputs: [from], outputs: [o.name], attrs: { to: ONNX_FLOAT32 } }, [o.dtype]);
+    emit(cast(`${o.name}/cast_out`, resolve(o.name), o.name, o.dtype), [o.name], [o.dtype]);
     out.outputs.push(o);
   }
   return out;

@@ -1,7 +1,7 @@
 // Typed ONNX op helpers with static shape inference. Only ops that onnxruntime-web's WebGPU
 // backend runs (see ../shared/docs/WEB-PLATFORM.md) belong here; every network is built from them.
 import type { DType, Shape } from '../tensor.ts';
-import { f, type GraphBuilder, type Value } from './graph.ts';
+import { f, ONNX_DTYPE, type GraphBuilder, type Value } from './graph.ts';
 
 export function broadcastShapes(a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
@@ -43,8 +43,7 @@ export const identity = (g: GraphBuilder, x: Value): Value => unary(g, 'Identity
 export const softmax = (g: GraphBuilder, x: Value, axis = -1): Value => unary(g, 'Softmax', x, { axis });
 
 export function cast(g: GraphBuilder, x: Value, to: DType): Value {
-  const codes: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 };
-  return g.op('Cast', [x], { to: codes[to]! }, { shape: x.shape, dtype: to });
+  return g.op('Cast', [x], { to: ONNX_DTYPE[to] }, { shape: x.shape, dtype: to });
 }
 
 export function clip(g: GraphBuilder, x: Value, lo: number, hi: number): Value {

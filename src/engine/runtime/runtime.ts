@@ -3,6 +3,7 @@
 // engine's tensors. The engine never imports an ORT package itself: the worker or the Node caller
 // injects it, so the same engine code runs in both places.
 import type * as ortTypes from 'onnxruntime-common';
+import type { ComputePrecision } from '../../packs/manifest.ts';
 import type { TensorDevice } from './device.ts';
 
 export interface OrtModule {
@@ -31,7 +32,7 @@ export interface Runtime {
    * Which graph variant to run: 'fp16' where the GPU computes float16 (WebGPU `shader-f16`) and the
    * pack ships fp16-compute graphs, else 'fp32'.
    */
-  readonly compute: 'fp32' | 'fp16';
+  readonly compute: ComputePrecision;
   /** onnxruntime-web takes external data as Blobs (read once, by ORT); onnxruntime-node does not. */
   readonly blobExternalData?: boolean;
   /** Give the GPU device back (after every session is released): a new pack or a rebuild after a

@@ -26,8 +26,6 @@ export interface WebRuntimeOptions {
   wasmPaths?: string;
   /** Force the wasm fallback even when WebGPU exists. */
   preferWasm?: boolean;
-  /** 'fp32' forces the float32 graphs even on a shader-f16 adapter (default: fp16 there). */
-  compute?: 'auto' | 'fp32';
   /** Fail with NoWebGpuError instead of falling back to wasm when there is no adapter. */
   requireWebGpu?: boolean;
   logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
@@ -69,7 +67,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     device,
     provider: 'webgpu',
     // fp16 halves activation memory and bandwidth; only where the device can run f16 shaders.
-    compute: gpu.features.has('shader-f16') && opts.compute !== 'fp32' ? 'fp16' : 'fp32',
+    compute: gpu.features.has('shader-f16') ? 'fp16' : 'fp32',
     blobExternalData: true,
     gpu,
     dispose: () => gpu.destroy(),
