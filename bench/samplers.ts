@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { makeTinyPack } from '../src/convert/cli/make-tiny-pack.ts';
 import { LaVieEngine } from '../src/engine/engine.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node-runtime.ts';
-import { openDirPack } from '../src/packs/dir-source.ts';
+import { openDirPack } from '../src/packs/sources/node-folder.ts';
 import type { SamplerName } from '../src/protocol.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-samplers-'));

@@ -3,7 +3,7 @@
 // pack hosts only (VITE_PACK_HOSTS, default Hugging Face), no plugins, no foreign frames or forms.
 // Sent as a header by `vite preview` and written to dist/_headers for static hosts that read that
 // file (Netlify, Cloudflare Pages); elsewhere configure the server with the same string.
-import { packHosts } from '../src/packs/hosts.ts';
+import { packHosts } from '../src/packs/download/hosts.ts';
 
 export function contentSecurityPolicy(packHostList = process.env.VITE_PACK_HOSTS, embedAncestors = process.env.VITE_EMBED_ORIGINS): { app: string; embed: string } {
   const hosts = packHosts(packHostList).join(' ');

@@ -5,7 +5,7 @@ interface ImportMetaEnv {
   readonly BASE_URL: string;
   /** Deployer's allow-list of origins that may embed /embed/ (narrows the host's ?parent=). */
   readonly VITE_EMBED_ORIGINS?: string;
-  /** Hosts (CSP host sources) model packs may be loaded from, besides our own origin (src/packs/hosts.ts). */
+  /** Hosts (CSP host sources) model packs may be loaded from, besides our own origin (src/packs/download/hosts.ts). */
   readonly VITE_PACK_HOSTS?: string;
 }
 interface ImportMeta {

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { ErrorPanel, HistoryPanel, OutputPanel, PackPanel, PromptForm, StoragePanel } from './components.tsx';
-import { useApp } from './store.ts';
+import { useApp } from './state.ts';
 
 export function App() {
   const status = useApp((s) => s.status);

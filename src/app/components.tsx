@@ -1,11 +1,11 @@
 // The page's pieces. Accessible names are part of the contract (e2e tests use getByLabel / getByRole).
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { filesFromFileList } from '../packs/local-source.ts';
+import { filesFromFileList } from '../packs/sources/local-folder.ts';
 import { SAMPLERS, type PackRef } from '../protocol.ts';
 import { ERROR_HINTS } from './errors.ts';
 import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration } from './format.ts';
-import type { ResultInfo } from './store.ts';
-import { MAX_SEED, storedKeyOf, useApp } from './store.ts';
+import type { ResultInfo } from './state.ts';
+import { MAX_SEED, storedKeyOf, useApp } from './state.ts';
 import { canPickFolder, pickFolder, rememberedFolder } from './pack-choice.ts';
 
 export function PromptForm() {

@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { rememberedFolder } from './pack-choice.ts';
-import { useApp } from './store.ts';
+import { useApp } from './state.ts';
 import { registerServiceWorker } from '../sw/register.ts';
 import './styles.css';
 

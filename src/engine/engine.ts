@@ -3,7 +3,7 @@
 // onnxruntime-node.
 import type { GenerateRequest, PackInfo, Stage, StageVideo } from '../protocol.ts';
 import { graphVariant, packBytes, type GraphComponent } from '../packs/manifest.ts';
-import type { PackSource } from '../packs/source.ts';
+import type { PackSource } from '../packs/pack-source.ts';
 import { gaussianNoise } from './noise.ts';
 import { runBaseStage } from './pipeline/base-stage.ts';
 import { runInterpStage } from './pipeline/interp-stage.ts';

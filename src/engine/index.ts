@@ -2,12 +2,12 @@
 // GPUDevice) plus a pack source for the requested pack — URL packs (and the built-in demo pack)
 // downloaded once into the browser's storage, local folders read in place.
 import type { PackRef, ProgressInfo } from '../protocol.ts';
-import { builtinPackUrl } from '../packs/builtin.ts';
-import { openCachedUrlPack } from '../packs/cached-source.ts';
-import { defaultStore, storageEstimate } from '../packs/default-store.ts';
-import { filesFromDirectory, openLocalPack } from '../packs/local-source.ts';
-import { packHosts, packUrlAllowed } from '../packs/hosts.ts';
-import { PackDownloadError, type PackSource } from '../packs/source.ts';
+import { builtinPackUrl } from '../packs/sources/builtin.ts';
+import { openCachedUrlPack } from '../packs/sources/url.ts';
+import { defaultStore, storageEstimate } from '../packs/storage/browser-default.ts';
+import { filesFromDirectory, openLocalPack } from '../packs/sources/local-folder.ts';
+import { packHosts, packUrlAllowed } from '../packs/download/hosts.ts';
+import { PackDownloadError, type PackSource } from '../packs/pack-source.ts';
 import { LaVieEngine } from './engine.ts';
 import { createWebRuntime } from './runtime/web-runtime.ts';
 import type { GenerationEngine } from './types.ts';

@@ -33,7 +33,3 @@ export function gaussianNoise(seed: number, stream: number, count: number, offse
   return out;
 }
 
-/** A uniformly random 32-bit seed (for the UI's "random"). */
-export function randomSeed(): number {
-  return (Math.random() * 4294967296) >>> 0;
-}

@@ -17,7 +17,7 @@ import { writeSyntheticTokenizerFolder } from '../../src/convert/pack/synthetic-
 import { syntheticStateDict, writeStateDictSafetensors } from '../../src/convert/synthetic.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
-import { openDirPack } from '../../src/packs/dir-source.ts';
+import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
 

@@ -11,7 +11,7 @@ import { makeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import type { RgbaFrame } from '../../src/engine/types.ts';
-import { openDirPack } from '../../src/packs/dir-source.ts';
+import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import type { GenerateRequest, ProgressInfo } from '../../src/protocol.ts';
 
 const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));

@@ -18,7 +18,7 @@ import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { createSession, type SessionCounters } from '../../src/engine/runtime/runtime.ts';
 import { createVsrSampler, lowResNoiseCoeffs } from '../../src/engine/schedulers/index.ts';
 import type { RgbaFrame } from '../../src/engine/types.ts';
-import { openDirPack } from '../../src/packs/dir-source.ts';
+import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import type { GraphComponent } from '../../src/packs/manifest.ts';
 import type { GenerateRequest } from '../../src/protocol.ts';
 

@@ -1,7 +1,7 @@
 // The deployment's pack-host list (same syntax as CSP host sources) and the check before any fetch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_PACK_HOSTS, hostMatches, packHosts, packUrlAllowed } from '../../src/packs/hosts.ts';
+import { DEFAULT_PACK_HOSTS, hostMatches, packHosts, packUrlAllowed } from '../../src/packs/download/hosts.ts';
 import { contentSecurityPolicy } from '../../scripts/csp.ts';
 
 test('host sources match like CSP: scheme, host (wildcard subdomains), port', () => {

@@ -3,7 +3,7 @@
 // session options (in the browser: the one shared GPUDevice).
 import { CLIPTextModel, Tensor, env } from '@huggingface/transformers';
 import type { PackFile, TextEncoderComponent } from '../../packs/manifest.ts';
-import type { PackSource } from '../../packs/source.ts';
+import type { PackSource } from '../../packs/pack-source.ts';
 import { loadClipTokenizer, tokenizeForClip, type ClipTokenizer } from './tokenize.ts';
 
 /** Model ids resolve under these (local path and remote-style cache key); our cache answers for both from the pack. */

@@ -2,10 +2,10 @@
 import { create } from 'zustand';
 import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
 import { SAMPLERS } from '../protocol.ts';
-import { builtinPackUrl } from '../packs/builtin.ts';
-import { listStoredPacks, normalizeBaseUrl } from '../packs/cached-source.ts';
-import { defaultStore } from '../packs/default-store.ts';
-import { packKey, type StoredPackInfo } from '../packs/store.ts';
+import { builtinPackUrl } from '../packs/sources/builtin.ts';
+import { listStoredPacks, normalizeBaseUrl } from '../packs/sources/url.ts';
+import { defaultStore } from '../packs/storage/browser-default.ts';
+import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
 import { rememberPack, rememberedPack } from './pack-choice.ts';
 import { EngineClient, EngineError, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
@@ -128,11 +128,6 @@ export function packRefFromLocation(search: string = typeof location === 'undefi
 
 let client: EngineClient | null = null;
 const engine = () => (client ??= new EngineClient());
-/** Swap the engine client (tests, or a host page that brings its own worker). */
-export function setEngineClient(c: EngineClient | null): void {
-  client?.dispose();
-  client = c;
-}
 
 // ETA fallback when the engine gives none: time per step measured within the current phase.
 let phaseClock: { phase: Phase; step: number; elapsedMs: number } | null = null;

@@ -6,10 +6,10 @@
 //   discards the bytes (nothing corrupt is kept) and is reported as PackInvalidError.
 // - Bounded retries with exponential backoff for network failures and 408/429/5xx; other HTTP
 //   errors fail at once. Cancel (AbortSignal) keeps the partial file for the next attempt.
-import type { PackFile } from './manifest.ts';
+import type { PackFile } from '../manifest.ts';
 import { Sha256, hashBlob } from './sha256.ts';
-import { PackDownloadError, PackInvalidError } from './source.ts';
-import type { PackStore } from './store.ts';
+import { PackDownloadError, PackInvalidError } from '../pack-source.ts';
+import type { PackStore } from '../storage/pack-store.ts';
 
 export class DownloadCancelledError extends Error {
   readonly code = 'cancelled';

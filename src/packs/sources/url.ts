@@ -1,10 +1,10 @@
 // A pack from a URL, kept in a PackStore: the manifest is fetched (or, offline, taken from the
 // store), missing files are downloaded and verified, then every read comes from local storage.
 // Weight shards are handed to ORT as disk-backed Blobs, so JS never holds a second copy.
-import { ManifestError, packFiles, parseManifest, type PackManifest } from './manifest.ts';
-import { downloadFiles, type DownloadOptions } from './download.ts';
-import { PackDownloadError, PackInvalidError, fileEntry, type PackSource } from './source.ts';
-import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from './store.ts';
+import { ManifestError, packFiles, parseManifest, type PackManifest } from '../manifest.ts';
+import { downloadFiles, type DownloadOptions } from '../download/download.ts';
+import { PackDownloadError, PackInvalidError, fileEntry, type PackSource } from '../pack-source.ts';
+import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from '../storage/pack-store.ts';
 
 export interface CachedPackOptions extends DownloadOptions {
   store: PackStore;

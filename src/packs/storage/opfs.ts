@@ -1,7 +1,7 @@
 // Packs in the Origin Private File System: made for multi-GB files (streamed writes, disk-backed
 // File objects to read back, no 2 GB Response limit). Layout: lavie-packs/<pack>/{manifest,info}.json,
 // <sha256> (verified files) and <sha256>.part (unfinished downloads).
-import { storageError, type PackStore, type PartialWriter } from './store.ts';
+import { storageError, type PackStore, type PartialWriter } from './pack-store.ts';
 
 const ROOT = 'lavie-packs';
 

@@ -1,8 +1,8 @@
 // A pack in a local directory (Node: tests, CLIs, benchmarks).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseManifest } from './manifest.ts';
-import { fileEntry, verifyFile, type PackSource } from './source.ts';
+import { parseManifest } from '../manifest.ts';
+import { fileEntry, verifyFile, type PackSource } from '../pack-source.ts';
 
 export function openDirPack(dir: string): PackSource {
   const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));

@@ -2,7 +2,7 @@
 // WebLLM use). Cache entries cannot be appended to, so an unfinished download is kept as Blob parts
 // (disk-backed in Chromium) for the life of the page: it resumes after a cut connection, not after
 // a reload.
-import { storageError, type PackStore } from './store.ts';
+import { storageError, type PackStore } from './pack-store.ts';
 
 const CACHE = 'lavie-packs-v1';
 const url = (pack: string, name: string) => `https://lavie-pack.invalid/${pack}/${name}`;

@@ -1,9 +1,9 @@
 // A pack in a folder on the visitor's disk, chosen with the File System Access API
 // (showDirectoryPicker) or <input webkitdirectory>. Nothing is copied: files are read where they
 // are, each checked against the manifest (size + sha256, streamed) before its first use.
-import { ManifestError, parseManifest } from './manifest.ts';
-import { hashBlob } from './sha256.ts';
-import { PackInvalidError, fileEntry, type PackSource } from './source.ts';
+import { ManifestError, parseManifest } from '../manifest.ts';
+import { hashBlob } from '../download/sha256.ts';
+import { PackInvalidError, fileEntry, type PackSource } from '../pack-source.ts';
 
 /** Relative path → file, as picked. Paths use '/', relative to the pack's root (where manifest.json is). */
 export type LocalFiles = Map<string, Blob>;
