@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FIXTURE_RUNNERS } from '../src/convert/fixtures/index.ts';
 import { WEIGHT_PRECISIONS, type WeightPrecision } from '../src/convert/graphs/weights.ts';
-import type { ComputePrecision } from '../src/packs/manifest.ts';
+import type { ComputePrecision } from '../src/protocol.ts';
 import { readSafetensors } from '../src/convert/io/safetensors.ts';
 
 const FIX = process.env.LAVIE_FIXTURES ?? resolve('../shared/fixtures/lavie-tiny');

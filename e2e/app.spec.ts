@@ -201,7 +201,7 @@ test.describe('app with the real engine (demo pack)', () => {
     expect(await worker.evaluate(() => { const d = (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice; d?.destroy(); return !!d; })).toBe(true);
     await expect(u.alert).toBeVisible({ timeout: 5 * 60_000 });
     await expect(u.alert).toHaveAttribute('data-code', 'device-lost');
-    await expect(u.alert.locator('.hint')).toContainText('reloaded on a new GPU device');
+    await expect(u.alert.locator('.hint')).toContainText('loaded again on the graphics card');
     await u.alert.getByRole('button', { name: 'Dismiss' }).click();
     await generate(page, '77', FAST_STEPS);
     expect((await decodeDownload(page)).frameCount).toBe((await packVideoFacts(page)).frames);

@@ -170,8 +170,8 @@ test.describe('app UI with a fake engine', () => {
     await u.generate.click();
     await expect(u.alert).toBeVisible();
     await expect(u.alert).toHaveAttribute('data-code', 'gpu-oom');
-    await expect(u.alert).toContainText('The GPU ran out of memory');
-    await expect(u.alert).toContainText('Close other GPU-heavy tabs');
+    await expect(u.alert).toContainText('The graphics card ran out of memory');
+    await expect(u.alert).toContainText('Close other tabs and apps that use the graphics card');
     await expect(u.progress).toHaveCount(0);
     await expect(u.generate).toBeEnabled();
     await u.alert.getByRole('button', { name: 'Dismiss' }).click();
@@ -205,8 +205,8 @@ test.describe('app UI with a fake engine', () => {
     await open(page, 'loadFail=no-webgpu');
     const u = ui(page);
     await expect(u.alert).toHaveAttribute('data-code', 'no-webgpu');
-    await expect(u.alert).toContainText('WebGPU is not available');
-    await expect(u.alert).toContainText('Chrome or Edge 113');
+    await expect(u.alert).toContainText('This browser cannot run the model on the graphics card');
+    await expect(u.alert).toContainText('recent Chrome or Edge');
     await expect(u.alert.getByRole('button', { name: 'Reload page' })).toBeVisible();
     await expect(u.model).toContainText('No model loaded');
   });

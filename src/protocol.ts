@@ -1,9 +1,14 @@
 // The typed messages between the app and the worker (and, via the embed bridge, a host page).
-// This module is the whole contract: the UI never sees ORT, tensors or WGSL.
-import type { ComputePrecision } from './packs/manifest.ts';
+// With src/protocol/ (the request contract and the error codes) this is the whole contract: the UI
+// never sees ORT, tensors or WGSL. Imports nothing outside src/protocol/.
+import type { ErrorInfo } from './protocol/errors.ts';
+import type { GenerateRequest, SamplerDefaults } from './protocol/request.ts';
 
-export type SamplerName = 'ddpm' | 'ddim' | 'euler' | 'dpm++2m';
-export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler', 'dpm++2m'];
+export * from './protocol/errors.ts';
+export * from './protocol/request.ts';
+
+/** Precision the networks compute in: fp16 on WebGPU adapters with shader-f16, else fp32. */
+export type ComputePrecision = 'fp32' | 'fp16';
 
 /** Where a model pack comes from. URL packs (and the built-in one) are downloaded once into the
  * browser's storage; local folders are read in place. */
@@ -23,7 +28,7 @@ export interface PackInfo {
   height: number;
   frames: number;
   fps: number;
-  defaults: { steps: number; guidanceScale: number; sampler: SamplerName };
+  defaults: SamplerDefaults;
   /** Later stages this pack can run (absent: base only). VSR keeps the frame count and fps of its input. */
   stages: {
     interp?: StageVideo;
@@ -55,20 +60,6 @@ export interface StageVideo { frames: number; width: number; height: number; fps
 /** The stages a request runs, in order. */
 export function stagesOf(r: Pick<GenerateRequest, 'interpolate' | 'superResolve'>): Stage[] {
   return ['base', ...(r.interpolate ? ['interp' as const] : []), ...(r.superResolve ? ['vsr' as const] : [])];
-}
-
-export interface GenerateRequest {
-  id: string;
-  prompt: string;
-  negativePrompt: string;
-  seed: number;
-  steps: number;
-  guidanceScale: number;
-  sampler: SamplerName;
-  /** LaVie option 2: temporal interpolation to 4·F − 3 frames after the base stage. */
-  interpolate?: boolean;
-  /** LaVie option 3 (with `interpolate`: option 4): ×4 video super-resolution as the last stage. */
-  superResolve?: boolean;
 }
 
 export type Phase = 'download' | 'verify' | 'load' | 'text' | 'condition' | 'denoise' | 'decode' | 'encode';
@@ -107,25 +98,6 @@ export interface VideoMeta {
   elapsedMs: number;
   /** Of elapsedMs, time spent awaiting ORT runs (instrumentation; see SessionCounters.runMs). */
   ortMs?: number;
-}
-
-export type ErrorCode =
-  | 'no-webgpu'
-  | 'pack-invalid'
-  | 'pack-download'
-  | 'storage-full'
-  | 'gpu-oom'
-  | 'device-lost'
-  | 'encoder-unsupported'
-  | 'cancelled'
-  | 'bad-request'
-  | 'internal';
-
-export interface ErrorInfo {
-  code: ErrorCode;
-  message: string;
-  /** True if the user can simply try again (the worker is still usable). */
-  recoverable: boolean;
 }
 
 export type WorkerRequest =

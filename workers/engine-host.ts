@@ -1,10 +1,9 @@
 // The worker's logic, free of `self`: one engine, requests run one after another, cancellation per
 // request id, frames → MP4. engine.worker.ts binds it to postMessage; tests can bind it to a fake engine.
 import type { GenerateRequest, PackRef, ProgressInfo, Stage, StageVideo, WorkerEvent, WorkerRequest } from '../src/protocol.ts';
-import { SAMPLERS, stagesOf } from '../src/protocol.ts';
+import { LaVieError, toErrorInfo, validateRequest, stagesOf } from '../src/protocol.ts';
 import type { GenerationEngine } from '../src/engine/types.ts';
 import { EncoderUnsupportedError, createMp4Writer, probeCodec, type Mp4Writer } from '../src/video/index.ts';
-import { CodedError, toErrorInfo } from './errors.ts';
 
 export type EngineFactory = (pack: PackRef, ctx: { signal: AbortSignal; onProgress: (p: ProgressInfo) => void }) => Promise<GenerationEngine>;
 export type Post = (event: WorkerEvent) => void;
@@ -21,20 +20,6 @@ const now = () => performance.now();
 async function settledSoon(p: Promise<unknown> | undefined, ms = 100): Promise<boolean> {
   if (!p) return false;
   return Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-}
-
-/** Reject requests the engine must never see. Returns a message, or null when the request is fine. */
-export function validateRequest(r: GenerateRequest): string | null {
-  if (typeof r.id !== 'string' || !r.id) return 'request id missing';
-  if (typeof r.prompt !== 'string' || !r.prompt.trim()) return 'Enter a prompt.';
-  if (typeof r.negativePrompt !== 'string') return 'negative prompt must be text';
-  if (!Number.isInteger(r.seed) || r.seed < 0 || r.seed > 0xffffffff) return `Seed must be a whole number from 0 to ${0xffffffff}.`;
-  if (!Number.isInteger(r.steps) || r.steps < 1 || r.steps > 1000) return 'Steps must be a whole number from 1 to 1000.';
-  if (!Number.isFinite(r.guidanceScale) || r.guidanceScale < 0 || r.guidanceScale > 50) return 'Guidance scale must be between 0 and 50.';
-  if (!SAMPLERS.includes(r.sampler)) return `Sampler must be one of ${SAMPLERS.join(', ')}.`;
-  if (r.interpolate !== undefined && typeof r.interpolate !== 'boolean') return 'interpolate must be true or false';
-  if (r.superResolve !== undefined && typeof r.superResolve !== 'boolean') return 'superResolve must be true or false';
-  return null;
 }
 
 export function createEngineHost(post: Post, factory: EngineFactory): EngineHost {
@@ -95,14 +80,14 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
     const cur: { video: { stage: Stage; size: StageVideo; writer: Mp4Writer | null } | null } = { video: null };
     try {
       if (signal.aborted) return;
-      if (!engine) throw new CodedError('bad-request', 'No model is loaded yet.', true);
+      if (!engine) throw new LaVieError('bad-request', 'No model is loaded yet.');
       const eng = engine;
       const t0 = now();
       const ort0 = eng.counters?.runMs ?? 0;
       const { pack } = eng;
       const stages = stagesOf(req);
-      if (req.interpolate && !pack.stages.interp) throw new CodedError('bad-request', 'This model pack has no interpolation stage.', true);
-      if (req.superResolve && !pack.stages.vsr) throw new CodedError('bad-request', 'This model pack has no super-resolution stage.', true);
+      const refused = validateRequest(req, pack);
+      if (refused) throw refused;
       const sizes: Record<Stage, StageVideo> = { base: { frames: pack.frames, width: pack.width, height: pack.height, fps: pack.fps }, ...pack.stages } as Record<Stage, StageVideo>;
       // Fail before minutes of GPU work if this browser cannot encode the results.
       const codecs = new Map<Stage, Awaited<ReturnType<typeof probeCodec>>>();
@@ -118,10 +103,10 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
       };
       const finish = async (stage: Stage) => {
         const v = cur.video;
-        if (!v || v.stage !== stage) throw new CodedError('internal', `stage ${stage} ended without starting`);
+        if (!v || v.stage !== stage) throw new LaVieError('internal', `stage ${stage} ended without starting`);
         const w = v.writer;
-        if (!w || w.frames === 0) throw new CodedError('internal', `The ${stage} stage finished without producing any frames.`);
-        if (w.frames !== v.size.frames) throw new CodedError('internal', `The ${stage} stage should give ${v.size.frames} frames but delivered ${w.frames}.`);
+        if (!w || w.frames === 0) throw new LaVieError('internal', `The ${stage} stage finished without producing any frames.`);
+        if (w.frames !== v.size.frames) throw new LaVieError('internal', `The ${stage} stage should give ${v.size.frames} frames but delivered ${w.frames}.`);
         emit(id, { type: 'progress', id, progress: { stage, stageIndex: stages.indexOf(stage) + 1, stageCount: stages.length, phase: 'encode', step: 0, total: 1, elapsedMs: now() - t0 } });
         const blob = await w.finish();
         cur.video = null;
@@ -146,7 +131,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
         onFrame: async (f) => {
           if (signal.aborted) return;
           const v = cur.video;
-          if (!v) throw new CodedError('internal', 'The engine sent a frame outside a stage.');
+          if (!v) throw new LaVieError('internal', 'The engine sent a frame outside a stage.');
           v.writer ??= await createMp4Writer({ width: f.width, height: f.height, fps: v.size.fps, codec: f.width === v.size.width && f.height === v.size.height ? codecs.get(v.stage) ?? undefined : undefined });
           await v.writer.addFrame(f.rgba, f.index);
         },
@@ -190,7 +175,7 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
           const req = msg.request;
           const problem = validateRequest(req);
           if (problem) {
-            post({ type: 'error', id: typeof req?.id === 'string' ? req.id : null, error: { code: 'bad-request', message: problem, recoverable: true } });
+            post({ type: 'error', id: typeof req?.id === 'string' ? req.id : null, error: problem.toInfo() });
             return;
           }
           if (controllers.has(req.id)) {

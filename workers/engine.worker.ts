@@ -3,7 +3,7 @@
 import { createEngine } from '../src/engine/index.ts';
 import type { WorkerEvent, WorkerRequest } from '../src/protocol.ts';
 import { createEngineHost } from './engine-host.ts';
-import { toErrorInfo } from './errors.ts';
+import { toErrorInfo } from '../src/protocol/errors.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (ev: WorkerEvent) => scope.postMessage(ev);

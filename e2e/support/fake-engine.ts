@@ -1,16 +1,9 @@
 // A stand-in GenerationEngine for UI tests: honours the real contract (progress, preview, frames in
 // order, AbortSignal), deterministic per seed, fast. Behaviour is chosen by the pack URL the app is
 // opened with, e.g. `/?pack=fake:?stepMs=300&fail=gpu-oom&failAt=2` or `/?pack=fake:?loadFail=no-webgpu`.
-import type { ErrorCode, PackInfo, PackRef } from '../../src/protocol.ts';
+import { LaVieError, type ErrorCode, type PackInfo, type PackRef } from '../../src/protocol.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult } from '../../src/engine/types.ts';
 import type { GenerateRequest } from '../../src/protocol.ts';
-
-class FakeCodedError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'FakeCodedError';
-  }
-}
 
 function options(pack: PackRef): URLSearchParams {
   if (pack.kind !== 'url') return new URLSearchParams();
@@ -46,7 +39,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
   const serial = ++created;
   const loadFail = o.get('loadFail') as ErrorCode | null;
   await new Promise((r) => setTimeout(r, Number(o.get('loadMs') ?? 50)));
-  if (loadFail) throw new FakeCodedError(loadFail, `fake engine: load failed with ${loadFail}`);
+  if (loadFail) throw new LaVieError(loadFail, `fake engine: load failed with ${loadFail}`);
   const width = Number(o.get('width') ?? 128);
   const height = Number(o.get('height') ?? 80);
   const stepMs = Number(o.get('stepMs') ?? 40);
@@ -89,7 +82,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
           if (k === failAt || (broken && failEngines !== null)) {
             broken = true;
             if (fail === 'internal') throw new TypeError('fake engine: something unexpected');
-            throw new FakeCodedError(fail, `fake engine: ${fail} at step ${k}`);
+            throw new LaVieError(fail, `fake engine: ${fail} at step ${k}`);
           }
         }
         hooks.onProgress({ phase: 'denoise', step: k, total: req.steps, elapsedMs: elapsed() });

@@ -2,7 +2,7 @@
 // tests in place of the built engine.worker-*.js, so the real app, host, video encoder and MP4 run
 // end to end without model weights.
 import { createEngineHost } from '../../workers/engine-host.ts';
-import { toErrorInfo } from '../../workers/errors.ts';
+import { toErrorInfo } from '../../src/protocol/errors.ts';
 import type { WorkerEvent, WorkerRequest } from '../../src/protocol.ts';
 import { createFakeEngine } from './fake-engine.ts';
 

@@ -1,8 +1,7 @@
 // The page's pieces. Accessible names are part of the contract (e2e tests use getByLabel / getByRole).
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { filesFromFileList } from '../packs/sources/local-folder.ts';
-import { SAMPLERS, type PackRef } from '../protocol.ts';
-import { ERROR_HINTS } from './errors.ts';
+import { ERRORS, SAMPLERS, type PackRef } from '../protocol.ts';
 import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration } from './format.ts';
 import type { ResultInfo } from './state.ts';
 import { MAX_SEED, storedKeyOf, useApp } from './state.ts';
@@ -360,11 +359,11 @@ export function ErrorPanel() {
   const dismiss = useApp((s) => s.dismissError);
   const load = useApp((s) => s.load);
   if (status !== 'error' || !error) return null;
-  const { title, hint } = ERROR_HINTS[error.code];
+  const { message: title, next } = ERRORS[error.code];
   return (
     <div className="card error" role="alert" data-code={error.code}>
       <h2>{title}</h2>
-      <p className="hint">{hint}</p>
+      <p className="hint">{next}</p>
       <p className="detail"><code>{error.code}</code> <span className="message">{error.message}</span></p>
       <div className="actions">
         {!error.recoverable ? (

@@ -1,14 +1,14 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
 import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
-import { SAMPLERS } from '../protocol.ts';
+import { SAMPLERS, toErrorInfo } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { listStoredPacks, normalizeBaseUrl } from '../packs/sources/url.ts';
 import { defaultStore } from '../packs/storage/browser-default.ts';
 import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
 import { rememberPack, rememberedPack } from './pack-choice.ts';
-import { EngineClient, EngineError, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
+import { EngineClient, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
 
 export type Status = 'idle' | 'loading' | 'generating' | 'done' | 'error';
 
@@ -142,9 +142,6 @@ function estimateEta(p: ProgressInfo): number | null {
   return ((p.elapsedMs - phaseClock.elapsedMs) / steps) * (p.total - p.step);
 }
 
-const toInfo = (e: unknown): ErrorInfo =>
-  e instanceof EngineError ? e.info : { code: 'internal', message: e instanceof Error ? e.message : String(e), recoverable: true };
-
 export const useApp = create<AppState>()((set, get) => {
   const clearResult = () => {
     const { result, earlier } = get();
@@ -275,7 +272,7 @@ export const useApp = create<AppState>()((set, get) => {
           },
         });
       } catch (e) {
-        const error = toInfo(e);
+        const error = toErrorInfo(e);
         if (error.code === 'cancelled') set({ status: 'idle', pack: null, progress: null, etaMs: null });
         else set({ status: 'error', pack: null, progress: null, etaMs: null, error });
       } finally {
@@ -321,7 +318,7 @@ export const useApp = create<AppState>()((set, get) => {
         set({ status: 'done', activeId: null, etaMs: null, earlier: prev ? [...get().earlier, prev] : get().earlier, result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: true } });
       } catch (e) {
         if (get().activeId !== handle.id) return; // cancelled or superseded: already handled
-        const error = toInfo(e);
+        const error = toErrorInfo(e);
         if (error.code === 'cancelled') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null });
         else set({ status: 'error', activeId: null, etaMs: null, error });
       }

@@ -1,14 +1,6 @@
 // A typed wrapper over the engine worker's postMessage (contract: src/protocol.ts). One worker; each
 // generation gets a request id; replies are routed back to the caller's promise and callbacks.
-import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, ProgressInfo, Stage, VideoMeta, WorkerEvent, WorkerRequest } from '../protocol.ts';
-
-/** A failure reported by the worker (or the worker dying), with the protocol's error info. */
-export class EngineError extends Error {
-  constructor(readonly info: ErrorInfo) {
-    super(info.message);
-    this.name = 'EngineError';
-  }
-}
+import { RemoteError, type ErrorInfo, type GenerateRequest, type PackInfo, type PackRef, type ProgressInfo, type Stage, type VideoMeta, type WorkerEvent, type WorkerRequest } from '../protocol.ts';
 
 export interface PreviewFrame { step: number; width: number; height: number; rgba: Uint8ClampedArray }
 
@@ -23,12 +15,12 @@ export interface GenerationOutput { video: Blob; meta: VideoMeta; stage: Stage }
 
 export interface GenerationHandle {
   id: string;
-  /** Resolves with the final stage's MP4; rejects with EngineError (code 'cancelled' after cancel()). */
+  /** Resolves with the final stage's MP4; rejects with RemoteError (code 'cancelled' after cancel()). */
   done: Promise<GenerationOutput>;
 }
 
-interface Pending { resolve(v: GenerationOutput): void; reject(e: EngineError): void; cb: GenerateCallbacks }
-interface PendingLoad { resolve(p: PackInfo): void; reject(e: EngineError): void; onProgress?: (p: ProgressInfo) => void }
+interface Pending { resolve(v: GenerationOutput): void; reject(e: RemoteError): void; cb: GenerateCallbacks }
+interface PendingLoad { resolve(p: PackInfo): void; reject(e: RemoteError): void; onProgress?: (p: ProgressInfo) => void }
 
 export type WorkerFactory = () => Worker;
 
@@ -102,10 +94,10 @@ export class EngineClient {
   private failAll(error: ErrorInfo): void {
     const loads = this.loads;
     this.loads = [];
-    for (const l of loads) l.reject(new EngineError(error));
+    for (const l of loads) l.reject(new RemoteError(error));
     for (const [id, run] of this.runs) {
       this.runs.delete(id);
-      run.reject(new EngineError(error));
+      run.reject(new RemoteError(error));
     }
   }
 
@@ -114,8 +106,8 @@ export class EngineClient {
     if (!run) return;
     this.runs.delete(id);
     if (ev.type === 'result') run.resolve({ video: ev.video, meta: ev.meta, stage: ev.stage });
-    else if (ev.type === 'cancelled') run.reject(new EngineError({ code: 'cancelled', message: 'Generation cancelled.', recoverable: true }));
-    else run.reject(new EngineError(ev.error));
+    else if (ev.type === 'cancelled') run.reject(new RemoteError({ code: 'cancelled', message: 'Generation cancelled.', recoverable: true }));
+    else run.reject(new RemoteError(ev.error));
   }
 
   private onEvent(ev: WorkerEvent): void {
@@ -139,7 +131,7 @@ export class EngineClient {
         return;
       case 'error':
         if (ev.id !== null) this.settle(ev.id, ev);
-        else if (this.loads.length) this.loads.shift()!.reject(new EngineError(ev.error));
+        else if (this.loads.length) this.loads.shift()!.reject(new RemoteError(ev.error));
         else this.failAll(ev.error); // an error outside any request: fail whatever is waiting
         return;
     }

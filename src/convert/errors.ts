@@ -1,5 +1,7 @@
 // Typed errors of the converter. Each names the file (and key) it is about, so the CLI can print
-// one line a user can act on.
+// one line a user can act on. All share the protocol code 'checkpoint-invalid'; `reason` says which
+// rule the file broke.
+import { LaVieError } from '../protocol/errors.ts';
 
 export type CheckpointErrorCode =
   | 'bad-format' // not the file type we expected, or a malformed structure
@@ -10,14 +12,13 @@ export type CheckpointErrorCode =
   | 'wrong-shape' // a tensor with the wrong shape for the config
   | 'wrong-value'; // a tensor that must hold a known constant (e.g. RoPE frequencies) does not
 
-export class CheckpointError extends Error {
-  readonly code: CheckpointErrorCode;
+export class CheckpointError extends LaVieError {
+  readonly reason: CheckpointErrorCode;
   readonly file?: string;
   readonly key?: string;
-  constructor(code: CheckpointErrorCode, message: string, where: { file?: string; key?: string } = {}) {
-    super(message);
-    this.name = 'CheckpointError';
-    this.code = code;
+  constructor(reason: CheckpointErrorCode, message: string, where: { file?: string; key?: string } = {}) {
+    super('checkpoint-invalid', message);
+    this.reason = reason;
     this.file = where.file;
     this.key = where.key;
   }

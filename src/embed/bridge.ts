@@ -5,7 +5,7 @@
 // may restrict further at build time (VITE_EMBED_ORIGINS). The embed runs only if the page that
 // actually contains it is on the list, accepts messages only from that window and origin, and
 // posts events only to that origin. Anything else is ignored without an answer.
-import { SAMPLERS, type GenerateRequest, type PackInfo } from '../protocol.ts';
+import { SAMPLERS, toErrorInfo, type GenerateRequest, type PackInfo } from '../protocol.ts';
 import { EMBED_PROTOCOL, type EmbedEvent, type EmbedRequest, type HostMessage } from './protocol.ts';
 
 export const MAX_PROMPT = 2000;
@@ -139,8 +139,8 @@ export function createBridge(o: {
     running.set(id, h.id);
     h.done.then(
       (out) => post({ type: 'result', id, stage: out.stage, final: true, video: out.video, meta: out.meta }),
-      (e: { info?: Extract<EmbedEvent, { type: 'error' }>['error']; message?: string }) => {
-        const error = e?.info ?? { code: 'internal' as const, message: String(e?.message ?? e), recoverable: true };
+      (e: unknown) => {
+        const error = toErrorInfo(e);
         post(error.code === 'cancelled' ? { type: 'cancelled', id } : { type: 'error', id, error });
       },
     ).finally(() => {

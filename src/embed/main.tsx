@@ -4,8 +4,8 @@
 import { StrictMode, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { PHASE_LABEL, formatDuration } from '../app/format.ts';
-import { EngineClient, EngineError } from '../app/worker-client.ts';
-import type { ErrorInfo, PackRef, ProgressInfo } from '../protocol.ts';
+import { EngineClient } from '../app/worker-client.ts';
+import { toErrorInfo, type ErrorInfo, type PackRef, type ProgressInfo } from '../protocol.ts';
 import { allowedOrigins, createBridge, embeddingOrigin } from './bridge.ts';
 import { registerServiceWorker } from '../sw/register.ts';
 import '../app/styles.css';
@@ -97,7 +97,7 @@ function start(origin: string) {
       bridge.ready(p);
     },
     (e: unknown) => {
-      const error = e instanceof EngineError ? e.info : { code: 'internal' as const, message: String(e), recoverable: true };
+      const error = toErrorInfo(e);
       setView({ state: 'error', error });
       bridge.failed(error);
     },

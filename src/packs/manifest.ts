@@ -2,6 +2,7 @@
 // produced only by src/convert; the app reads them from the built-in folder, a URL or a local
 // folder. Everything a manifest says is untrusted input: `parseManifest` checks every field
 // (and that no path escapes the pack) before anything is fetched.
+import { LIMITS, LaVieError, SAMPLERS, type ComputePrecision, type SamplerName } from '../protocol.ts';
 
 export const PACK_FORMAT = 'lavie-web-pack';
 export const PACK_VERSION = 1;
@@ -9,8 +10,6 @@ export const PACK_VERSION = 1;
 export type WeightPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
 export type IoDType = 'float32' | 'float16' | 'int64' | 'int32';
 
-/** What a graph computes in: fp32 everywhere, or fp16 on WebGPU adapters with `shader-f16`. */
-export type ComputePrecision = 'fp32' | 'fp16';
 
 export interface PackFile {
   /** Relative path inside the pack (forward slashes, no "..", not absolute). */
@@ -57,7 +56,7 @@ export interface BaseStage {
   textDim: number;
   vaeScalingFactor: number;
   sampler: {
-    default: 'ddpm' | 'ddim' | 'euler';
+    default: SamplerName;
     steps: number;
     guidanceScale: number;
     numTrainTimesteps: number;
@@ -132,11 +131,9 @@ export interface PackManifest {
   stages: { base: BaseStage; interp?: InterpStage; vsr?: VsrStage };
 }
 
-export class ManifestError extends Error {
-  readonly code = 'manifest-invalid';
+export class ManifestError extends LaVieError {
   constructor(readonly field: string, message: string) {
-    super(`manifest.json: ${field}: ${message}`);
-    this.name = 'ManifestError';
+    super('pack-invalid', `manifest.json: ${field}: ${message}`);
   }
 }
 
@@ -251,8 +248,8 @@ export function parseManifest(json: unknown): PackManifest {
         textDim: int(s.textDim, 'stages.base.textDim', 1, 65536),
         vaeScalingFactor: num(s.vaeScalingFactor, 'stages.base.vaeScalingFactor'),
         sampler: {
-          default: oneOf(smp.default, 'stages.base.sampler.default', ['ddpm', 'ddim', 'euler'] as const),
-          steps: int(smp.steps, 'stages.base.sampler.steps', 1, 1000),
+          default: oneOf(smp.default, 'stages.base.sampler.default', SAMPLERS),
+          steps: int(smp.steps, 'stages.base.sampler.steps', LIMITS.steps.min, LIMITS.steps.max),
           guidanceScale: num(smp.guidanceScale, 'stages.base.sampler.guidanceScale'),
           numTrainTimesteps: int(smp.numTrainTimesteps, 'stages.base.sampler.numTrainTimesteps', 1, 100_000),
           betaStart: num(smp.betaStart, 'stages.base.sampler.betaStart'),
@@ -314,10 +311,10 @@ function vsrStage(v: unknown): VsrStage {
     latent: { channels: int(lat.channels, 'stages.vsr.latent.channels', 1, 64), height: int(lat.height, 'stages.vsr.latent.height', 1, 4096), width: int(lat.width, 'stages.vsr.latent.width', 1, 4096) },
     tile: tileSpec(o.tile, 'stages.vsr.tile'),
     vaeTile: tileSpec(o.vaeTile, 'stages.vsr.vaeTile'),
-    steps: int(o.steps, 'stages.vsr.steps', 1, 1000),
+    steps: int(o.steps, 'stages.vsr.steps', LIMITS.steps.min, LIMITS.steps.max),
     guidanceScale: num(o.guidanceScale, 'stages.vsr.guidanceScale'),
     noiseLevel: int(o.noiseLevel, 'stages.vsr.noiseLevel', 0, 999),
-    negativePrompt: typeof o.negativePrompt === 'string' && o.negativePrompt.length <= 1000 ? o.negativePrompt : (() => { throw new ManifestError('stages.vsr.negativePrompt', 'must be a string'); })(),
+    negativePrompt: typeof o.negativePrompt === 'string' && o.negativePrompt.length <= LIMITS.promptChars ? o.negativePrompt : (() => { throw new ManifestError('stages.vsr.negativePrompt', 'must be a string'); })(),
     vaeScalingFactor: num(o.vaeScalingFactor, 'stages.vsr.vaeScalingFactor'),
     textDim: int(o.textDim, 'stages.vsr.textDim', 1, 65536),
   };
@@ -329,7 +326,7 @@ function interpStage(v: unknown): InterpStage {
     frames: int(o.frames, 'stages.interp.frames', 1, 4096),
     fps: num(o.fps, 'stages.interp.fps'),
     latent: latentSpec(o.latent, 'stages.interp.latent'),
-    steps: int(o.steps, 'stages.interp.steps', 1, 1000),
+    steps: int(o.steps, 'stages.interp.steps', LIMITS.steps.min, LIMITS.steps.max),
     guidanceScale: num(o.guidanceScale, 'stages.interp.guidanceScale'),
     promptSuffix: typeof o.promptSuffix === 'string' && o.promptSuffix.length <= 200 ? o.promptSuffix : (() => { throw new ManifestError('stages.interp.promptSuffix', 'must be a string of at most 200 characters'); })(),
   };

@@ -1,6 +1,7 @@
 // Where the engine reads a pack's files from. The engine sees only this interface; the sources in
 // sources/ (URL packs kept in storage, local folders, Node folders) implement it. Every file is
 // checked against the manifest's size and sha256 before anyone uses it.
+import { LaVieError } from '../protocol/errors.ts';
 import { packFiles, type PackFile, type PackManifest } from './manifest.ts';
 
 export interface PackSource {
@@ -12,19 +13,15 @@ export interface PackSource {
   blob?(path: string): Promise<Blob>;
 }
 
-export class PackDownloadError extends Error {
-  readonly code = 'pack-download';
+export class PackDownloadError extends LaVieError {
   constructor(message: string, readonly url?: string) {
-    super(message);
-    this.name = 'PackDownloadError';
+    super('pack-download', message);
   }
 }
 
-export class PackInvalidError extends Error {
-  readonly code = 'pack-invalid';
+export class PackInvalidError extends LaVieError {
   constructor(message: string, readonly path?: string) {
-    super(message);
-    this.name = 'PackInvalidError';
+    super('pack-invalid', message);
   }
 }
 

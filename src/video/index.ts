@@ -3,6 +3,7 @@
 // probeCodec picks the first codec this browser can encode at the given size (H.264 baseline at a
 // level that fits, then VP9, then AV1 — all three are valid in MP4). createMp4Writer takes RGBA frames
 // one at a time (back-pressure through the returned promise) and yields a fast-start MP4 Blob.
+import { LaVieError } from '../protocol/errors.ts';
 import {
   BufferTarget,
   Mp4OutputFormat,
@@ -25,11 +26,9 @@ export interface CodecChoice {
 export const MP4_MIME = 'video/mp4';
 
 /** Thrown when no candidate codec can be encoded; carries the protocol's error code. */
-export class EncoderUnsupportedError extends Error {
-  readonly code = 'encoder-unsupported' as const;
+export class EncoderUnsupportedError extends LaVieError {
   constructor(message: string) {
-    super(message);
-    this.name = 'EncoderUnsupportedError';
+    super('encoder-unsupported', message);
   }
 }
 

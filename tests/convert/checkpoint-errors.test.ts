@@ -21,7 +21,7 @@ function build(sd: StateDict): void {
   p.assertAllUsed();
 }
 
-const expectCode = (code: string, key: string) => (e: unknown) => e instanceof CheckpointError && e.code === code && e.key === key && e.message.includes(key) && e.message.includes('lavie_base.pt');
+const expectCode = (code: string, key: string) => (e: unknown) => e instanceof CheckpointError && e.reason === code && e.key === key && e.message.includes(key) && e.message.includes('lavie_base.pt');
 
 test('the unmodified fixture checkpoint builds', () => build(weights()));
 

@@ -16,7 +16,7 @@ import { runNpmCli } from '../helpers/cli.ts';
 const dir = mkdtempSync(join(tmpdir(), 'lavie-io-'));
 const f32 = (vals: number[], shape: number[]): TensorRef => ({ dtype: 'float32', shape, read: () => Float32Array.from(vals) });
 const raw = (dtype: TensorRef['dtype'], bytes: Uint8Array, shape: number[]): TensorRef => ({ dtype, shape, readBytes: () => bytes, read: () => { throw new Error('unused'); } });
-const isCkptErr = (code?: string, file?: string) => (e: unknown) => e instanceof CheckpointError && (!code || e.code === code) && (!file || e.file === file);
+const isCkptErr = (code?: string, file?: string) => (e: unknown) => e instanceof CheckpointError && (!code || e.reason === code) && (!file || e.file === file);
 
 function sample(): StateDict {
   const half = new Uint16Array([1, -2.5, 0.25].map(f32ToF16));

@@ -12,7 +12,8 @@ import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import type { RgbaFrame } from '../../src/engine/types.ts';
 import { openDirPack } from '../../src/packs/sources/node-folder.ts';
-import type { GenerateRequest, ProgressInfo } from '../../src/protocol.ts';
+import { PackInvalidError } from '../../src/packs/pack-source.ts';
+import { CancelledError, type GenerateRequest, type ProgressInfo } from '../../src/protocol.ts';
 
 const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));
 makeTinyPack(packDir);
@@ -82,13 +83,13 @@ test('a corrupted pack file is rejected before use with a clear error', async ()
   const bytes = readFileSync(f);
   bytes[100] ^= 0xff;
   writeFileSync(f, bytes);
-  await assert.rejects(LaVieEngine.load(createNodeRuntime(), openDirPack(bad)), (e: Error) => e.name === 'PackInvalidError' && /sha256/.test(e.message) && e.message.includes('unet/unet.weights-00.bin'));
+  await assert.rejects(LaVieEngine.load(createNodeRuntime(), openDirPack(bad)), (e: Error) => e instanceof PackInvalidError && /sha256/.test(e.message) && e.message.includes('unet/unet.weights-00.bin'));
 });
 
 test('cancel stops the run and the engine stays usable', async () => {
   const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir));
   const ctrl = new AbortController();
-  await assert.rejects(engine.generate(request({ steps: 4 }), { signal: ctrl.signal, onProgress: (p) => { if (p.phase === 'denoise' && p.step === 1) ctrl.abort(); }, onFrame: () => {} }), (e: Error) => e.name === 'CancelledError');
+  await assert.rejects(engine.generate(request({ steps: 4 }), { signal: ctrl.signal, onProgress: (p) => { if (p.phase === 'denoise' && p.step === 1) ctrl.abort(); }, onFrame: () => {} }), (e: Error) => e instanceof CancelledError);
   assert.equal((await generate(engine, request({ steps: 2 }))).frames.length, 16);
   await engine.dispose();
 });
@@ -144,7 +145,7 @@ test('cancel during interpolation: the base stage had ended and delivered all it
     onProgress: (p) => { if (p.stage === 'interp' && p.phase === 'denoise' && p.step === 1) ctrl.abort(); },
     onFrame: () => { frames++; },
     onStageEnd: (s) => { ended.push(s); },
-  }), (e: Error) => e.name === 'CancelledError');
+  }), (e: Error) => e instanceof CancelledError);
   assert.deepEqual(ended, ['base']);
   assert.equal(frames, 16);
   await engine.dispose();
@@ -168,7 +169,7 @@ test('20 cancels in a row (every stage, every phase) leave device tensors and li
       signal: ctrl.signal,
       onProgress: (p) => { if ((p.stage ?? 'base') === stage && (p.phase === phase || p.phase === 'denoise')) { seen = true; ctrl.abort(); } },
       onFrame: () => {},
-    }), (e: Error) => e.name === 'CancelledError');
+    }), (e: Error) => e instanceof CancelledError);
     assert.ok(seen);
     assert.equal(rt.device.liveTensors, tensors, `after cancel ${i} (${stage}/${phase})`);
   }

@@ -12,7 +12,8 @@ import { makeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { listStoredPacks, openCachedUrlPack } from '../../src/packs/sources/url.ts';
-import { DownloadCancelledError, downloadFiles, type DownloadProgress } from '../../src/packs/download/download.ts';
+import { CancelledError } from '../../src/protocol/errors.ts';
+import { downloadFiles, type DownloadProgress } from '../../src/packs/download/download.ts';
 import { openLocalPack } from '../../src/packs/sources/local-folder.ts';
 import type { PackFile } from '../../src/packs/manifest.ts';
 import { Sha256 } from '../../src/packs/download/sha256.ts';
@@ -125,7 +126,7 @@ test('cancel keeps the partial file; the next download resumes it', async () => 
   server.fault.throttle = 2_000_000;
   const store = memoryStore();
   const ctrl = new AbortController();
-  await assert.rejects(downloadFiles(server.url, [files[1]!], store, 'k', { ...fast, signal: ctrl.signal, onProgress: (p) => { if (p.fileLoaded > 200_000) ctrl.abort(); } }), DownloadCancelledError);
+  await assert.rejects(downloadFiles(server.url, [files[1]!], store, 'k', { ...fast, signal: ctrl.signal, onProgress: (p) => { if (p.fileLoaded > 200_000) ctrl.abort(); } }), CancelledError);
   const part = await store.partial('k', files[1]!.sha256);
   assert.ok(part && part.size > 200_000 && part.size < files[1]!.bytes, `partial ${part?.size}`);
   reset();

@@ -1,7 +1,7 @@
 // Run an emitted graph with onnxruntime-node (CPU, fp32). Used by the fixture CLI, parity tests
 // and benchmarks; the browser runs the same bytes with onnxruntime-web.
 import * as ort from 'onnxruntime-node';
-import type { ComputePrecision } from '../../packs/manifest.ts';
+import type { ComputePrecision } from '../../protocol.ts';
 import { fp16Compute } from '../onnx/fp16-compute.ts';
 import type { GraphBuilder } from '../onnx/graph.ts';
 import type { DType } from '../tensor.ts';

@@ -1,5 +1,8 @@
 // What every stage of the cascade shares: shapes, cancellation, progress within a stage.
+import { CancelledError } from '../../protocol/errors.ts';
 import type { Phase } from '../../protocol.ts';
+
+export { CancelledError };
 
 export interface LatentShape {
   channels: number;
@@ -11,13 +14,6 @@ export interface LatentShape {
 /** Progress inside one stage; the engine adds the stage name and the elapsed time. */
 export interface StageProgress { phase: Phase; step: number; total: number; etaMs?: number; window?: number; windows?: number; tile?: number; tiles?: number }
 
-export class CancelledError extends Error {
-  constructor() {
-    super('Generation cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
 export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
+  if (signal.aborted) throw new CancelledError('Generation cancelled.');
 }

@@ -1,7 +1,7 @@
 // Node runtime: onnxruntime-node on the CPU with Float32Array tensors. Imported only by Node code
 // (tests, CLIs, benchmarks) — never by the worker bundle.
 import * as ort from 'onnxruntime-node';
-import type { ComputePrecision } from '../../packs/manifest.ts';
+import type { ComputePrecision } from '../../protocol.ts';
 import { CpuDevice } from './cpu-device.ts';
 import type { OrtModule, Runtime } from './runtime.ts';
 

@@ -3,7 +3,7 @@
 // engine's tensors. The engine never imports an ORT package itself: the worker or the Node caller
 // injects it, so the same engine code runs in both places.
 import type * as ortTypes from 'onnxruntime-common';
-import type { ComputePrecision } from '../../packs/manifest.ts';
+import { LaVieError, type ComputePrecision } from '../../protocol.ts';
 import type { TensorDevice } from './device.ts';
 
 export interface OrtModule {
@@ -41,10 +41,9 @@ export interface Runtime {
 }
 
 /** The GPU device went away (driver reset, device.destroy(), too long in the background). */
-export class DeviceLostError extends Error {
+export class DeviceLostError extends LaVieError {
   constructor(message = 'The GPU device was lost.') {
-    super(message);
-    this.name = 'DeviceLostError';
+    super('device-lost', message);
   }
 }
 

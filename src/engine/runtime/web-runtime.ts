@@ -3,14 +3,14 @@
 // native WebGPU backend would otherwise create its own and destroy it when the last session closes,
 // and our WGSL kernels must work on the very buffers ORT reads and writes.
 import * as ort from 'onnxruntime-web/webgpu';
+import { LaVieError } from '../../protocol/errors.ts';
 import { CpuDevice } from './cpu-device.ts';
 import type { OrtModule, Runtime } from './runtime.ts';
 import { WebGpuDevice } from './webgpu-device.ts';
 
-export class NoWebGpuError extends Error {
+export class NoWebGpuError extends LaVieError {
   constructor(message: string) {
-    super(message);
-    this.name = 'NoWebGpuError';
+    super('no-webgpu', message);
   }
 }
 

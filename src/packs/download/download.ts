@@ -6,18 +6,11 @@
 //   discards the bytes (nothing corrupt is kept) and is reported as PackInvalidError.
 // - Bounded retries with exponential backoff for network failures and 408/429/5xx; other HTTP
 //   errors fail at once. Cancel (AbortSignal) keeps the partial file for the next attempt.
+import { CancelledError } from '../../protocol/errors.ts';
 import type { PackFile } from '../manifest.ts';
 import { Sha256, hashBlob } from './sha256.ts';
 import { PackDownloadError, PackInvalidError } from '../pack-source.ts';
 import type { PackStore } from '../storage/pack-store.ts';
-
-export class DownloadCancelledError extends Error {
-  readonly code = 'cancelled';
-  constructor() {
-    super('Download cancelled.');
-    this.name = 'CancelledError';
-  }
-}
 
 export interface DownloadProgress {
   /** File being downloaded (manifest path) and its bytes so far. */
@@ -67,14 +60,14 @@ export class RateMeter {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new DownloadCancelledError());
+    if (signal?.aborted) return reject(new CancelledError('Download cancelled.'));
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(new DownloadCancelledError());
+      reject(new CancelledError('Download cancelled.'));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -118,12 +111,12 @@ export async function downloadFile(url: string, entry: PackFile, store: PackStor
   }
 
   while (have < entry.bytes || entry.bytes === 0) {
-    if (signal?.aborted) throw new DownloadCancelledError();
+    if (signal?.aborted) throw new CancelledError('Download cancelled.');
     let res: Response;
     try {
       res = await doFetch(url, { signal, cache: 'no-store', headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
     } catch (e) {
-      if (signal?.aborted) throw new DownloadCancelledError();
+      if (signal?.aborted) throw new CancelledError('Download cancelled.');
       await attempts.failed(new PackDownloadError(`Could not download ${entry.path}: ${(e as Error).message}`, url));
       continue;
     }
@@ -183,7 +176,7 @@ export async function downloadFile(url: string, entry: PackFile, store: PackStor
       onBytes(-have, 0);
       throw failure;
     }
-    if (signal?.aborted) throw new DownloadCancelledError();
+    if (signal?.aborted) throw new CancelledError('Download cancelled.');
     if (failure) {
       if ((failure as { code?: string }).code === 'storage-full') throw failure;
       await attempts.failed(new PackDownloadError(`${entry.path}: the connection broke at ${have} of ${entry.bytes} bytes (${failure.message})`, url));

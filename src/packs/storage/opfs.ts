@@ -1,6 +1,7 @@
 // Packs in the Origin Private File System: made for multi-GB files (streamed writes, disk-backed
 // File objects to read back, no 2 GB Response limit). Layout: lavie-packs/<pack>/{manifest,info}.json,
 // <sha256> (verified files) and <sha256>.part (unfinished downloads).
+import { isDomException } from '../../protocol/errors.ts';
 import { storageError, type PackStore, type PartialWriter } from './pack-store.ts';
 
 const ROOT = 'lavie-packs';
@@ -21,7 +22,7 @@ async function packDir(pack: string, create = true): Promise<FileSystemDirectory
   try {
     return await (await root()).getDirectoryHandle(pack, { create });
   } catch (e) {
-    if ((e as DOMException).name === 'NotFoundError') return null;
+    if (isDomException(e, DOMException.NOT_FOUND_ERR)) return null;
     throw e;
   }
 }
@@ -32,7 +33,7 @@ async function fileHandle(pack: string, name: string, create: boolean): Promise<
   try {
     return (await dir.getFileHandle(name, { create })) as FileHandle;
   } catch (e) {
-    if ((e as DOMException).name === 'NotFoundError' || (e as DOMException).name === 'TypeMismatchError') return null;
+    if (isDomException(e, DOMException.NOT_FOUND_ERR) || isDomException(e, DOMException.TYPE_MISMATCH_ERR)) return null;
     throw e;
   }
 }
@@ -66,7 +67,7 @@ async function openWriter(h: FileHandle, fresh: boolean): Promise<PartialWriter>
         },
       };
     } catch (e) {
-      if ((e as DOMException).name === 'QuotaExceededError') throw e;
+      if (isDomException(e, DOMException.QUOTA_EXCEEDED_ERR)) throw e;
       // e.g. not in a dedicated worker: fall through to a writable stream
     }
   }
@@ -154,8 +155,8 @@ export function opfsStore(): PackStore {
       return out;
     },
     async deletePack(pack) {
-      await (await root()).removeEntry(pack, { recursive: true }).catch((e: DOMException) => {
-        if (e.name !== 'NotFoundError') throw e;
+      await (await root()).removeEntry(pack, { recursive: true }).catch((e: unknown) => {
+        if (!isDomException(e, DOMException.NOT_FOUND_ERR)) throw e;
       });
     },
   };

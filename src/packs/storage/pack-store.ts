@@ -2,6 +2,7 @@
 // file exists under that name only after its bytes were verified: an interrupted or corrupt
 // download can never be mistaken for a good one. Unfinished downloads are kept aside as partials so
 // they can resume with an HTTP Range request.
+import { LaVieError, isDomException } from '../../protocol/errors.ts';
 
 export interface StoredPackInfo {
   /** Stable key of the pack (derived from where it came from). */
@@ -45,18 +46,15 @@ export interface PackStore {
   deletePack(pack: string): Promise<void>;
 }
 
-export class StorageFullError extends Error {
-  readonly code = 'storage-full';
+export class StorageFullError extends LaVieError {
   constructor(message: string) {
-    super(message);
-    this.name = 'StorageFullError';
+    super('storage-full', message);
   }
 }
 
 /** Storage failures (quota, I/O) as typed errors. */
 export function storageError(e: unknown, what: string): Error {
-  const name = (e as { name?: string })?.name;
-  if (name === 'QuotaExceededError') return new StorageFullError(`Not enough storage to ${what}. Free space (Storage panel) or allow more for this site.`);
+  if (isDomException(e, DOMException.QUOTA_EXCEEDED_ERR)) return new StorageFullError(`Not enough storage to ${what}. Free space (Storage panel) or allow more for this site.`);
   return e instanceof Error ? e : new Error(String(e));
 }
 

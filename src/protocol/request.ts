@@ -1,0 +1,134 @@
+// The generation request: its fields, their limits and defaults, the one validation, seeds.
+// The form (and its inputs' min/max/step), the app's store, the worker host, the embed bridge and
+// the engine's noise all take their rules from here. Imports nothing outside src/protocol/.
+// A new request field (e.g. long-video segments, a personalization choice) is one entry in
+// GenerateRequest, one in LIMITS if it has bounds, and one rule in RULES (the compiler asks for it).
+import { BadRequestError } from './errors.ts';
+
+export type SamplerName = 'ddpm' | 'ddim' | 'euler' | 'dpm++2m';
+export const SAMPLERS: readonly SamplerName[] = ['ddpm', 'ddim', 'euler', 'dpm++2m'];
+
+export interface GenerateRequest {
+  id: string;
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidanceScale: number;
+  sampler: SamplerName;
+  /** LaVie option 2: temporal interpolation to 4·F − 3 frames after the base stage. */
+  interpolate?: boolean;
+  /** LaVie option 3 (with `interpolate`: option 4): ×4 video super-resolution as the last stage. */
+  superResolve?: boolean;
+}
+
+/** A request as a caller composes it: the worker client adds the id. */
+export type RequestBody = Omit<GenerateRequest, 'id'>;
+
+/** A numeric field's range, and the step the form's input offers. */
+export interface NumberLimit { readonly min: number; readonly max: number; readonly step: number; readonly integer: boolean }
+
+export const LIMITS = {
+  /** CLIP's context length: a prompt becomes this many tokens, start and end tokens included;
+   * text beyond it is cut (LaVie and Stable Diffusion do the same). */
+  promptTokens: 77,
+  /** Characters accepted for a prompt or negative prompt (far more than promptTokens can use). */
+  promptChars: 2000,
+  seed: { min: 0, max: 2 ** 32 - 1, step: 1, integer: true },
+  steps: { min: 1, max: 1000, step: 1, integer: true },
+  guidanceScale: { min: 0, max: 50, step: 0.5, integer: false },
+} as const satisfies Record<string, number | NumberLimit>;
+
+/** Tokens of prompt text CLIP reads: the context minus its start and end tokens. */
+export const PROMPT_TEXT_TOKENS = LIMITS.promptTokens - 2;
+
+/** A pack's sampler defaults (PackInfo.defaults). */
+export interface SamplerDefaults { steps: number; guidanceScale: number; sampler: SamplerName }
+
+/** LaVie's base-stage settings: packs converted from LaVie carry them, and the form shows them
+ * until a pack is loaded. */
+export const LAVIE_DEFAULTS: SamplerDefaults = { steps: 50, guidanceScale: 7.5, sampler: 'ddpm' };
+
+/** A uniformly random seed in LIMITS.seed. */
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+/** The request's defaults for a pack: its sampler settings, no negative prompt, base stage only,
+ * a random seed. */
+export function requestDefaults(pack: SamplerDefaults, seed: () => number = randomSeed): Omit<RequestBody, 'prompt'> {
+  return { negativePrompt: '', seed: seed(), steps: pack.steps, guidanceScale: pack.guidanceScale, sampler: pack.sampler };
+}
+
+/** Fill the fields a caller left out with the pack's defaults; text is trimmed, stage flags kept only when set. */
+export function withDefaults(r: Partial<RequestBody> & { prompt: string }, pack: SamplerDefaults, seed: () => number = randomSeed): RequestBody {
+  const d = requestDefaults(pack, () => r.seed ?? seed());
+  return {
+    prompt: r.prompt.trim(),
+    negativePrompt: (r.negativePrompt ?? d.negativePrompt).trim(),
+    seed: d.seed,
+    steps: r.steps ?? d.steps,
+    guidanceScale: r.guidanceScale ?? d.guidanceScale,
+    sampler: r.sampler ?? d.sampler,
+    ...(r.interpolate ? { interpolate: true } : {}),
+    ...(r.superResolve ? { superResolve: true } : {}),
+  };
+}
+
+/** Which later stages a pack offers (PackInfo.stages): requests for others are refused. */
+export interface StageOffer { stages: { interp?: unknown; vsr?: unknown } }
+
+const LABEL: Record<keyof GenerateRequest, string> = {
+  id: 'Request id', prompt: 'Prompt', negativePrompt: 'Negative prompt', seed: 'Seed', steps: 'Steps',
+  guidanceScale: 'Guidance scale', sampler: 'Sampler', interpolate: 'Smoother', superResolve: 'High resolution',
+};
+
+const number = (lim: NumberLimit) => (v: unknown): string | null =>
+  typeof v === 'number' && (lim.integer ? Number.isInteger(v) : Number.isFinite(v)) && v >= lim.min && v <= lim.max
+    ? null
+    : `must be ${lim.integer ? 'a whole number' : 'a number'} from ${lim.min} to ${lim.max}`;
+const text = (required: boolean) => (v: unknown): string | null =>
+  typeof v !== 'string' ? 'must be text'
+  : required && !v.trim() ? 'is empty: describe the video you want'
+  : v.length > LIMITS.promptChars ? `is longer than ${LIMITS.promptChars} characters`
+  : null;
+const flag = (offered: (p: StageOffer) => boolean) => (v: unknown, pack?: StageOffer): string | null =>
+  v !== undefined && typeof v !== 'boolean' ? 'must be true or false'
+  : v && pack && !offered(pack) ? 'is not offered by this model'
+  : null;
+
+/** One rule per field: a reason when the value is wrong, else null. */
+const RULES: { [K in keyof GenerateRequest]-?: (v: unknown, pack?: StageOffer) => string | null } = {
+  id: (v) => (typeof v === 'string' && v.length > 0 ? null : 'is missing'),
+  prompt: text(true),
+  negativePrompt: text(false),
+  seed: number(LIMITS.seed),
+  steps: number(LIMITS.steps),
+  guidanceScale: number(LIMITS.guidanceScale),
+  sampler: (v) => ((SAMPLERS as readonly unknown[]).includes(v) ? null : `must be one of ${SAMPLERS.join(', ')}`),
+  interpolate: flag((p) => !!p.stages.interp),
+  superResolve: flag((p) => !!p.stages.vsr),
+};
+
+/**
+ * The one check of a request: the first field that breaks the contract, as a typed error (code
+ * 'bad-request', with the field), or null. `pack`: also refuse stages the pack does not offer.
+ * Without an id (a body the worker client will complete) only the body is checked.
+ */
+export function validateRequest(r: unknown, pack?: StageOffer, o: { needsId?: boolean } = {}): BadRequestError | null {
+  if (typeof r !== 'object' || r === null) return new BadRequestError('The request must be an object.');
+  const fields = Object.keys(RULES) as (keyof GenerateRequest)[];
+  for (const f of fields) {
+    if (f === 'id' && o.needsId === false) continue;
+    const why = RULES[f]((r as Record<string, unknown>)[f], pack);
+    if (why) return new BadRequestError(`${LABEL[f]} ${why}.`, f);
+  }
+  return null;
+}
+
+/** The seed as the noise generator takes it; anything outside LIMITS.seed is refused, not wrapped. */
+export function checkSeed(seed: number): number {
+  const why = RULES.seed(seed);
+  if (why) throw new BadRequestError(`${LABEL.seed} ${why}.`, 'seed');
+  return seed;
+}
