@@ -20,6 +20,15 @@ export function fixtureDir(name: string): string {
   return join(fixturesRoot(), name);
 }
 
+/** The full-spatial-size set (narrow channels, real GroupNorm reduction lengths) beside the tiny one. */
+export function fullresFixtureDir(name: string): string {
+  const dir = process.env.LAVIE_FULLRES_FIXTURES ?? resolve(REPO_ROOT, '../shared/fixtures/lavie-fullres');
+  if (!existsSync(join(dir, 'README.md'))) {
+    throw new Error(`LaVie full-resolution fixtures not found at ${dir} (set LAVIE_FULLRES_FIXTURES to override). Parity tests cannot run without them.`);
+  }
+  return join(dir, name);
+}
+
 export function fixtureTensors(name: string, file: string): StateDict {
   return readSafetensors(join(fixtureDir(name), file));
 }

@@ -56,15 +56,47 @@ export function groupNorm(ctx: NetCtx, x: Value, prefix: string, groups: number,
   // Statistics over up to F·(C/G)·H·W elements: float32 even in the fp16-compute variant.
   const y = g.keepFp32(() => {
     const xr = op.reshape(g, x, [b, frames, groups, (c / groups) * h * w]);
-    const mean = op.reduceMean(g, xr, [1, 3]);
+    const mean = groupMean(g, xr);
     const d = op.sub(g, xr, mean);
-    const variance = op.reduceMean(g, op.mul(g, d, d), [1, 3]);
+    const variance = groupMean(g, op.mul(g, d, d));
     const std = op.sqrt(g, op.addScalar(g, variance, eps));
     return op.reshape(g, op.div(g, d, std), [bf, c, h, w]);
   });
   const gamma = plainWeight(ctx, `${prefix}.weight`, ctx.p.get(`${prefix}.weight`, [c]), [1, c, 1, 1]);
   const beta = plainWeight(ctx, `${prefix}.bias`, ctx.p.get(`${prefix}.bias`, [c]), [1, c, 1, 1]);
   return op.add(g, op.mul(g, y, gamma), beta);
+}
+
+/**
+ * Mean of `[B, F, G, L]` over axes 1 and 3 (keepdims → `[B, 1, G, 1]`) in two stages: first over
+ * chunks of k contiguous elements of L, then over the F·L/k chunk means. A GroupNorm group holds up
+ * to 1.6 M elements at LaVie's real sizes; one flat float32 ReduceMean over them drifts past the
+ * parity tolerance (onnxruntime's CPU and WebGPU kernels both accumulate long runs serially), while
+ * two reductions of ~√N elements each stay near float32 rounding. Equal chunk sizes keep the mean
+ * of means exact.
+ */
+export function groupMean(g: GraphBuilder, x: Value): Value {
+  const [b, f, gr, l] = x.shape as [number, number, number, number];
+  const k = chunkLength(l, f);
+  if (k <= 1 || k >= l) return op.reduceMean(g, x, [1, 3]);
+  const chunks = op.reduceMean(g, op.reshape(g, x, [b, f, gr, l / k, k]), [4], false);
+  return op.reduceMean(g, chunks, [1, 3]);
+}
+
+/** Below this many elements a flat reduction is already exact enough. */
+export const FLAT_REDUCTION_MAX = 4096;
+
+/** The divisor k of `l` that best balances the two stages (k and f·l/k both near √(f·l)). */
+export function chunkLength(l: number, f: number): number {
+  const n = f * l;
+  if (n <= FLAT_REDUCTION_MAX) return 1;
+  const target = Math.sqrt(n);
+  let best = 1;
+  for (let k = 1; k * k <= l; k++) {
+    if (l % k !== 0) continue;
+    for (const d of [k, l / k]) if (Math.abs(Math.log(d / target)) < Math.abs(Math.log(best / target))) best = d;
+  }
+  return best;
 }
 
 export function layerNorm(ctx: NetCtx, x: Value, prefix: string, eps: number): Value {
