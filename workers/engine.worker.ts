@@ -1,6 +1,6 @@
 // The generation worker: one engine, driven by the typed protocol (src/protocol.ts).
 // All logic lives in engine-host.ts; this file only binds it to the worker's message port.
-import { createEngine } from '../src/engine/index.ts';
+import { createEngine } from './browser-engine.ts';
 import type { WorkerEvent, WorkerRequest } from '../src/protocol.ts';
 import { createEngineHost } from './engine-host.ts';
 import { toErrorInfo } from '../src/protocol/errors.ts';

@@ -80,7 +80,7 @@ export const MAX_SEED = 0xffffffff;
 /** Storage key of a URL/built-in pack (local folders are not stored). */
 export function storedKeyOf(ref: PackRef): string | null {
   try {
-    if (ref.kind === 'builtin') return packKey(normalizeBaseUrl(builtinPackUrl()));
+    if (ref.kind === 'builtin') return packKey(normalizeBaseUrl(builtinPackUrl(import.meta.env.BASE_URL, location.origin)));
     if (ref.kind === 'url') return packKey(normalizeBaseUrl(ref.baseUrl));
   } catch {
     // not a URL

@@ -3,7 +3,8 @@
 // are, each checked against the manifest (size + sha256, streamed) before its first use.
 import { ManifestError, parseManifest } from '../manifest.ts';
 import { hashBlob } from '../download/sha256.ts';
-import { PackInvalidError, fileEntry, type PackSource } from '../pack-source.ts';
+import { PackInvalidError, type PackSource } from '../pack-source.ts';
+import { fileEntry } from './verify.ts';
 
 /** Relative path → file, as picked. Paths use '/', relative to the pack's root (where manifest.json is). */
 export type LocalFiles = Map<string, Blob>;

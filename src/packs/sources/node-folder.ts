@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseManifest } from '../manifest.ts';
-import { fileEntry, verifyFile, type PackSource } from '../pack-source.ts';
+import type { PackSource } from '../pack-source.ts';
+import { fileEntry, verifyFile } from './verify.ts';
 
 export function openDirPack(dir: string): PackSource {
   const manifest = parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));

@@ -3,7 +3,8 @@
 // Weight shards are handed to ORT as disk-backed Blobs, so JS never holds a second copy.
 import { ManifestError, packFiles, parseManifest, type PackManifest } from '../manifest.ts';
 import { downloadFiles, type DownloadOptions } from '../download/download.ts';
-import { PackDownloadError, PackInvalidError, fileEntry, type PackSource } from '../pack-source.ts';
+import { PackDownloadError, PackInvalidError, type PackSource } from '../pack-source.ts';
+import { fileEntry } from './verify.ts';
 import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from '../storage/pack-store.ts';
 
 export interface CachedPackOptions extends DownloadOptions {

@@ -1,0 +1,39 @@
+// The browser's side of pack delivery, chosen here and nowhere else: which storage (OPFS, else
+// Cache Storage, else memory), which hosts a URL pack may come from (VITE_PACK_HOSTS), where the
+// built-in pack is served, and how a local folder is read. The engine only gets the PackSource.
+import type { PackRef, ProgressInfo } from '../src/protocol.ts';
+import { packHosts, packUrlAllowed } from '../src/packs/download/hosts.ts';
+import { PackDownloadError, type PackSource } from '../src/packs/pack-source.ts';
+import { builtinPackUrl } from '../src/packs/sources/builtin.ts';
+import { filesFromDirectory, openLocalPack } from '../src/packs/sources/local-folder.ts';
+import { openCachedUrlPack } from '../src/packs/sources/url.ts';
+import { defaultStore, storageEstimate } from '../src/packs/storage/browser-default.ts';
+
+export interface LoadContext {
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressInfo) => void;
+}
+
+export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<PackSource> {
+  const t0 = performance.now();
+  const elapsedMs = () => performance.now() - t0;
+  if (pack.kind === 'local') {
+    const files = pack.dir ? await filesFromDirectory(pack.dir) : new Map(Object.entries(pack.files ?? {}));
+    return openLocalPack(files, (file, done, total) => ctx.onProgress?.({ phase: 'verify', step: done, total, elapsedMs: elapsedMs(), download: { file, fileLoaded: done, fileBytes: total, filesDone: 0, filesTotal: 0 } }));
+  }
+  const url = pack.kind === 'builtin' ? builtinPackUrl(import.meta.env.BASE_URL, self.location.origin) : pack.baseUrl;
+  const hosts = packHosts(import.meta.env.VITE_PACK_HOSTS);
+  if (!packUrlAllowed(url, self.location.origin, hosts)) {
+    throw new PackDownloadError(`This site loads model packs only from its own origin and ${hosts.join(', ')}; ${url} is elsewhere. (Whoever deploys it can allow more hosts with VITE_PACK_HOSTS.)`, url);
+  }
+  return openCachedUrlPack(url, {
+    store: defaultStore(),
+    estimate: storageEstimate(),
+    signal: ctx.signal,
+    onProgress: (d) => ctx.onProgress?.({
+      phase: 'download', step: d.loaded, total: d.total, elapsedMs: elapsedMs(),
+      ...(d.etaMs !== undefined ? { etaMs: d.etaMs } : {}),
+      download: { file: d.file, fileLoaded: d.fileLoaded, fileBytes: d.fileBytes, filesDone: d.filesDone, filesTotal: d.filesTotal, ...(d.bytesPerSec ? { bytesPerSec: d.bytesPerSec } : {}) },
+    }),
+  });
+}
