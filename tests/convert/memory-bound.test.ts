@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
+import { FREENOISE_WINDOWS } from '../../src/convert/graphs/temporal-attention.ts';
 import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, X4_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
@@ -40,6 +41,25 @@ test('full-size base UNet (CFG batch 2 × 16 frames × 40×64): every intermedia
   assert.equal(params, 909_124_116 + 240);
   const ops = [...g.opTypes().keys()];
   assert.deepEqual(ops.filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
+});
+
+test('full-size base UNet, FreeNoise at 64 frames: the converter picks two batch-1 CFG calls; every intermediate ≤ 1 GiB; peak live activations stated', () => {
+  // At CFG batch 2 the top up-block's skip concat is [128, 960, 40, 64] = 1.17 GiB.
+  let batch = 0;
+  const { g, params, largest } = build('base_unet_L64', (ctx) => {
+    const chosen = buildForCfg('base_unet_L64', (g, b) => buildBaseUNet({ ...ctx, g, p: new Params(new Map(), 'synthetic', synthesizer(0)) }, LAVIE_BASE_UNET_CONFIG, { batch: b, frames: 64, height: 40, width: 64 }, FREENOISE_WINDOWS));
+    batch = chosen.batch;
+    buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: chosen.batch, frames: 64, height: 40, width: 64 }, FREENOISE_WINDOWS);
+  });
+  assert.equal(batch, 1);
+  assert.ok(largest.bytes <= GiB, `largest intermediate ${largest.name} [${largest.shape}] = ${largest.bytes} bytes`);
+  assert.equal(params, 909_124_116 + 240); // FreeNoise adds no parameters
+  assert.deepEqual([...g.opTypes().keys()].filter((o) => !WEBGPU_SAFE_OPS.has(o)), []);
+  const f32 = g.peakLiveBytes().bytes;
+  const f16 = fp16Compute(g).peakLiveBytes().bytes;
+  console.log(`base UNet FreeNoise L=64, batch 1: largest ${(largest.bytes / 2 ** 20).toFixed(0)} MiB; peak live activations ${(f32 / 2 ** 20).toFixed(0)} MiB fp32, ${(f16 / 2 ** 20).toFixed(0)} MiB fp16 compute`);
+  // One CFG branch of 64 frames holds about twice the activations of both branches at 16 frames (1.6 GiB).
+  assert.ok(f32 < 4 * GiB && f16 < 2.5 * GiB, `peak ${f32} / ${f16}`);
 });
 
 test('full-size interpolation UNet (61 frames × 40×64): the converter picks two batch-1 CFG calls; every intermediate ≤ 1 GiB, 909 M params, WebGPU-safe ops', () => {

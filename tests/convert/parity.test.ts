@@ -16,6 +16,8 @@ const VAE_OUTPUTS = ['latent_mean', 'latent_std', 'latent_sample', 'decoded'];
 const CASES: [network: string, folder: string, outputs: string[]][] = [
   ['base_unet', 'base_unet', ['out']],
   ['base_transformer3d', 'base_transformer3d', ['out']],
+  ['freenoise_transformer3d', 'freenoise_transformer3d', ['out', 'quirk_L26.out']],
+  ['freenoise_unet', 'freenoise_unet', ['out', 'out_16frames']],
   ['interp_unet', 'interp_unet', ['out']],
   ['vsr_unet', 'vsr_unet', ['out']],
   ['vsr_transformer3d', 'vsr_transformer3d', ['out']],

@@ -5,7 +5,7 @@
 import { CheckpointError } from '../errors.ts';
 import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
-import { attentionCore, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
+import { attentionCore, layerNorm, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
 
 const ROPE_DIM = 32;
 const fr = Math.fround;
@@ -67,6 +67,14 @@ function rope(ctx: NetCtx, x: Value, frames: number): Value {
 
 export interface TemporalAttentionOpts { heads: number; frames: number; rope: boolean; relPosBias: boolean }
 
+/** The position-bias constant [1, heads, F, F] for a block (window-relative when F is a window). */
+function positionBias(ctx: NetCtx, prefix: string, o: TemporalAttentionOpts): Value | undefined {
+  if (!o.relPosBias) return undefined;
+  const key = `${prefix}.time_rel_pos_bias.relative_attention_bias.weight`;
+  const table = ctx.p.get(key, [32, o.heads]).read();
+  return ctx.g.constF32(relPosBias(table, o.heads, o.frames), [1, o.heads, o.frames, o.frames], `${prefix}.rel_pos_bias`);
+}
+
 /** x: [N, F, C] (N = batch·pixels). Returns the attention branch (before the residual add). */
 export function temporalAttention(ctx: NetCtx, x: Value, prefix: string, o: TemporalAttentionOpts): Value {
   const g = ctx.g;
@@ -81,11 +89,77 @@ export function temporalAttention(ctx: NetCtx, x: Value, prefix: string, o: Temp
     q = rope(ctx, q, o.frames);
     k = rope(ctx, k, o.frames);
   }
-  let bias: Value | undefined;
-  if (o.relPosBias) {
-    const key = `${prefix}.time_rel_pos_bias.relative_attention_bias.weight`;
-    const table = ctx.p.get(key, [32, o.heads]).read();
-    bias = g.constF32(relPosBias(table, o.heads, o.frames), [1, o.heads, o.frames, o.frames], `${prefix}.rel_pos_bias`);
-  }
+  const bias = positionBias(ctx, prefix, o);
   return linear(ctx, mergeHeads(g, attentionCore(ctx, q, k, v, bias)), `${prefix}.to_out.0`, c, c, true);
+}
+
+// ---- FreeNoise (arXiv 2310.15169; FreeNoise-LaVie's BasicTransformerBlock, local_window) ----------
+
+/** Temporal attention over sliding windows of `size` frames, `stride` apart. */
+export interface TemporalWindows { size: number; stride: number }
+
+/** FreeNoise-LaVie's setting: LaVie's native 16 frames, stride 4. */
+export const FREENOISE_WINDOWS: TemporalWindows = { size: 16, stride: 4 };
+
+/** Window start frames, ascending (FreeNoise's get_views): none when frames < size; the last (frames − size) % stride frames are in no window. */
+export function windowStarts(frames: number, w: TemporalWindows): number[] {
+  const starts: number[] = [];
+  for (let s = 0; s + w.size <= frames; s += w.stride) starts.push(s);
+  return starts;
+}
+
+/** Fusion weight of each window position: 1, 2, …, size/2, size/2, …, 1 (FreeNoise's triangular sequence). */
+export function windowWeights(size: number): Float32Array {
+  if (size % 2) throw new Error(`temporal windows: size ${size} must be even`);
+  return Float32Array.from({ length: size }, (_, i) => Math.min(i + 1, size - i));
+}
+
+/** Per frame: the sum of the weights of the windows covering it (0 for an uncovered frame). */
+export function windowCoverage(frames: number, w: TemporalWindows): Float32Array {
+  const wt = windowWeights(w.size);
+  const count = new Float32Array(frames);
+  for (const s of windowStarts(frames, w)) for (let i = 0; i < w.size; i++) count[s + i]! += wt[i]!;
+  return count;
+}
+
+/**
+ * FreeNoise's windowed temporal step on h [N, L, C], replacing `h + attn(norm(h))`:
+ * norm over all L frames; each window i computes y_i = attn(norm(h)[:, window]) + h[:, window]
+ * with window-relative positions (RoPE 0..size−1, a size×size bias); every frame is the
+ * weighted mean of its windows' y (weights `windowWeights`, accumulated in window order as the
+ * official code does). Frames in no window come out as 0, residual included — the official
+ * code's behaviour, kept for bit-level parity; L = 16 + 4k leaves none.
+ * The output is assembled from frame segments covered by the same windows, so no window output
+ * is ever padded to L frames (memory stays at one window per live tensor).
+ */
+export function windowedTemporalStep(ctx: NetCtx, h: Value, normKey: string, prefix: string, o: TemporalAttentionOpts, w: TemporalWindows): Value {
+  const g = ctx.g;
+  const [n, frames, c] = h.shape as [number, number, number];
+  if (frames < w.size) throw new Error(`${prefix}: ${frames} frames is fewer than one ${w.size}-frame temporal window`);
+  const normed = layerNorm(ctx, h, normKey, 1e-5);
+  const starts = windowStarts(frames, w);
+  const win = { ...o, frames: w.size };
+  const ys = starts.map((s) => op.add(g, temporalAttention(ctx, op.slice(g, normed, 1, s, s + w.size), prefix, win), op.slice(g, h, 1, s, s + w.size)));
+  const wt = windowWeights(w.size);
+  const count = windowCoverage(frames, w);
+  const cover = (f: number) => starts.map((s, i) => (f >= s && f < s + w.size ? i : -1)).filter((i) => i >= 0).join(',');
+  const parts: Value[] = [];
+  for (let a = 0; a < frames;) {
+    let b = a + 1;
+    while (b < frames && cover(b) === cover(a)) b++;
+    const idx = starts.flatMap((s, i) => (a >= s && b <= s + w.size ? [i] : []));
+    if (!idx.length) {
+      parts.push(g.op('Expand', [g.constF32([0], [1, 1, 1]), g.constI64([n, b - a, c])], {}, { shape: [n, b - a, c], dtype: 'float32' }));
+    } else {
+      let value: Value | undefined;
+      for (const i of idx) {
+        const s = starts[i]!;
+        const term = op.mul(g, op.slice(g, ys[i]!, 1, a - s, b - s), g.constF32(wt.slice(a - s, b - s), [1, b - a, 1], 'window_weight'));
+        value = value ? op.add(g, value, term) : term;
+      }
+      parts.push(op.div(g, value!, g.constF32(count.slice(a, b), [1, b - a, 1], 'window_count')));
+    }
+    a = b;
+  }
+  return parts.length === 1 ? parts[0]! : op.concat(g, parts, 1);
 }

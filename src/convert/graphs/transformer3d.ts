@@ -6,7 +6,7 @@ import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
 import { attentionCore, conv2d, crossAttention, feedForwardGeglu, groupNorm, layerNorm, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
 import { temporalResnet } from './resnet3d.ts';
-import { temporalAttention } from './temporal-attention.ts';
+import { temporalAttention, windowedTemporalStep, type TemporalWindows } from './temporal-attention.ts';
 
 /** What distinguishes the base, interpolation and VSR copies of the transformer block. */
 export interface Transformer3DVariant {
@@ -42,6 +42,8 @@ export interface Transformer3DOpts {
   variant: Transformer3DVariant;
   /** VSR levels with only_cross_attention: attn1 attends to the text too, not to the frame (§5.3). */
   onlyCross?: boolean;
+  /** FreeNoise: temporal attention over sliding windows when there are more frames than one window. */
+  windows?: TemporalWindows;
 }
 
 /** Text [B, L, D] repeated per frame → [(B·F), L, D] (row b·F + f, as the reference repeats it). */
@@ -97,7 +99,11 @@ export function transformer3d(ctx: NetCtx, x: Value, textPF: Value, prefix: stri
     // (b f) d c → (b d) f c, attend over frames, and back.
     let tt = op.reshape(g, op.transpose(g, op.reshape(g, u, [b, o.frames, hw, c]), [0, 2, 1, 3]), [b * hw, o.frames, c]);
     const opts = { heads: o.heads, frames: o.frames, rope: v.temporal.rope, relPosBias: v.temporal.relPosBias };
-    tt = op.add(g, tt, temporalAttention(ctx, layerNorm(ctx, tt, `${blk}.${v.temporal.norm}`, 1e-5), `${blk}.${v.temporal.attn}`, opts));
+    const norm = `${blk}.${v.temporal.norm}`;
+    const attn = `${blk}.${v.temporal.attn}`;
+    // One window spanning every frame is the plain step (FreeNoise's (y·w)/w aside), so that graph is unchanged.
+    tt = o.windows && o.frames !== o.windows.size ? windowedTemporalStep(ctx, tt, norm, attn, opts, o.windows)
+      : op.add(g, tt, temporalAttention(ctx, layerNorm(ctx, tt, norm, 1e-5), attn, opts));
     return op.reshape(g, op.transpose(g, op.reshape(g, tt, [b, hw, o.frames, c]), [0, 2, 1, 3]), [bf, hw, c]);
   };
   const ff = (u: Value) => op.add(g, u, feedForwardGeglu(ctx, layerNorm(ctx, u, `${blk}.norm3`, 1e-5), `${blk}.ff`));
@@ -127,14 +133,14 @@ export interface Transformer3DConfig {
 }
 
 /** A standalone slot (fixtures base_/vsr_transformer3d): inputs `hidden_states` NCFHW, `encoder_hidden_states`; output `out`. */
-export function buildTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }, variant: Transformer3DVariant): void {
+export function buildTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }, variant: Transformer3DVariant, windows?: TemporalWindows): void {
   const g = ctx.g;
   const hs = g.input('hidden_states', 'float32', [s.batch, cfg.in_channels, s.frames, s.height, s.width]);
   const text = g.input('encoder_hidden_states', 'float32', [s.batch, s.textLength, cfg.cross_attention_dim]);
-  const out = transformer3d(ctx, videoToFrames(ctx, hs), textPerFrame(ctx, text, s.frames), '', { heads: cfg.num_attention_heads, frames: s.frames, groups: cfg.norm_num_groups, textDim: cfg.cross_attention_dim, variant, onlyCross: cfg.only_cross_attention === true });
+  const out = transformer3d(ctx, videoToFrames(ctx, hs), textPerFrame(ctx, text, s.frames), '', { heads: cfg.num_attention_heads, frames: s.frames, groups: cfg.norm_num_groups, textDim: cfg.cross_attention_dim, variant, onlyCross: cfg.only_cross_attention === true, ...(windows ? { windows } : {}) });
   g.output(framesToVideo(ctx, out, s.frames), 'out');
 }
 
-export function buildBaseTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }): void {
-  buildTransformer3D(ctx, cfg, s, BASE_TRANSFORMER);
+export function buildBaseTransformer3D(ctx: NetCtx, cfg: Transformer3DConfig, s: { batch: number; frames: number; height: number; width: number; textLength: number }, windows?: TemporalWindows): void {
+  buildTransformer3D(ctx, cfg, s, BASE_TRANSFORMER, windows);
 }

@@ -6,6 +6,7 @@ import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
 import { conv2d, groupNorm, linear, silu, type NetCtx } from './nn.ts';
 import { resnet3d } from './resnet3d.ts';
+import type { TemporalWindows } from './temporal-attention.ts';
 import { BASE_TRANSFORMER, framesToVideo, INTERP_TRANSFORMER, textPerFrame, transformer3d, videoToFrames, type Transformer3DVariant } from './transformer3d.ts';
 
 export interface UNet3DConfig {
@@ -142,9 +143,13 @@ export function unetBody(ctx: NetCtx, cfg: UNet3DConfig, h0: Value, parts: UNetB
   return h;
 }
 
-/** LaVie's base UNet (§3): 4 input channels, full spatial attention, RoPE temporal attention. */
-export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape): void {
-  buildUNet3D(ctx, cfg, shape, BASE_TRANSFORMER);
+/**
+ * LaVie's base UNet (§3): 4 input channels, full spatial attention, RoPE temporal attention.
+ * `windows` (FreeNoise, long videos): temporal attention over sliding windows of the native 16
+ * frames; at 16 frames the graph is the plain one.
+ */
+export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, windows?: TemporalWindows): void {
+  buildUNet3D(ctx, cfg, shape, BASE_TRANSFORMER, windows ? { windows } : {});
 }
 
 /**
@@ -159,7 +164,7 @@ export function buildInterpUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVid
 }
 
 /** SD-1.4's UNet with 3-D blocks; inputs `sample` NCFHW, `timestep` f32[1], `encoder_hidden_states`; output `out`. */
-export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant, opts: { conditionChannels?: number } = {}): void {
+export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant, opts: { conditionChannels?: number; windows?: TemporalWindows } = {}): void {
   const g = ctx.g;
   const { batch: B, frames: F, height: H, width: W } = shape;
   const boc = cfg.block_out_channels;
@@ -180,7 +185,7 @@ export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoSh
   const textPF = textPerFrame(ctx, text, F);
 
   const res = (x: Value, prefix: string, cin: number, cout: number) => resnet3d(ctx, x, tembAct, prefix, { cin, cout, groups, eps, frames: F, tembChannels: tembCh });
-  const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim, variant });
+  const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim, variant, ...(opts.windows ? { windows: opts.windows } : {}) });
 
   let h = conv2d(ctx, videoToFrames(ctx, sample), 'conv_in', { cin: cfg.in_channels, cout: c0, k: 3 });
   h = unetBody(ctx, cfg, h, { res, attn: (x, prefix) => attn(x, prefix) });
