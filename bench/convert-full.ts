@@ -10,9 +10,8 @@ import { join, resolve } from 'node:path';
 import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../src/convert/graphs/clip_text.ts';
 import { LAVIE_BASE_UNET_CONFIG, buildBaseUNet } from '../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../src/convert/graphs/vae.ts';
-import { writeTorchCheckpoint } from '../src/convert/io/torch-writer.ts';
-import { writeSyntheticTokenizerFolder } from '../src/convert/pack/synthetic-tokenizer.ts';
-import { syntheticStateDict, writeStateDictSafetensors } from '../src/convert/synthetic.ts';
+import { syntheticStateDict } from '../src/convert/synthetic.ts';
+import { writeStateDictSafetensorsFile, writeSyntheticTokenizerFolder, writeTorchCheckpointFile } from '../src/convert/cli/node-io.ts';
 
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const precision = arg('--precision') ?? 'fp16';
@@ -25,16 +24,16 @@ try {
   const sd14 = join(root, 'stable-diffusion-v1-4');
   for (const d of ['vae', 'text_encoder', 'tokenizer']) mkdirSync(join(sd14, d), { recursive: true });
   const vocabSize = writeSyntheticTokenizerFolder(join(sd14, 'tokenizer'));
-  writeStateDictSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
+  writeStateDictSafetensorsFile(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
     buildVaeDecoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 40, width: 64 });
     buildVaeEncoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 320, width: 512 });
   }));
   // The synthetic tokenizer's vocabulary is small; the text encoder is built for it (CLIP-L otherwise).
   const textCfg = { ...SD14_CLIP_TEXT_CONFIG, vocab_size: vocabSize, bos_token_id: vocabSize - 2, eos_token_id: vocabSize - 1, pad_token_id: vocabSize - 1 };
   writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(textCfg));
-  writeStateDictSafetensors(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, textCfg, { batch: 1 })));
+  writeStateDictSafetensorsFile(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, textCfg, { batch: 1 })));
   const basePt = join(root, 'lavie_base.pt');
-  const ptBytes = writeTorchCheckpoint(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 1, frames: 16, height: 40, width: 64 })), { wrap: 'ema' });
+  const ptBytes = writeTorchCheckpointFile(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 1, frames: 16, height: 40, width: 64 })), { wrap: 'ema' });
   console.error(`inputs written in ${((performance.now() - t0) / 1000).toFixed(0)} s (lavie_base.pt ${(ptBytes / 1e9).toFixed(2)} GB)`);
 
   const out = join(root, 'pack');

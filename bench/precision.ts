@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { FIXTURE_RUNNERS } from '../src/convert/fixtures/index.ts';
 import { WEIGHT_PRECISIONS, type WeightPrecision } from '../src/convert/graphs/weights.ts';
 import type { ComputePrecision } from '../src/protocol.ts';
-import { readSafetensors } from '../src/convert/io/safetensors.ts';
+import { readSafetensorsFile } from '../src/convert/cli/node-io.ts';
 
 const FIX = process.env.LAVIE_FIXTURES ?? resolve('../shared/fixtures/lavie-tiny');
 const CASES: [network: string, folder: string, outputs: string[]][] = [
@@ -31,7 +31,7 @@ interface Row { network: string; output: string; precision: string; maxAbs: numb
 const rows: Row[] = [];
 for (const [network, folder, outputs] of CASES) {
   const dir = join(FIX, folder);
-  const ref = readSafetensors(join(dir, 'outputs.safetensors'));
+  const ref = readSafetensorsFile(join(dir, 'outputs.safetensors'));
   const { run } = await FIXTURE_RUNNERS[network]!();
   for (const { label: precision, ...opts } of VARIANTS) {
     const res = await run(dir, network, opts);

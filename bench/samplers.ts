@@ -12,7 +12,7 @@ import { openDirPack } from '../src/packs/sources/node-folder.ts';
 import type { SamplerName } from '../src/protocol.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-samplers-'));
-makeTinyPack(dir);
+await makeTinyPack(dir);
 const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(dir));
 const SEEDS = [1, 2, 3];
 async function frames(sampler: SamplerName, steps: number, seed: number): Promise<Uint8Array[]> {

@@ -20,6 +20,7 @@ import { synthesizer } from '../src/convert/synthetic.ts';
 import { startPackServer } from '../tests/support/pack-server.ts';
 import { openOrtPage, runOnWebGpu, type HarnessTensor } from '../e2e/support/ort-page.ts';
 import { hostFeeds, nodeTimes, stats, waveTensor, type Stats } from './support.ts';
+import { dirPackSink } from '../src/convert/cli/node-io.ts';
 
 const NODE_RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WEB_RUNS = Number(process.env.BENCH_WIDE_WEB_RUNS ?? 3);
@@ -92,7 +93,10 @@ test('wide networks (full LaVie widths, small latent): node vs wasm vs WebGPU', 
   const server = await startPackServer(dir);
   try {
     const all = cases();
-    const written = all.map((c) => writeGraph(c.graph, dir, c.graph.name, '', { precision: 'fp32', shardBytes: 1 << 30 }));
+    const sink = dirPackSink(dir);
+    const written: Awaited<ReturnType<typeof writeGraph>>[] = [];
+    for (const c of all) written.push(await writeGraph(c.graph, sink, '', c.graph.name, { precision: 'fp32', shardBytes: 1 << 30 }));
+    await sink.commit();
     const models = Object.fromEntries(all.map((c, i) => [c.name, new Uint8Array(readFileSync(join(dir, written[i]!.graph.path)))]));
     const shardsOf = (i: number) => written[i]!.externalData.map((e) => ({ path: e.path, url: `${server.url}${e.path}` }));
     await openOrtPage(page, models);

@@ -12,15 +12,15 @@ import { VSR_TRANSFORMER, buildBaseTransformer3D, buildTransformer3D, type Trans
 import { buildVsrUNet, type VsrUNetConfig } from '../src/convert/graphs/vsr-unet.ts';
 import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../src/convert/graphs/vae.ts';
-import { readSafetensors } from '../src/convert/io/safetensors.ts';
 import { fp16Compute } from '../src/convert/onnx/fp16-compute.ts';
 import { runGraph, type HostTensor } from '../src/convert/runtime/node-run.ts';
 import { cpuPlacedNodes, openOrtPage, runOnWebGpu, type HarnessTensor } from './support/ort-page.ts';
+import { readSafetensorsFile } from '../src/convert/cli/node-io.ts';
 
 const FIX = process.env.LAVIE_FIXTURES ?? resolve('../shared/fixtures/lavie-tiny');
 const cfg = (name: string) => JSON.parse(readFileSync(join(FIX, name, 'config.json'), 'utf8'));
-const weights = (name: string) => readSafetensors(join(FIX, name, 'weights.safetensors'));
-const inputs = (name: string) => readSafetensors(join(FIX, name, 'inputs.safetensors'));
+const weights = (name: string) => readSafetensorsFile(join(FIX, name, 'weights.safetensors'));
+const inputs = (name: string) => readSafetensorsFile(join(FIX, name, 'inputs.safetensors'));
 
 function ctx(g: GraphBuilder, name: string): NetCtx {
   return { g, p: new Params(weights(name), name), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };

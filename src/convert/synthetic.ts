@@ -5,7 +5,7 @@
 // never sits in memory whole.
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from './graphs/nn.ts';
 import { Params, type Synthesizer } from './graphs/params.ts';
-import { writeSafetensors, type NamedArray } from './io/safetensors.ts';
+import { encodeSafetensors, type NamedArray } from './io/safetensors.ts';
 import { GraphBuilder } from './onnx/graph.ts';
 import type { Shape, StateDict, TensorRef } from './tensor.ts';
 import { numel } from './tensor.ts';
@@ -77,9 +77,9 @@ export function syntheticStateDict(seed: number, build: (ctx: NetCtx) => void): 
   return p.sd;
 }
 
-/** A state dict as a float32 safetensors file (synthetic SD-style folders for tests and benchmarks). */
-export function writeStateDictSafetensors(path: string, sd: StateDict): void {
+/** A state dict as float32 safetensors bytes (synthetic SD-style folders for tests and benchmarks). */
+export function stateDictSafetensors(sd: StateDict): Uint8Array {
   const out: Record<string, NamedArray> = {};
   for (const [k, t] of sd) out[k] = { dtype: 'float32', shape: t.shape, data: t.read() };
-  writeSafetensors(path, out);
+  return encodeSafetensors(out);
 }

@@ -8,8 +8,9 @@
 //   BPE with `</w>`, then <|startoftext|> … <|endoftext|>.
 // The pad token is a special token, so for the x4 (SD-2) convention a literal "!" is split off
 // as that token, as the slow tokenizer does.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { CheckpointError } from './errors.ts';
+import { joinPath, readText, writeWhole, type PackSink, type SourceFolder } from './io/bytes.ts';
+import type { PackFile } from '../packs/manifest.ts';
 
 export const CLIP_PATTERN = "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
@@ -22,19 +23,22 @@ export interface TokenizerFolderFiles {
 
 const tokenContent = (t: unknown): string | undefined => (typeof t === 'string' ? t : (t as { content?: string } | undefined)?.content);
 
-export function readTokenizerFolder(dir: string): TokenizerFolderFiles {
+/** The tokenizer files the conversion reads from `dir` of a folder (SD-1.4 / x4 `tokenizer/`). */
+export const TOKENIZER_FILES = { required: ['vocab.json', 'merges.txt', 'tokenizer_config.json'], optional: ['special_tokens_map.json'] } as const;
+
+export async function readTokenizerFolder(folder: SourceFolder, dir: string): Promise<TokenizerFolderFiles> {
   const need = (f: string) => {
-    const p = join(dir, f);
-    if (!existsSync(p)) throw new Error(`${p}: missing tokenizer file`);
-    return readFileSync(p, 'utf8');
+    const p = joinPath(dir, f);
+    if (!folder.has(p)) throw new CheckpointError('missing-key', `${joinPath(folder.name, p)}: missing tokenizer file`, { file: joinPath(folder.name, p) });
+    return readText(folder, p);
   };
-  const merges = need('merges.txt').split('\n').filter((l, i) => l.trim() && !(i === 0 && l.startsWith('#version')));
-  const stm = join(dir, 'special_tokens_map.json');
+  const merges = (await need('merges.txt')).split('\n').filter((l, i) => l.trim() && !(i === 0 && l.startsWith('#version')));
+  const stm = joinPath(dir, 'special_tokens_map.json');
   return {
-    vocab: JSON.parse(need('vocab.json')),
+    vocab: JSON.parse(await need('vocab.json')),
     merges,
-    tokenizerConfig: JSON.parse(need('tokenizer_config.json')),
-    specialTokensMap: existsSync(stm) ? JSON.parse(readFileSync(stm, 'utf8')) : undefined,
+    tokenizerConfig: JSON.parse(await need('tokenizer_config.json')),
+    specialTokensMap: folder.has(stm) ? JSON.parse(await readText(folder, stm)) : undefined,
   };
 }
 
@@ -94,10 +98,10 @@ export function buildClipTokenizerConfig(files: TokenizerFolderFiles): Record<st
   };
 }
 
-export function writeTokenizerFolder(srcDir: string, outDir: string): string[] {
-  const files = readTokenizerFolder(srcDir);
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'tokenizer.json'), JSON.stringify(buildClipTokenizerJson(files)));
-  writeFileSync(join(outDir, 'tokenizer_config.json'), JSON.stringify(buildClipTokenizerConfig(files), null, 1));
-  return ['tokenizer.json', 'tokenizer_config.json'];
+/** tokenizer.json + tokenizer_config.json into `outDir` of the pack; returns their manifest records. */
+export async function writeTokenizerFolder(files: TokenizerFolderFiles, sink: PackSink, outDir: string): Promise<PackFile[]> {
+  return [
+    await writeWhole(sink, joinPath(outDir, 'tokenizer.json'), JSON.stringify(buildClipTokenizerJson(files))),
+    await writeWhole(sink, joinPath(outDir, 'tokenizer_config.json'), JSON.stringify(buildClipTokenizerConfig(files), null, 1)),
+  ];
 }

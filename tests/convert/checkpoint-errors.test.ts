@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CheckpointError } from '../../src/convert/errors.ts';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
 import { buildBaseUNet, type UNet3DConfig } from '../../src/convert/graphs/unet3d.ts';
@@ -11,9 +10,10 @@ import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { tensorFromArray, type StateDict } from '../../src/convert/tensor.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
 import { readFileSync } from 'node:fs';
+import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
 
 const cfg = () => JSON.parse(readFileSync(join(fixtureDir('base_unet'), 'config.json'), 'utf8')) as UNet3DConfig;
-const weights = () => readSafetensors(join(fixtureDir('base_unet'), 'weights.safetensors'));
+const weights = () => readSafetensorsFile(join(fixtureDir('base_unet'), 'weights.safetensors'));
 
 function build(sd: StateDict): void {
   const p = new Params(sd, 'lavie_base.pt');

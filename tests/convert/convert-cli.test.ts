@@ -3,7 +3,7 @@
 // diffusers configs, safetensors weights and the CLIP tokenizer), at tiny size with random weights.
 // The pack it writes must load in the engine and generate; wrong inputs must fail with one typed line.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,14 +12,13 @@ import { buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
 import { buildClipText } from '../../src/convert/graphs/clip_text.ts';
 import { buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
-import { writeTorchCheckpoint, writeTorchZip } from '../../src/convert/io/torch-writer.ts';
-import { writeSyntheticTokenizerFolder } from '../../src/convert/pack/synthetic-tokenizer.ts';
-import { syntheticStateDict, writeStateDictSafetensors } from '../../src/convert/synthetic.ts';
+import { syntheticStateDict } from '../../src/convert/synthetic.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
+import { writeStateDictSafetensorsFile, writeSyntheticTokenizerFolder, writeTorchCheckpointFile, writeTorchZipFile } from '../../src/convert/cli/node-io.ts';
 
 
 
@@ -33,16 +32,16 @@ const clipCfg = tinyClipConfig(vocab);
 writeFileSync(join(sd14, 'unet/config.json'), JSON.stringify({ ...TINY_UNET, _class_name: 'UNet2DConditionModel', down_block_types: TINY_UNET.down_block_types.map((s) => s.replace('3D', '2D')), up_block_types: TINY_UNET.up_block_types.map((s) => s.replace('3D', '2D')) }));
 writeFileSync(join(sd14, 'vae/config.json'), JSON.stringify(TINY_VAE));
 writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(clipCfg));
-writeStateDictSafetensors(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
+writeStateDictSafetensorsFile(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
   buildVaeDecoder(ctx, TINY_VAE, { batch: 1, height: 8, width: 8 });
   buildVaeEncoder(ctx, TINY_VAE, { batch: 1, height: 64, width: 64 });
 }));
-writeStateDictSafetensors(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, clipCfg, { batch: 1 })));
+writeStateDictSafetensorsFile(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, clipCfg, { batch: 1 })));
 const basePt = join(root, 'lavie_base.pt');
-writeTorchCheckpoint(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, TINY_UNET, shape)), { wrap: 'ema' });
+writeTorchCheckpointFile(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, TINY_UNET, shape)), { wrap: 'ema' });
 const interpCfg = { ...TINY_UNET, in_channels: 8, use_first_frame: true };
 const interpPt = join(root, 'lavie_interpolation.pt');
-writeTorchCheckpoint(interpPt, syntheticStateDict(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
+writeTorchCheckpointFile(interpPt, syntheticStateDict(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
 
 // The x4 upscaler folder and lavie_vsr.pt ({"ema": …} like the release), with LaVie's VSR config JSON.
 const x4 = join(root, 'stable-diffusion-x4-upscaler');
@@ -51,13 +50,13 @@ const vocabX4 = writeSyntheticTokenizerFolder(join(x4, 'tokenizer'), { padToken:
 const x4Text = tinyClipConfig(vocabX4, 'gelu');
 writeFileSync(join(x4, 'vae/config.json'), JSON.stringify(TINY_X4_VAE));
 writeFileSync(join(x4, 'text_encoder/config.json'), JSON.stringify(x4Text));
-writeStateDictSafetensors(join(x4, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(6, (ctx) => {
+writeStateDictSafetensorsFile(join(x4, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(6, (ctx) => {
   buildVaeDecoder(ctx, TINY_X4_VAE, { batch: 1, height: 8, width: 8 });
   buildVaeEncoder(ctx, TINY_X4_VAE, { batch: 1, height: 32, width: 32 });
 }));
-writeStateDictSafetensors(join(x4, 'text_encoder/model.safetensors'), syntheticStateDict(7, (ctx) => buildClipText(ctx, x4Text, { batch: 1 })));
+writeStateDictSafetensorsFile(join(x4, 'text_encoder/model.safetensors'), syntheticStateDict(7, (ctx) => buildClipText(ctx, x4Text, { batch: 1 })));
 const vsrPt = join(root, 'lavie_vsr.pt');
-writeTorchCheckpoint(vsrPt, syntheticStateDict(5, (ctx) => buildVsrUNet(ctx, TINY_VSR_UNET, { batch: 1, frames: 8, height: 32, width: 32 })), { wrap: 'ema' });
+writeTorchCheckpointFile(vsrPt, syntheticStateDict(5, (ctx) => buildVsrUNet(ctx, TINY_VSR_UNET, { batch: 1, frames: 8, height: 32, width: 32 })), { wrap: 'ema' });
 const vsrConfig = join(root, 'unet_3d_config.json');
 writeFileSync(vsrConfig, JSON.stringify(TINY_VSR_UNET));
 
@@ -95,7 +94,7 @@ test('convert: a pickle that calls a non-allow-listed global is refused, never r
   const evil = join(root, 'evil.pt');
   // A zip whose data.pkl is `os.system("touch PWNED")` via GLOBAL + REDUCE.
   const pkl = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from('cos\nsystem\n'), Buffer.from([0x58]), Buffer.from(Uint32Array.of(10).buffer), Buffer.from('touch PWND'), Buffer.from([0x85, 0x52, 0x2e])]);
-  writeTorchZip(evil, new Uint8Array(pkl), []);
+  writeTorchZipFile(evil, new Uint8Array(pkl), []);
   const r = runNpmCli('convert', ['--base', evil, '--sd14', sd14, '--out', join(root, 'bad2'), '--latent', latent]);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr.trim(), /^error \[unsafe-pickle\]: .*os\.system/);
@@ -115,4 +114,21 @@ test('convert: --vsr without --x4 is refused', () => {
   const r = runNpmCli('convert', ['--base', basePt, '--vsr', vsrPt, '--sd14', sd14, '--out', join(root, 'bad5')]);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /--vsr and --x4 go together/);
+});
+
+test('convert: a conversion that fails half-way (after the base networks were written) leaves no pack and no temporary folder', () => {
+  const out = join(root, 'half');
+  // The base UNet as the VSR checkpoint: fails only once the VSR stage is reached.
+  const r = runNpmCli('convert', ['--base', basePt, '--vsr', basePt, '--x4', x4, '--vsr-config', vsrConfig, '--sd14', sd14, '--out', out, '--latent', latent, '--unet-precision', 'fp32']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /^error \[(wrong-shape|missing-key|unexpected-key)\]: .*lavie_base\.pt/);
+  assert.equal(existsSync(out), false);
+  assert.deepEqual(readdirSync(root).filter((f) => f.includes('half')), []);
+});
+
+test('the converter core touches no Node API (it runs unchanged in a browser worker): only cli/ and the fixture runners may', () => {
+  const core = readdirSync(join(REPO_ROOT, 'src/convert'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts') && !f.startsWith('cli/') && !f.startsWith('fixtures/'));
+  assert.ok(core.length > 20);
+  const offenders = core.filter((f) => /from 'node:|\bBuffer\.|\bprocess\./.test(readFileSync(join(REPO_ROOT, 'src/convert', f), 'utf8')));
+  assert.deepEqual(offenders, []);
 });

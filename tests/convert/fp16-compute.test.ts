@@ -13,12 +13,12 @@ import { loadFixture } from '../../src/convert/fixtures/load.ts';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../../src/convert/graphs/nn.ts';
 import { buildBaseUNet, type UNet3DConfig } from '../../src/convert/graphs/unet3d.ts';
 import type { WeightPrecision } from '../../src/convert/graphs/weights.ts';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
 import { computeDtypes, fp16Compute } from '../../src/convert/onnx/fp16-compute.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { runGraph, type HostTensor } from '../../src/convert/runtime/node-run.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { fixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
+import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
 
 // fp16 has an 11-bit significand (unit roundoff 4.9e-4); through ~20 layers of the tiny UNets
 // the measured error is ≤ 2.2e-3 · max(1, |ref|) (docs/BENCHMARKS.md §Precision). fp32 compute
@@ -37,7 +37,7 @@ const CASES: [network: string, outputs: string[]][] = [
 for (const [network, outputs] of CASES) {
   test(`${network}: fp16-compute variant matches the official code within ${TOL}`, async () => {
     const dir = fixtureDir(network);
-    const ref = readSafetensors(join(dir, 'outputs.safetensors'));
+    const ref = readSafetensorsFile(join(dir, 'outputs.safetensors'));
     const { run } = await FIXTURE_RUNNERS[network]!();
     const res = await run(dir, network, { precision: 'fp16', compute: 'fp16' });
     assert.equal(res.kind, 'tensors');
@@ -55,7 +55,7 @@ test('fixture CLI --compute fp16 runs the fp16 variant', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'fp16-')), 'o.safetensors');
   const r = runNpmCli('fixture', ['base_unet', fixtureDir('base_unet'), out, '--compute', 'fp16']);
   assert.equal(r.status, 0, r.stderr);
-  const { diff, refMax } = maxAbsDiff(readSafetensors(out).get('out')!.read(), readSafetensors(join(fixtureDir('base_unet'), 'outputs.safetensors')).get('out')!.read());
+  const { diff, refMax } = maxAbsDiff(readSafetensorsFile(out).get('out')!.read(), readSafetensorsFile(join(fixtureDir('base_unet'), 'outputs.safetensors')).get('out')!.read());
   assert.ok(diff <= TOL * Math.max(1, refMax) && diff > 1e-5, `diff ${diff}`);
   const bad = runNpmCli('fixture', ['base_unet', fixtureDir('base_unet'), out, '--compute', 'fp8']);
   assert.notEqual(bad.status, 0);
@@ -99,7 +99,7 @@ test('fp16 variant with int8 and int4 weights: no worse than fp32 compute with t
   // variant's Cast prevents, so the two variants are not each other's reference.
   const { run } = await FIXTURE_RUNNERS.base_unet!();
   const dir = fixtureDir('base_unet');
-  const ref = readSafetensors(join(dir, 'outputs.safetensors')).get('out')!.read();
+  const ref = readSafetensorsFile(join(dir, 'outputs.safetensors')).get('out')!.read();
   for (const precision of ['int8', 'int4'] as const) {
     const a = await run(dir, 'base_unet', { precision, compute: 'fp32' });
     const b = await run(dir, 'base_unet', { precision, compute: 'fp16' });
@@ -115,7 +115,7 @@ test('without its float32 islands the fp16 variant misses the tolerance (why the
   const { io } = loadFixture<UNet3DConfig>(fixtureDir('base_unet'));
   const f32 = (name: string): HostTensor => ({ dtype: 'float32', shape: io.get(name)!.shape, data: io.get(name)!.read() });
   const feeds = { sample: f32('sample'), timestep: f32('timestep_f32'), encoder_hidden_states: f32('encoder_hidden_states') };
-  const ref = readSafetensors(join(fixtureDir('base_unet'), 'outputs.safetensors')).get('out')!.read();
+  const ref = readSafetensorsFile(join(fixtureDir('base_unet'), 'outputs.safetensors')).get('out')!.read();
   const g = baseUnet('fp16');
   const withIslands = maxAbsDiff((await runGraph(fp16Compute(g), feeds)).out!.data as Float32Array, ref);
   const without = maxAbsDiff((await runGraph(fp16Compute(g, { keepFp32: false }), feeds)).out!.data as Float32Array, ref);

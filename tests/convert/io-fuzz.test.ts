@@ -10,10 +10,12 @@ import fc from 'fast-check';
 import { CheckpointError } from '../../src/convert/errors.ts';
 import { unpickle } from '../../src/convert/io/pickle.ts';
 import { encodeSafetensors, parseSafetensorsHeader } from '../../src/convert/io/safetensors.ts';
-import { bufferSource, readEntry, readZipEntries } from '../../src/convert/io/zip.ts';
-import { statePickle, writeTorchCheckpoint } from '../../src/convert/io/torch-writer.ts';
+import { bufferSource } from '../../src/convert/io/bytes.ts';
+import { readEntry, readZipEntries } from '../../src/convert/io/zip.ts';
+import { statePickle } from '../../src/convert/io/torch-writer.ts';
 import { ManifestError, parseManifest } from '../../src/packs/manifest.ts';
 import type { TensorRef } from '../../src/convert/tensor.ts';
+import { writeTorchCheckpointFile } from '../../src/convert/cli/node-io.ts';
 
 const RUNS = 3000;
 const SEED = 20261125;
@@ -58,7 +60,7 @@ test('fuzz: restricted unpickler', () => {
 
 test('fuzz: zip reader (central directory, ZIP64, entries)', () => {
   const p = join(mkdtempSync(join(tmpdir(), 'fuzz-')), 'x.pt');
-  writeTorchCheckpoint(p, new Map([['w', { dtype: 'float32', shape: [8], read: () => new Float32Array(8) }]]), { wrap: 'ema' });
+  writeTorchCheckpointFile(p, new Map([['w', { dtype: 'float32', shape: [8], read: () => new Float32Array(8) }]]), { wrap: 'ema' });
   const base = new Uint8Array(readFileSync(p));
   fc.assert(fc.property(mutated(base), (b) => {
     onlyTyped(() => {

@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CheckpointError } from '../../src/convert/errors.ts';
-import { openCheckpoint } from '../../src/convert/io/checkpoint.ts';
 import { unpickle } from '../../src/convert/io/pickle.ts';
-import { writeSafetensors } from '../../src/convert/io/safetensors.ts';
-import { PickleWriter, writeTorchCheckpoint, writeTorchZip } from '../../src/convert/io/torch-writer.ts';
+import { PickleWriter } from '../../src/convert/io/torch-writer.ts';
 import { f32ToF16, type StateDict, type TensorRef } from '../../src/convert/tensor.ts';
 import { runNpmCli } from '../helpers/cli.ts';
+import { openCheckpointFile, writeSafetensorsFile, writeTorchCheckpointFile, writeTorchZipFile } from '../../src/convert/cli/node-io.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lavie-io-'));
 const f32 = (vals: number[], shape: number[]): TensorRef => ({ dtype: 'float32', shape, read: () => Float32Array.from(vals) });
@@ -41,8 +40,8 @@ function evilPickle(mod: string, name: string, marker: string): Uint8Array {
 test('torch.save zips round-trip: plain, ema-wrapped, state_dict-wrapped; fp32/fp16/bf16/int64', () => {
   for (const wrap of [undefined, 'ema', 'state_dict'] as const) {
     const p = join(dir, `ckpt-${wrap ?? 'plain'}.pt`);
-    writeTorchCheckpoint(p, sample(), { wrap });
-    const sd = openCheckpoint(p);
+    writeTorchCheckpointFile(p, sample(), { wrap });
+    const sd = openCheckpointFile(p);
     assert.deepEqual([...sd.keys()].sort(), Object.keys(EXPECTED).sort());
     for (const [k, v] of Object.entries(EXPECTED)) assert.deepEqual(Array.from(sd.get(k)!.read()), v, k);
     assert.equal(sd.get('half')!.dtype, 'float16');
@@ -52,8 +51,8 @@ test('torch.save zips round-trip: plain, ema-wrapped, state_dict-wrapped; fp32/f
 
 test('safetensors opens through the same entry point (sniffed by content, not name)', () => {
   const p = join(dir, 'weights.bin');
-  writeSafetensors(p, { a: { dtype: 'float32', shape: [2], data: Float32Array.from([1, 2]) } });
-  assert.deepEqual(Array.from(openCheckpoint(p).get('a')!.read()), [1, 2]);
+  writeSafetensorsFile(p, { a: { dtype: 'float32', shape: [2], data: Float32Array.from([1, 2]) } });
+  assert.deepEqual(Array.from(openCheckpointFile(p).get('a')!.read()), [1, 2]);
 });
 
 test('a strided (non-contiguous) view is gathered correctly', () => {
@@ -66,8 +65,8 @@ test('a strided (non-contiguous) view is gathered correctly', () => {
   w.global('collections', 'OrderedDict').op(0x29).op(0x52).op(0x74).op(0x52).op(0x75);
   const p = join(dir, 'strided.pt');
   const storage = new Float32Array([0, 1, 2, 3, 4, 5]);
-  writeTorchZip(p, w.finish(), [() => new Uint8Array(storage.buffer)]);
-  assert.deepEqual(Array.from(openCheckpoint(p).get('t')!.read()), [0, 3, 1, 4, 2, 5]);
+  writeTorchZipFile(p, w.finish(), [() => new Uint8Array(storage.buffer)]);
+  assert.deepEqual(Array.from(openCheckpointFile(p).get('t')!.read()), [0, 3, 1, 4, 2, 5]);
 });
 
 const EVIL: [string, string][] = [['os', 'system'], ['posix', 'system'], ['builtins', 'eval'], ['__builtin__', 'exec'], ['subprocess', 'Popen'], ['torch', 'load']];
@@ -80,38 +79,38 @@ test('hostile pickles are refused by name and nothing runs', () => {
     assert.throws(() => unpickle(s.finish(), 'evil.pkl'), isCkptErr('unsafe-pickle'));
   }
   const p = join(dir, 'evil.pt');
-  writeTorchZip(p, evilPickle('os', 'system', marker), []);
-  assert.throws(() => openCheckpoint(p), isCkptErr('unsafe-pickle', p));
+  writeTorchZipFile(p, evilPickle('os', 'system', marker), []);
+  assert.throws(() => openCheckpointFile(p), isCkptErr('unsafe-pickle', p));
   assert.equal(existsSync(marker), false);
 });
 
 test('truncated files, wrong file types and empty files give typed errors naming the file', () => {
   const good = join(dir, 'good.pt');
-  const size = writeTorchCheckpoint(good, sample(), { wrap: 'ema' });
+  const size = writeTorchCheckpointFile(good, sample(), { wrap: 'ema' });
   const bytes = readFileSync(good);
   for (const cut of [0, 10, 100, Math.floor(size / 2), size - 30, size - 1]) {
     const p = join(dir, `cut-${cut}.pt`);
     writeFileSync(p, bytes.subarray(0, cut));
-    assert.throws(() => { for (const t of openCheckpoint(p).values()) t.read(); }, isCkptErr(undefined, p), `cut at ${cut}`);
+    assert.throws(() => { for (const t of openCheckpointFile(p).values()) t.read(); }, isCkptErr(undefined, p), `cut at ${cut}`);
   }
   const png = join(dir, 'image.pt');
   writeFileSync(png, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
-  assert.throws(() => openCheckpoint(png), (e: unknown) => isCkptErr('bad-format')(e) && (e as Error).message.includes(png));
+  assert.throws(() => openCheckpointFile(png), (e: unknown) => isCkptErr('bad-format')(e) && (e as Error).message.includes(png));
   const txt = join(dir, 'notes.safetensors');
   writeFileSync(txt, 'hello, this is text\n');
-  assert.throws(() => openCheckpoint(txt), isCkptErr('bad-format'));
-  assert.throws(() => openCheckpoint(join(dir, 'missing.pt')), isCkptErr('bad-format'));
+  assert.throws(() => openCheckpointFile(txt), isCkptErr('bad-format'));
+  assert.throws(() => openCheckpointFile(join(dir, 'missing.pt')), isCkptErr('bad-format'));
 });
 
 test('inspect CLI: lists tensors; a bad file gives one line and a non-zero exit', () => {
   const good = join(dir, 'inspect.pt');
-  writeTorchCheckpoint(good, sample(), { wrap: 'ema' });
+  writeTorchCheckpointFile(good, sample(), { wrap: 'ema' });
   const ok = runNpmCli('inspect', [good]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /^conv\.weight\tfloat32\t\[2, 1, 2, 2\]$/m);
   assert.match(ok.stdout, /^5 tensors, 18 values, 74 bytes$/m);
   const evil = join(dir, 'evil-cli.pt');
-  writeTorchZip(evil, evilPickle('os', 'system', join(dir, 'pwned2')), []);
+  writeTorchZipFile(evil, evilPickle('os', 'system', join(dir, 'pwned2')), []);
   const png = join(dir, 'image2.pt');
   writeFileSync(png, Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   for (const bad of [evil, png]) {

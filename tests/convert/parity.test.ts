@@ -8,9 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { test } from 'node:test';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { fixtureDir, fullresFixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
+import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
 
 const VAE_OUTPUTS = ['latent_mean', 'latent_std', 'latent_sample', 'decoded'];
 const CASES: [network: string, folder: string, outputs: string[]][] = [
@@ -39,8 +39,8 @@ for (const [network, folder, outputs] of CASES) {
     const out = join(tmp, `${basename(dir)}.safetensors`);
     const r = runNpmCli('fixture', [network, dir, out]);
     assert.equal(r.status, 0, r.stderr);
-    const got = readSafetensors(out);
-    const ref = readSafetensors(join(dir, 'outputs.safetensors'));
+    const got = readSafetensorsFile(out);
+    const ref = readSafetensorsFile(join(dir, 'outputs.safetensors'));
     for (const name of outputs) {
       assert.ok(got.has(name), `missing output ${name}`);
       assert.deepEqual(got.get(name)!.shape, ref.get(name)!.shape, `${name} shape`);

@@ -16,7 +16,7 @@ import { PackInvalidError } from '../../src/packs/pack-source.ts';
 import { CancelledError, type GenerateRequest, type ProgressInfo } from '../../src/protocol.ts';
 
 const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));
-makeTinyPack(packDir);
+await makeTinyPack(packDir);
 
 const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'r1', prompt: 'a teddy bear playing the guitar', negativePrompt: '', seed: 7, steps: 3, guidanceScale: 7.5, sampler: 'ddpm', ...over });
 
@@ -78,7 +78,7 @@ test('waste counters: no readback inside the loop except counted previews; embed
 
 test('a corrupted pack file is rejected before use with a clear error', async () => {
   const bad = mkdtempSync(join(tmpdir(), 'badpack-'));
-  makeTinyPack(bad);
+  await makeTinyPack(bad);
   const f = join(bad, 'unet/unet.weights-00.bin');
   const bytes = readFileSync(f);
   bytes[100] ^= 0xff;
@@ -120,7 +120,7 @@ test('interpolation (LaVie option 2): 16 base frames, then 61 frames at 24 fps; 
 
 test('interpolation with the CFG branches as two batch-1 UNet calls (what full size needs) gives the same video', async () => {
   const seqDir = mkdtempSync(join(tmpdir(), 'tinypack-seq-'));
-  makeTinyPack(seqDir, undefined, { gpuBufferLimit: 1 << 20 });
+  await makeTinyPack(seqDir, undefined, { gpuBufferLimit: 1 << 20 });
   const seqManifest = JSON.parse(readFileSync(join(seqDir, 'manifest.json'), 'utf8'));
   assert.equal(seqManifest.components.interpUnet.inputs.find((i: { name: string }) => i.name === 'sample').shape[0], 1);
   const batched = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir));

@@ -11,19 +11,19 @@ import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/
 import { Params } from '../../src/convert/graphs/params.ts';
 import { buildBaseUNet, type UNet3DConfig } from '../../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, type VaeConfig } from '../../src/convert/graphs/vae.ts';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
 import { runBaseStage } from '../../src/engine/pipeline/base-stage.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { createSession, type SessionCounters } from '../../src/engine/runtime/runtime.ts';
 import { createSampler } from '../../src/engine/schedulers/index.ts';
 import { fixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
+import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
 
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 test('base pipeline reproduces the official VideoGenPipeline (tiny, DDIM 4 steps, CFG 7.5)', async () => {
   const pipeDir = fixtureDir('pipeline_base');
-  const io = readSafetensors(join(pipeDir, 'inputs.safetensors'));
-  const ref = readSafetensors(join(pipeDir, 'outputs.safetensors'));
+  const io = readSafetensorsFile(join(pipeDir, 'inputs.safetensors'));
+  const ref = readSafetensorsFile(join(pipeDir, 'outputs.safetensors'));
   const meta = json(join(pipeDir, 'config.json'));
   const latentsIn = io.get('latents')!;
   const [, c, f, h, w] = latentsIn.shape as number[];
@@ -34,10 +34,10 @@ test('base pipeline reproduces the official VideoGenPipeline (tiny, DDIM 4 steps
   const unetCfg = json(join(fixtureDir('base_unet'), 'config.json')) as UNet3DConfig;
   const vaeCfg = json(join(fixtureDir('sd_vae'), 'config.json')) as VaeConfig;
   const unetG = new GraphBuilder('unet');
-  const unetCtx: NetCtx = { g: unetG, p: new Params(readSafetensors(join(fixtureDir('base_unet'), 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
+  const unetCtx: NetCtx = { g: unetG, p: new Params(readSafetensorsFile(join(fixtureDir('base_unet'), 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
   buildBaseUNet(unetCtx, unetCfg, { batch: 2, frames: f!, height: h!, width: w! });
   const vaeG = new GraphBuilder('vae_decoder');
-  const vaeCtx: NetCtx = { g: vaeG, p: new Params(readSafetensors(join(fixtureDir('sd_vae'), 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
+  const vaeCtx: NetCtx = { g: vaeG, p: new Params(readSafetensorsFile(join(fixtureDir('sd_vae'), 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
   buildVaeDecoder(vaeCtx, vaeCfg, { batch: 1, height: h!, width: w! });
 
   const rt = createNodeRuntime();

@@ -7,13 +7,13 @@ import { test } from 'node:test';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
 import { buildInterpUNet, type UNet3DConfig } from '../../src/convert/graphs/unet3d.ts';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { runGraph } from '../../src/convert/runtime/node-run.ts';
 import { conditionSource, rgbaToImage } from '../../src/engine/pipeline/interp-stage.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { fixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
 import { readFileSync } from 'node:fs';
+import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
 
 test('condition frames: output j uses original ⌊(j+1)/4⌋, as sample.py builds it', () => {
   // sample.py: 61 indices linspace(0,15,61).astype(int); keep every 4th of the encoded 61;
@@ -34,14 +34,14 @@ test('frames are normalised to [−1, 1] per channel, planar', () => {
 test('guidance matches forward_with_cfg (interp_unet fixture, g = 4)', async () => {
   const dir = fixtureDir('interp_unet');
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as UNet3DConfig;
-  const io = readSafetensors(join(dir, 'inputs.safetensors'));
-  const ref = readSafetensors(join(dir, 'outputs.safetensors')).get('out_forward_with_cfg')!;
+  const io = readSafetensorsFile(join(dir, 'inputs.safetensors'));
+  const ref = readSafetensorsFile(join(dir, 'outputs.safetensors')).get('out_forward_with_cfg')!;
   const xt = io.get('x_t')!;
   const xc = io.get('x_cond')!;
   const ehs = io.get('encoder_hidden_states')!; // [cond, uncond] as LaVie's interp batch
   const [b, c, f, h, w] = xt.shape as number[];
   const g = new GraphBuilder('interp');
-  buildInterpUNet({ g, p: new Params(readSafetensors(join(dir, 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES }, cfg, { batch: b!, frames: f!, height: h!, width: w! });
+  buildInterpUNet({ g, p: new Params(readSafetensorsFile(join(dir, 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES }, cfg, { batch: b!, frames: f!, height: h!, width: w! });
   // forward_with_cfg runs the first half twice. Our engine orders the text batch [uncond, cond].
   const half = (t: Float32Array) => t.subarray(0, t.length / 2);
   const twice = (t: Float32Array) => { const o = new Float32Array(t.length * 2); o.set(t); o.set(t, t.length); return o; };

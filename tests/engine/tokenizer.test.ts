@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildClipTokenizerConfig, buildClipTokenizerJson, readTokenizerFolder } from '../../src/convert/tokenizer.ts';
+import { buildClipTokenizerConfig, buildClipTokenizerJson } from '../../src/convert/tokenizer.ts';
+import { readTokenizerDir } from '../../src/convert/cli/node-io.ts';
 import { loadClipTokenizer, tokenizeForClip } from '../../src/engine/text/tokenize.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
@@ -25,8 +26,8 @@ test('clip_tokenizer fixture CLI reproduces all cases in both conventions', () =
   }
 });
 
-test('long prompts keep 75 text tokens and the final eos; the empty prompt is bos, eos, pads', () => {
-  const files = readTokenizerFolder(fixtureDir('clip_tokenizer'));
+test('long prompts keep 75 text tokens and the final eos; the empty prompt is bos, eos, pads', async () => {
+  const files = await readTokenizerDir(fixtureDir('clip_tokenizer'));
   const tok = loadClipTokenizer({ tokenizerJson: buildClipTokenizerJson(files), tokenizerConfig: buildClipTokenizerConfig(files) });
   const { ids, shape } = tokenizeForClip(tok, ['word '.repeat(200), '']);
   assert.deepEqual(shape, [2, 77]);

@@ -23,7 +23,7 @@ import type { GraphComponent } from '../../src/packs/manifest.ts';
 import type { GenerateRequest } from '../../src/protocol.ts';
 
 const whole = mkdtempSync(join(tmpdir(), 'tinypack-vsr-'));
-makeTinyPack(whole);
+await makeTinyPack(whole);
 const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'v', prompt: 'a lighthouse at dusk', negativePrompt: '', seed: 3, steps: 1, guidanceScale: 7.5, sampler: 'ddim', ...over });
 
 async function run(engine: LaVieEngine, req: GenerateRequest) {
@@ -133,7 +133,7 @@ test('a tile covering the whole frame gives exactly the plain whole-frame result
 
 test('overlapping tiles (UNet and x4 decoder, 24×24 with overlap 16 on the 32×32 grid) stay well within the seed-to-seed difference', async () => {
   const tiledDir = mkdtempSync(join(tmpdir(), 'tinypack-vsr-tiles-'));
-  makeTinyPack(tiledDir, undefined, { vsrTile: { height: 24, width: 24, overlap: 16 }, vsrVaeTile: { height: 24, width: 24, overlap: 16 } });
+  await makeTinyPack(tiledDir, undefined, { vsrTile: { height: 24, width: 24, overlap: 16 }, vsrVaeTile: { height: 24, width: 24, overlap: 16 } });
   const input = syntheticInput(8, 32);
   const a = await vsrThroughStage(whole, input, 6);
   const b = await vsrThroughStage(tiledDir, input, 6);

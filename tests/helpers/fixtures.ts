@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
 import type { StateDict } from '../../src/convert/tensor.ts';
+import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -30,7 +30,7 @@ export function fullresFixtureDir(name: string): string {
 }
 
 export function fixtureTensors(name: string, file: string): StateDict {
-  return readSafetensors(join(fixtureDir(name), file));
+  return readSafetensorsFile(join(fixtureDir(name), file));
 }
 
 /** max |a−b| and max |b| over two float arrays of equal length. */

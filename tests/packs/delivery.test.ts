@@ -137,7 +137,7 @@ test('cancel keeps the partial file; the next download resumes it', async () => 
 
 test('URL pack through the store: loads into the engine; offline it opens from storage; too little space is refused up front', async () => {
   const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));
-  makeTinyPack(packDir);
+  await makeTinyPack(packDir);
   const ps = await startPackServer(packDir);
   try {
     const store = memoryStore();
@@ -171,7 +171,7 @@ test('URL pack through the store: loads into the engine; offline it opens from s
 
 test('local folder: verified on first use; nested folder accepted; a corrupt file is refused', async () => {
   const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));
-  makeTinyPack(packDir);
+  await makeTinyPack(packDir);
   const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
   const map = new Map(walk(packDir).map((f) => [`mypack/${relative(packDir, f)}`, new Blob([readFileSync(f)])]));
   const src = await openLocalPack(map);

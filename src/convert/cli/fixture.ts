@@ -3,9 +3,9 @@
 // converter, runs it on inputs.safetensors with onnxruntime-node and writes the outputs under the
 // names the fixture's outputs.safetensors uses. Works for any fixture folder of that format.
 // `--compute fp16` runs the fp16-compute variant instead (what adapters with shader-f16 get).
-import { writeSafetensors } from '../io/safetensors.ts';
 import { runCli } from './cli-util.ts';
 import { FIXTURE_RUNNERS } from '../fixtures/index.ts';
+import { writeSafetensorsFile } from './node-io.ts';
 
 const RUNNERS = FIXTURE_RUNNERS;
 
@@ -23,6 +23,6 @@ runCli('fixture <network> <fixture-dir> <out> [--compute fp16]', async (args) =>
     const { writeFileSync } = await import('node:fs');
     writeFileSync(out, JSON.stringify(result.json));
   } else {
-    writeSafetensors(out, result.tensors);
+    writeSafetensorsFile(out, result.tensors);
   }
 });

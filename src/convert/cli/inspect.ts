@@ -1,13 +1,13 @@
 // npm run --silent inspect -- <checkpoint>
 // Lists the tensors of a .pt / .safetensors file: name, dtype, shape; then a summary line.
 // A malformed or unsafe file exits non-zero with one line (no stack trace).
-import { openCheckpoint } from '../io/checkpoint.ts';
 import { DTYPE_BYTES, numel } from '../tensor.ts';
 import { runCli } from './cli-util.ts';
+import { openCheckpointFile } from './node-io.ts';
 
 runCli('inspect <checkpoint>', async ([path]) => {
   if (!path) throw new Error('usage: inspect <checkpoint>');
-  const sd = openCheckpoint(path);
+  const sd = openCheckpointFile(path);
   let params = 0;
   let bytes = 0;
   const lines: string[] = [];

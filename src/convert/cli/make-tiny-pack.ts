@@ -2,19 +2,20 @@
 // The built-in demo/test pack: every network of the base stage at tiny size with SYNTHETIC random
 // weights under the official key names, converted by the same code path as real checkpoints.
 // Deterministic: the same sources give byte-identical files. Output is noise (test weights).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ClipTextConfig } from '../graphs/clip_text.ts';
 import { Params } from '../graphs/params.ts';
 import type { UNet3DConfig } from '../graphs/unet3d.ts';
 import { X4_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
-import { writeSyntheticTokenizerFolder } from '../pack/synthetic-tokenizer.ts';
+import { syntheticTokenizerFolderFiles } from '../pack/synthetic-tokenizer.ts';
 import { writePack } from '../pack/write-pack.ts';
+import { memoryFolder, type PackSink } from '../io/bytes.ts';
+import { readTokenizerFolder } from '../tokenizer.ts';
 import type { TileSpec } from '../../packs/manifest.ts';
 import { synthesizer } from '../synthetic.ts';
 import { runCli } from './cli-util.ts';
+import { dirPackSink } from './node-io.ts';
 
 /** Tiny base stage: 16 frames of 8×8 latents (32×32 video). SwiftShader costs ~4.5 ms per node
  * dispatch, so the UNet step (~1650 nodes) is ~7.5 s there whatever the widths; the VAE is kept narrow. */
@@ -67,15 +68,20 @@ export interface TinyPackOptions {
   vsrVaeTile?: TileSpec;
 }
 
-export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: TinyPackOptions = {}): void {
-  const tmp = mkdtempSync(join(tmpdir(), 'lavie-tok-'));
-  const tmpX4 = mkdtempSync(join(tmpdir(), 'lavie-tok-x4-'));
-  try {
-    const vocab = writeSyntheticTokenizerFolder(tmp);
+/** The tiny pack into a folder (Node); see writeTinyPack. */
+export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: TinyPackOptions = {}): Promise<void> {
+  return writeTinyPack(dirPackSink(outDir), log, opts);
+}
+
+export async function writeTinyPack(sink: PackSink, log?: (l: string) => void, opts: TinyPackOptions = {}): Promise<void> {
+  {
+    const tok = syntheticTokenizerFolderFiles();
     // The x4 upscaler's tokenizer pads with "!" (id 0) instead of <|endoftext|> (LAVIE.md §7.1).
-    const vocabX4 = writeSyntheticTokenizerFolder(tmpX4, { padToken: '!' });
+    const tokX4 = syntheticTokenizerFolderFiles({ padToken: '!' });
+    const vocab = tok.vocabSize;
+    const vocabX4 = tokX4.vocabSize;
     const synth = (seed: number, what: string) => new Params(new Map(), `synthetic ${what}`, synthesizer(seed));
-    writePack(outDir, {
+    await writePack(sink, {
       name: 'LaVie tiny (test weights)',
       testWeights: true,
       unet: { cfg: TINY_UNET, params: synth(1, 'unet'), precision: 'fp32' },
@@ -86,26 +92,23 @@ export function makeTinyPack(outDir: string, log?: (l: string) => void, opts: Ti
         unet: { cfg: TINY_VSR_UNET, params: synth(5, 'vsr unet'), precision: 'fp32', steps: 1 }, // LaVie: 50
         vae: { cfg: TINY_X4_VAE, params: synth(6, 'x4 vae'), precision: 'fp32' },
         text: { cfg: tinyClipConfig(vocabX4, 'gelu'), params: synth(7, 'x4 text encoder'), precision: 'fp32' },
-        tokenizerDir: tmpX4,
+        tokenizer: await readTokenizerFolder(memoryFolder('synthetic x4 tokenizer', tokX4.files), ''),
         tile: opts.vsrTile ?? { height: 32, width: 32, overlap: 8 },
         vaeTile: opts.vsrVaeTile ?? { height: 32, width: 32, overlap: 4 },
       },
-      tokenizerDir: tmp,
+      tokenizer: await readTokenizerFolder(memoryFolder('synthetic tokenizer', tok.files), ''),
       latent: TINY_LATENT,
       gpuBufferLimit: opts.gpuBufferLimit,
       defaultSteps: 10,
       log,
     });
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(tmpX4, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('make-tiny-pack.ts')) {
   runCli('make-tiny-pack <outDir>', async ([out]) => {
     if (!out) throw new Error('usage: make-tiny-pack <outDir>');
-    makeTinyPack(resolve(out), (l) => console.log(l));
+    await makeTinyPack(resolve(out), (l) => console.log(l));
     console.log(`tiny pack written to ${resolve(out)}`);
   });
 }

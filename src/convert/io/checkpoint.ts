@@ -2,36 +2,12 @@
 // `.bin`, `.ckpt`) read through the restricted unpickler. The type is decided by the file's
 // magic bytes, not its name. LaVie's loaders unwrap {"ema": …} (LAVIE.md §1.3); diffusers/SD
 // files may use {"state_dict": …}; we do the same.
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CheckpointError } from '../errors.ts';
 import { DTYPE_BYTES, decodeFloats, numel, type DType, type StateDict, type TensorRef } from '../tensor.ts';
+import type { ByteSource } from './bytes.ts';
 import { unpickle, type PickleValue, type TensorDesc } from './pickle.ts';
 import { readSafetensors } from './safetensors.ts';
-import { readEntry, readZipEntries, type ByteSource } from './zip.ts';
-
-export function fileSource(path: string): ByteSource {
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
-  closeSync(fd);
-  return {
-    size,
-    read(offset, length) {
-      const buf = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-      const f = openSync(path, 'r');
-      try {
-        let done = 0;
-        while (done < buf.length) {
-          const n = readSync(f, buf, done, buf.length - done, offset + done);
-          if (n === 0) break;
-          done += n;
-        }
-        return new Uint8Array(buf.buffer, buf.byteOffset, done);
-      } finally {
-        closeSync(f);
-      }
-    },
-  };
-}
+import { readEntry, readZipEntries } from './zip.ts';
 
 export type CheckpointKind = 'safetensors' | 'torch-zip' | 'torch-legacy' | 'unknown';
 
@@ -112,20 +88,17 @@ function openTorchZip(path: string, src: ByteSource): StateDict {
   return sd;
 }
 
-/** Open `.safetensors` or a torch.save zip as a lazy state dict. */
-export function openCheckpoint(path: string): StateDict {
-  if (!existsSync(path)) throw new CheckpointError('bad-format', `${path}: no such file`, { file: path });
-  const src = fileSource(path);
+/** Open `.safetensors` or a torch.save zip as a lazy state dict; `file` names it in errors. */
+export function openCheckpoint(src: ByteSource, file: string): StateDict {
   const head = src.read(0, 16);
   switch (sniffCheckpoint(head, src.size)) {
     case 'safetensors':
-      return readSafetensors(path);
+      return readSafetensors(src, file);
     case 'torch-zip':
-      return openTorchZip(path, src);
+      return openTorchZip(file, src);
     case 'torch-legacy':
-      throw new CheckpointError('bad-format', `${path}: legacy (pre-1.6, non-zip) torch file; re-save it with torch.save in a recent PyTorch or convert it to safetensors`, { file: path });
+      throw new CheckpointError('bad-format', `${file}: legacy (pre-1.6, non-zip) torch file; re-save it with torch.save in a recent PyTorch or convert it to safetensors`, { file });
     default:
-      throw new CheckpointError('bad-format', `${path}: not a checkpoint (neither a torch.save zip nor safetensors)`, { file: path });
+      throw new CheckpointError('bad-format', `${file}: not a checkpoint (neither a torch.save zip nor safetensors)`, { file });
   }
 }
-

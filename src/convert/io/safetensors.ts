@@ -1,9 +1,9 @@
 // safetensors: u64-LE header length, JSON header {name: {dtype, shape, data_offsets}}, then data.
-// The reader parses only the header and reads each tensor from the file when asked, so a
+// The reader parses only the header and reads each tensor from its source when asked, so a
 // multi-GB checkpoint never sits in memory whole.
-import { closeSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
 import { CheckpointError } from '../errors.ts';
 import { DTYPE_BYTES, decodeFloats, numel, type DType, type StateDict } from '../tensor.ts';
+import type { ByteSource } from './bytes.ts';
 
 const ST_DTYPES: Record<string, DType> = {
   F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I8: 'int8', U8: 'uint8', BOOL: 'bool',
@@ -61,42 +61,23 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
   return { entries, dataStart, metadata };
 }
 
-/** Open a safetensors file lazily. Tensors are read with positional reads when `read()` is called. */
-export function readSafetensors(path: string): StateDict {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.alloc(Math.min(size, 8));
-    readSync(fd, head, 0, head.length, 0);
-    let headerLen = 0;
-    if (head.length === 8) headerLen = Number(head.readBigUInt64LE(0));
-    const prefixLen = Math.min(size, 8 + Math.min(headerLen, MAX_HEADER_BYTES));
-    const prefix = Buffer.alloc(prefixLen);
-    readSync(fd, prefix, 0, prefixLen, 0);
-    const { entries, dataStart } = parseSafetensorsHeader(new Uint8Array(prefix.buffer, prefix.byteOffset, prefix.byteLength), size, path);
-    const sd: StateDict = new Map();
-    for (const [name, e] of entries) {
-      const readBytes = (): Uint8Array => {
-        const buf = Buffer.alloc(e.end - e.begin);
-        const f = openSync(path, 'r');
-        try {
-          let done = 0;
-          while (done < buf.length) {
-            const n = readSync(f, buf, done, buf.length - done, dataStart + e.begin + done);
-            if (n === 0) throw new CheckpointError('truncated', `${path}: tensor "${name}" is cut short`, { file: path, key: name });
-            done += n;
-          }
-        } finally {
-          closeSync(f);
-        }
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      };
-      sd.set(name, { dtype: e.dtype, shape: e.shape, read: () => decodeFloats(readBytes(), e.dtype), readBytes });
-    }
-    return sd;
-  } finally {
-    closeSync(fd);
+/** Open a safetensors file lazily. Tensors are read from the source when `read()` is called. */
+export function readSafetensors(src: ByteSource, file: string): StateDict {
+  const head = src.read(0, Math.min(src.size, 8));
+  let headerLen = 0;
+  if (head.byteLength === 8) headerLen = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
+  const prefix = src.read(0, Math.min(src.size, 8 + Math.min(headerLen, MAX_HEADER_BYTES)));
+  const { entries, dataStart } = parseSafetensorsHeader(prefix, src.size, file);
+  const sd: StateDict = new Map();
+  for (const [name, e] of entries) {
+    const readBytes = (): Uint8Array => {
+      const b = src.read(dataStart + e.begin, e.end - e.begin);
+      if (b.byteLength !== e.end - e.begin) throw new CheckpointError('truncated', `${file}: tensor "${name}" is cut short`, { file, key: name });
+      return b;
+    };
+    sd.set(name, { dtype: e.dtype, shape: e.shape, read: () => decodeFloats(readBytes(), e.dtype), readBytes });
   }
+  return sd;
 }
 
 export interface NamedArray { dtype: DType; shape: readonly number[]; data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array }
@@ -129,8 +110,4 @@ export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata?
     p += d.byteLength;
   }
   return out;
-}
-
-export function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata?: Record<string, string>): void {
-  writeFileSync(path, encodeSafetensors(tensors, metadata));
 }

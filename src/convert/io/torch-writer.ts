@@ -1,7 +1,10 @@
 // Write torch.save-compatible zip checkpoints (pickle protocol 2 + stored zip entries), the format
 // of lavie_base.pt & co. Used for synthetic official-format checkpoints (tests, benchmarks).
-import { closeSync, openSync, writeSync } from 'node:fs';
+// Output goes to any sequential writer (a file in cli/node-io.ts, memory in tests).
 import { DTYPE_BYTES, numel, type DType, type StateDict } from '../tensor.ts';
+
+/** Takes bytes in order (a file, a hashing sink, memory). */
+export interface ByteWriter { write(chunk: Uint8Array): void }
 
 const STORAGE_NAME: Partial<Record<DType, string>> = {
   float32: 'FloatStorage', float16: 'HalfStorage', bfloat16: 'BFloat16Storage', float64: 'DoubleStorage',
@@ -78,7 +81,7 @@ export function statePickle(entries: { key: string; dtype: DType; shape: readonl
  * Stream a state dict to a torch.save zip (stored entries, ZIP64 records when large), reading one
  * tensor at a time. Returns the bytes written.
  */
-export function writeTorchCheckpoint(path: string, sd: StateDict, opts: TorchWriteOptions = {}): number {
+export function writeTorchCheckpoint(out: ByteWriter, sd: StateDict, opts: TorchWriteOptions = {}): number {
   const keys = [...sd.keys()];
   const pkl = statePickle(keys.map((k) => ({ key: k, dtype: sd.get(k)!.dtype, shape: sd.get(k)!.shape })), opts);
   const storages = keys.map((k) => () => {
@@ -87,16 +90,15 @@ export function writeTorchCheckpoint(path: string, sd: StateDict, opts: TorchWri
     if (bytes.byteLength !== numel(t.shape) * DTYPE_BYTES[t.dtype]) throw new Error(`torch writer: ${k}: byte size mismatch`);
     return bytes;
   });
-  return writeTorchZip(path, pkl, storages, opts.archive);
+  return writeTorchZip(out, pkl, storages, opts.archive);
 }
 
 /** The zip container: data.pkl, byteorder, data/<i> for each storage (made on demand), version. */
-export function writeTorchZip(path: string, pkl: Uint8Array, storages: (() => Uint8Array)[], archive = 'archive'): number {
+export function writeTorchZip(out: ByteWriter, pkl: Uint8Array, storages: (() => Uint8Array)[], archive = 'archive'): number {
   const arch = archive;
-  const fd = openSync(path, 'w');
   let pos = 0;
   const central: { name: Uint8Array; crc: number; size: number; offset: number }[] = [];
-  const write = (b: Uint8Array) => { writeSync(fd, b); pos += b.byteLength; };
+  const write = (b: Uint8Array) => { out.write(b); pos += b.byteLength; };
   const addEntry = (name: string, data: Uint8Array) => {
     const nb = new TextEncoder().encode(name);
     // torch aligns data to 64 bytes with a padding extra field.
@@ -145,6 +147,5 @@ export function writeTorchZip(path: string, pkl: Uint8Array, storages: (() => Ui
   e.setUint32(0, 0x06054b50, true); e.setUint16(8, 0xffff, true); e.setUint16(10, 0xffff, true);
   e.setUint32(12, 0xffffffff, true); e.setUint32(16, 0xffffffff, true);
   write(new Uint8Array(e.buffer));
-  closeSync(fd);
   return pos;
 }

@@ -2,16 +2,7 @@
 // decompressed and nothing is read until asked: entries give the byte range of their data, so a
 // multi-GB checkpoint is read tensor by tensor with positional reads.
 import { CheckpointError } from '../errors.ts';
-
-/** Random access to the bytes of a file (or a buffer, in tests). */
-export interface ByteSource {
-  readonly size: number;
-  read(offset: number, length: number): Uint8Array;
-}
-
-export function bufferSource(b: Uint8Array): ByteSource {
-  return { size: b.byteLength, read: (o, l) => b.subarray(o, Math.min(b.byteLength, o + l)) };
-}
+import type { ByteSource } from './bytes.ts';
 
 export interface ZipEntry { name: string; offset: number; size: number; method: number }
 

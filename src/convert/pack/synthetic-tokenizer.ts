@@ -2,8 +2,6 @@
 // vocabulary comes with the user's SD-1.4 folder and cannot be fetched here). Same layout as the
 // real one: 256 byte symbols (GPT-2 order), the same with `</w>`, merges, then
 // <|startoftext|> and <|endoftext|> as the last two ids.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 export function bytesToUnicode(): string[] {
   const bs: number[] = [];
@@ -49,14 +47,16 @@ export function syntheticClipTokenizerFiles(): { vocab: Record<string, number>; 
   return { vocab: Object.fromEntries(tokens.map((t, i) => [t, i])), merges: MERGES.map(([a, b]) => `${a} ${b}`) };
 }
 
-/** Write the synthetic tokenizer as an SD-1.4 `tokenizer/` folder. Returns the vocabulary size. */
-export function writeSyntheticTokenizerFolder(dir: string, opts: { padToken?: string } = {}): number {
+/** The synthetic tokenizer as the files of an SD-1.4 `tokenizer/` folder (name → bytes). */
+export function syntheticTokenizerFolderFiles(opts: { padToken?: string } = {}): { files: Map<string, Uint8Array>; vocabSize: number } {
   const { vocab, merges } = syntheticClipTokenizerFiles();
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
-  writeFileSync(join(dir, 'merges.txt'), ['#version: 0.2', ...merges].join('\n') + '\n');
   const special = { bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>', pad_token: opts.padToken ?? '<|endoftext|>' };
-  writeFileSync(join(dir, 'special_tokens_map.json'), JSON.stringify(special, null, 1));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...special, tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true }, null, 1));
-  return Object.keys(vocab).length;
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const files = new Map<string, Uint8Array>([
+    ['vocab.json', enc(JSON.stringify(vocab))],
+    ['merges.txt', enc(['#version: 0.2', ...merges].join('\n') + '\n')],
+    ['special_tokens_map.json', enc(JSON.stringify(special, null, 1))],
+    ['tokenizer_config.json', enc(JSON.stringify({ ...special, tokenizer_class: 'CLIPTokenizer', model_max_length: 77, do_lower_case: true }, null, 1))],
+  ]);
+  return { files, vocabSize: Object.keys(vocab).length };
 }

@@ -1,8 +1,7 @@
-// Write a built graph as `<name>.onnx` plus external weight shards, streaming one initializer at a
-// time (a full-size UNet's weights never sit in memory together) and hashing as it writes.
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+// Write a built graph as `<name>.onnx` plus external weight shards into a pack sink, streaming one
+// initializer at a time (a full-size UNet's weights never sit in memory together); the sink hashes
+// as it writes.
+import { joinPath, writeWhole, type FileSink, type PackSink } from '../io/bytes.ts';
 import { fp16Compute } from '../onnx/fp16-compute.ts';
 import type { GraphBuilder, Initializer } from '../onnx/graph.ts';
 import type { GraphComponent, IoDType, PackFile, WeightPrecision } from '../../packs/manifest.ts';
@@ -34,15 +33,11 @@ export interface WrittenGraph extends GraphComponent {
 /** Constants that may differ between graphs sharing shards must be this small. */
 const MAX_UNSHARED_BYTES = 4 << 20;
 
-function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/** Writes `<dir>/<name>.onnx` (+ `<name>.weights-NN.bin`); returns the manifest record with paths relative to `relDir`. */
-export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: string, opts: WriteGraphOptions): WrittenGraph {
+/** Writes `<dir>/<name>.onnx` (+ `<name>.weights-NN.bin`) into the pack; returns the manifest record. */
+export async function writeGraph(g: GraphBuilder, sink: PackSink, dir: string, name: string, opts: WriteGraphOptions): Promise<WrittenGraph> {
   const shardLimit = opts.shardBytes ?? DEFAULT_SHARD_BYTES;
   const placement = new Map<Initializer, { location: string; offset: number }>();
-  const shards: { file: string; bytes: number; hash: ReturnType<typeof createHash>; fd: number }[] = [];
+  const shards: { file: string; bytes: number; out: FileSink; sha256?: string }[] = [];
   const external = !opts.inline;
   const reuse = opts.reuse;
   if (reuse) {
@@ -58,34 +53,28 @@ export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: s
       const padded = Math.ceil(init.byteLength / ALIGN) * ALIGN;
       if (!cur || (cur.bytes > 0 && cur.bytes + padded > shardLimit)) {
         const file = `${name}.weights-${String(shards.length).padStart(2, '0')}.bin`;
-        cur = { file, bytes: 0, hash: createHash('sha256'), fd: openSync(join(dir, file), 'w') };
+        if (cur) cur.sha256 = cur.out.close().sha256;
+        cur = { file, bytes: 0, out: await sink.create(joinPath(dir, file)) };
         shards.push(cur);
       }
       const bytes = init.bytes();
       if (bytes.byteLength !== init.byteLength) throw new Error(`${init.name}: ${bytes.byteLength} bytes, declared ${init.byteLength}`);
       placement.set(init, { location: cur.file, offset: cur.bytes });
-      writeSync(cur.fd, bytes);
-      cur.hash.update(bytes);
-      const pad = new Uint8Array(padded - init.byteLength);
-      writeSync(cur.fd, pad);
-      cur.hash.update(pad);
+      cur.out.write(bytes);
+      cur.out.write(new Uint8Array(padded - init.byteLength));
       cur.bytes += padded;
     }
-    for (const s of shards) closeSync(s.fd);
+    if (cur) cur.sha256 = cur.out.close().sha256;
   }
   const model = g.encode(external ? (init) => placement.get(init) : undefined);
-  const graphPath = join(dir, `${name}.onnx`);
-  const fd = openSync(graphPath, 'w');
-  writeSync(fd, model);
-  closeSync(fd);
-  const rel = (f: string) => (relDir ? `${relDir}/${f}` : f);
-  const graph: PackFile = { path: rel(`${name}.onnx`), bytes: model.byteLength, sha256: sha256File(graphPath) };
+  const rel = (f: string) => joinPath(dir, f);
+  const graph: PackFile = await writeWhole(sink, rel(`${name}.onnx`), model);
   const placements = new Map<string, { location: string; offset: number; byteLength: number }>();
   for (const [init, at] of placement) placements.set(init.name, { ...at, byteLength: init.byteLength });
   return {
     graph,
     placements,
-    externalData: reuse ? reuse.externalData : shards.map((s) => ({ path: rel(s.file), bytes: s.bytes, sha256: s.hash.digest('hex') })),
+    externalData: reuse ? reuse.externalData : shards.map((s) => ({ path: rel(s.file), bytes: s.bytes, sha256: s.sha256! })),
     precision: opts.precision,
     nodes: g.nodes.length,
     largestTensorBytes: g.largestIntermediate()?.bytes ?? 0,
@@ -98,9 +87,9 @@ export function writeGraph(g: GraphBuilder, dir: string, name: string, relDir: s
  * Write `g` and, beside it, its fp16-compute variant `<name>.f16.onnx` (for shader-f16 adapters),
  * which points into the same weight shards.
  */
-export function writeGraphWithF16(g: GraphBuilder, dir: string, name: string, relDir: string, opts: WriteGraphOptions): WrittenGraph {
-  const written = writeGraph(g, dir, name, relDir, opts);
-  const f16 = writeGraph(fp16Compute(g), dir, `${name}.f16`, relDir, { ...opts, reuse: opts.reuse ?? written });
+export async function writeGraphWithF16(g: GraphBuilder, sink: PackSink, dir: string, name: string, opts: WriteGraphOptions): Promise<WrittenGraph> {
+  const written = await writeGraph(g, sink, dir, name, opts);
+  const f16 = await writeGraph(fp16Compute(g), sink, dir, `${name}.f16`, { ...opts, reuse: opts.reuse ?? written });
   return { ...written, graphF16: f16.graph };
 }
 
@@ -108,9 +97,4 @@ export function writeGraphWithF16(g: GraphBuilder, dir: string, name: string, re
 export function componentOf(w: WrittenGraph): GraphComponent {
   const { placements: _placements, ...c } = w;
   return c;
-}
-
-export function describeFile(dir: string, relPath: string): PackFile {
-  const data = readFileSync(join(dir, relPath));
-  return { path: relPath, bytes: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') };
 }

@@ -1,8 +1,6 @@
 // Assemble a model pack: every network built through its one definition (src/convert/graphs),
 // written with external weight shards, the tokenizer and text encoder in the layout
 // @huggingface/transformers loads, and manifest.json tying it together.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { buildClipText, type ClipTextConfig } from '../graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../graphs/nn.ts';
 import type { Params } from '../graphs/params.ts';
@@ -11,9 +9,10 @@ import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../graphs/vae.
 import { buildVsrUNet, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
-import { writeTokenizerFolder } from '../tokenizer.ts';
+import { writeWhole, type PackSink } from '../io/bytes.ts';
+import { writeTokenizerFolder, type TokenizerFolderFiles } from '../tokenizer.ts';
 import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
-import { componentOf, describeFile, writeGraph, writeGraphWithF16 } from './write-graph.ts';
+import { componentOf, writeGraph, writeGraphWithF16 } from './write-graph.ts';
 
 export interface PackSpec {
   name: string;
@@ -28,14 +27,14 @@ export interface PackSpec {
     unet: { cfg: VsrUNetConfig; params: Params; precision: WeightPrecision; steps?: number };
     vae: { cfg: VaeConfig; params: Params; precision: WeightPrecision };
     text: { cfg: ClipTextConfig; params: Params; precision: WeightPrecision };
-    tokenizerDir: string;
+    tokenizer: TokenizerFolderFiles;
     /** UNet tile on the latent (= low-res pixel) grid; default 128×128, overlap 16. */
     tile?: TileSpec;
     /** x4 VAE decoder tile on the latent grid; default 80×128, overlap 8. */
     vaeTile?: TileSpec;
   };
-  /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …). */
-  tokenizerDir: string;
+  /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …), read. */
+  tokenizer: TokenizerFolderFiles;
   /** Latent video the base UNet is built for (static shapes). */
   latent: { frames: number; height: number; width: number };
   fps?: number;
@@ -65,68 +64,77 @@ export function buildForCfg(name: string, build: (g: GraphBuilder, batch: 1 | 2)
 }
 
 /** Tokenizer (tokenizer.json from vocab + merges) and CLIP text encoder (batch 2 = [negative, prompt]) in transformers.js layout. */
-function writeTextEncoder(outDir: string, tokFolder: string, folder: string, tokenizerDir: string, text: PackSpec['text']): { tokenizer: PackFile[]; textEncoder: TextEncoderComponent } {
-  const tokenizer = writeTokenizerFolder(tokenizerDir, join(outDir, tokFolder)).map((f) => describeFile(outDir, `${tokFolder}/${f}`));
+async function writeTextEncoder(sink: PackSink, tokFolder: string, folder: string, tokenizerFiles: TokenizerFolderFiles, text: PackSpec['text']): Promise<{ tokenizer: PackFile[]; textEncoder: TextEncoderComponent }> {
+  const tokenizer = await writeTokenizerFolder(tokenizerFiles, sink, tokFolder);
   const tg = new GraphBuilder(`${folder}_clip`);
   buildClipText(ctxFor(tg, text.params, text.precision), text.cfg, { batch: 2 });
   text.params.assertAllUsed();
-  mkdirSync(join(outDir, folder, 'onnx'), { recursive: true });
   // transformers.js's CLIPTextModel loads onnx/text_model.onnx.
-  const graph = componentOf(writeGraph(tg, join(outDir, folder, 'onnx'), 'text_model', `${folder}/onnx`, { precision: text.precision, inline: true }));
-  writeFileSync(join(outDir, folder, 'config.json'), JSON.stringify({ ...text.cfg, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
-  return { tokenizer, textEncoder: { ...graph, folder, config: describeFile(outDir, `${folder}/config.json`), hiddenSize: text.cfg.hidden_size } };
+  const graph = componentOf(await writeGraph(tg, sink, `${folder}/onnx`, 'text_model', { precision: text.precision, inline: true }));
+  const config = await writeWhole(sink, `${folder}/config.json`, JSON.stringify({ ...text.cfg, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
+  return { tokenizer, textEncoder: { ...graph, folder, config, hiddenSize: text.cfg.hidden_size } };
 }
 
 function ctxFor(g: GraphBuilder, params: Params, precision: WeightPrecision): NetCtx {
   return { g, p: params, precision, maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
 }
 
-export function writePack(outDir: string, spec: PackSpec): PackManifest {
+/**
+ * Convert and write a whole pack into `sink`, then commit it. On any failure the sink is aborted:
+ * nothing half-converted is ever offered as a pack.
+ */
+export async function writePack(sink: PackSink, spec: PackSpec): Promise<PackManifest> {
+  try {
+    const manifest = await writePackFiles(sink, spec);
+    await sink.commit();
+    return manifest;
+  } catch (e) {
+    await sink.abort().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManifest> {
   const log = spec.log ?? (() => {});
-  mkdirSync(outDir, { recursive: true });
   const { frames, height: lh, width: lw } = spec.latent;
 
-  const { tokenizer: tokFiles, textEncoder: textGraph } = writeTextEncoder(outDir, 'tokenizer', 'text_encoder', spec.tokenizerDir, spec.text);
+  const { tokenizer: tokFiles, textEncoder: textGraph } = await writeTextEncoder(sink, 'tokenizer', 'text_encoder', spec.tokenizer, spec.text);
   const tc = spec.text.cfg;
   log(`text encoder: ${(textGraph.externalData.reduce((a, f) => a + f.bytes, textGraph.graph.bytes) / 1e6).toFixed(1)} MB`);
 
   // Base UNet, CFG batch 2.
-  mkdirSync(join(outDir, 'unet'), { recursive: true });
   const ug = new GraphBuilder('base_unet');
   buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
   spec.unet.params.assertAllUsed();
-  const unet = componentOf(writeGraphWithF16(ug, join(outDir, 'unet'), 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes }));
+  const unet = componentOf(await writeGraphWithF16(ug, sink, 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes }));
   log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
 
   // VAE decoder, one frame at a time.
-  mkdirSync(join(outDir, 'vae_decoder'), { recursive: true });
   const vg = new GraphBuilder('vae_decoder');
   buildVaeDecoder(ctxFor(vg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh, width: lw });
-  const vaeDecoder = componentOf(writeGraphWithF16(vg, join(outDir, 'vae_decoder'), 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
+  const vaeDecoder = componentOf(await writeGraphWithF16(vg, sink, 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
   log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
 
   // VAE encoder (the interpolation stage encodes the base frames), one frame at a time.
   const scaleDown = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
-  mkdirSync(join(outDir, 'vae_encoder'), { recursive: true });
   const eg = new GraphBuilder('vae_encoder');
   buildVaeEncoder(ctxFor(eg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh * scaleDown, width: lw * scaleDown });
   spec.vae.params.assertAllUsed();
-  const vaeEncoder = componentOf(writeGraphWithF16(eg, join(outDir, 'vae_encoder'), 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
+  const vaeEncoder = componentOf(await writeGraphWithF16(eg, sink, 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
   log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
 
   // Interpolation UNet (LAVIE.md §4): CFG batch 2 over 4·F − 3 frames.
   const interpFrames = 4 * frames - 3;
   let interpUnet: PackManifest['components']['interpUnet'];
   if (spec.interp) {
-    mkdirSync(join(outDir, 'interp_unet'), { recursive: true });
     const interp = spec.interp;
     const { g: ig, batch } = buildForCfg('interp_unet', (g, b) => buildInterpUNet(ctxFor(g, interp.params, interp.precision), interp.cfg, { batch: b, frames: interpFrames, height: lh, width: lw }), spec.gpuBufferLimit);
     interp.params.assertAllUsed();
-    interpUnet = componentOf(writeGraphWithF16(ig, join(outDir, 'interp_unet'), 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes }));
+    interpUnet = componentOf(await writeGraphWithF16(ig, sink, 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes }));
     log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   }
 
-  const vsr = spec.vsr ? writeVsr(outDir, spec, interpUnet ? [frames, interpFrames] : [frames], log) : undefined;
+  const vsr = spec.vsr ? await writeVsr(sink, spec, interpUnet ? [frames, interpFrames] : [frames], log) : undefined;
 
   const manifest: PackManifest = {
     format: PACK_FORMAT,
@@ -169,7 +177,7 @@ export function writePack(outDir: string, spec: PackSpec): PackManifest {
     },
   };
   parseManifest(manifest); // never write a manifest the app would reject
-  writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+  await writeWhole(sink, 'manifest.json', JSON.stringify(manifest, null, 1)); // last: its presence means complete
   return manifest;
 }
 
@@ -181,7 +189,7 @@ export const VSR_WINDOW_FRAMES = 8;
  * window of each input length — sharing the 8-frame graph's weight shards), the x4 VAE decoder for
  * one latent tile, and the x4 text encoder + tokenizer.
  */
-function writeVsr(outDir: string, spec: PackSpec, inputFrames: number[], log: (l: string) => void): { component: VsrComponents; stage: VsrStage } {
+async function writeVsr(sink: PackSink, spec: PackSpec, inputFrames: number[], log: (l: string) => void): Promise<{ component: VsrComponents; stage: VsrStage }> {
   const v = spec.vsr!;
   const { height: lh, width: lw } = spec.latent;
   const scaleDown = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
@@ -192,28 +200,27 @@ function writeVsr(outDir: string, spec: PackSpec, inputFrames: number[], log: (l
   const tile = { height: Math.min(tileReq.height, H), width: Math.min(tileReq.width, W), overlap: tileReq.overlap };
   const vaeTileReq = v.vaeTile ?? { height: 80, width: 128, overlap: 8 };
   const vaeTile = { height: Math.min(vaeTileReq.height, H), width: Math.min(vaeTileReq.width, W), overlap: vaeTileReq.overlap };
-  const { tokenizer, textEncoder } = writeTextEncoder(outDir, 'tokenizer_x4', 'text_encoder_x4', v.tokenizerDir, v.text);
+  const { tokenizer, textEncoder } = await writeTextEncoder(sink, 'tokenizer_x4', 'text_encoder_x4', v.tokenizer, v.text);
 
-  mkdirSync(join(outDir, 'vsr_unet'), { recursive: true });
   const build = (frames: number) => (g: GraphBuilder, b: 1 | 2) => buildVsrUNet(ctxFor(g, v.unet.params, v.unet.precision), v.unet.cfg, { batch: b, frames, height: tile.height, width: tile.width });
   const { g: main, batch } = buildForCfg('vsr_unet', build(VSR_WINDOW_FRAMES), spec.gpuBufferLimit);
   v.unet.params.assertAllUsed();
-  const written = writeGraphWithF16(main, join(outDir, 'vsr_unet'), 'vsr_unet', 'vsr_unet', { precision: v.unet.precision, shardBytes: spec.shardBytes });
+  const written = await writeGraphWithF16(main, sink, 'vsr_unet', 'vsr_unet', { precision: v.unet.precision, shardBytes: spec.shardBytes });
   log(`VSR UNet: CFG batch ${batch}, tile ${tile.height}×${tile.width}, ${(main.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((main.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   const tails = [...new Set(inputFrames.map((f) => f % VSR_WINDOW_FRAMES).filter((r) => r > 0))].sort((a, b) => a - b);
-  const unetTails = tails.map((frames) => {
+  const unetTails = [];
+  for (const frames of tails) {
     const g = new GraphBuilder(`vsr_unet_f${frames}`);
     build(frames)(g, batch);
-    return { frames, ...componentOf(writeGraphWithF16(g, join(outDir, 'vsr_unet'), `vsr_unet_f${frames}`, 'vsr_unet', { precision: v.unet.precision, reuse: written })) };
-  });
+    unetTails.push({ frames, ...componentOf(await writeGraphWithF16(g, sink, 'vsr_unet', `vsr_unet_f${frames}`, { precision: v.unet.precision, reuse: written })) });
+  }
 
-  mkdirSync(join(outDir, 'vsr_vae_decoder'), { recursive: true });
   const dg = new GraphBuilder('vsr_vae_decoder');
   buildVaeDecoder(ctxFor(dg, v.vae.params, v.vae.precision), v.vae.cfg, { batch: 1, height: vaeTile.height, width: vaeTile.width });
   // The VSR stage never encodes; building the encoder (not written) still checks the file strictly.
   buildVaeEncoder(ctxFor(new GraphBuilder('x4_encoder_check'), v.vae.params, 'fp32'), v.vae.cfg, { batch: 1, height: 64, width: 64 });
   v.vae.params.assertAllUsed();
-  const vaeDecoder = componentOf(writeGraphWithF16(dg, join(outDir, 'vsr_vae_decoder'), 'vsr_vae_decoder', 'vsr_vae_decoder', { precision: v.vae.precision, shardBytes: spec.shardBytes }));
+  const vaeDecoder = componentOf(await writeGraphWithF16(dg, sink, 'vsr_vae_decoder', 'vsr_vae_decoder', { precision: v.vae.precision, shardBytes: spec.shardBytes }));
   const scale = 2 ** (v.vae.cfg.block_out_channels.length - 1);
   log(`VSR VAE decoder: tile ${vaeTile.height}×${vaeTile.width} → ×${scale}, ${(dg.weightBytes() / 1e6).toFixed(1)} MB`);
   return {
