@@ -33,3 +33,9 @@ export function gaussianNoise(seed: number, stream: number, count: number, offse
   return out;
 }
 
+
+/** Seeded uniforms in [0, 1) on their own stream (same hashing as gaussianNoise; exact in any JS engine). */
+export function seededUniforms(seed: number, stream: number, count: number): Float64Array {
+  const key = hash32(hash32(seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9));
+  return Float64Array.from({ length: count }, (_, i) => hash32(key ^ hash32(i + 1)) / 4294967296);
+}

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
-import { FREENOISE_WINDOWS, windowCoverage, windowStarts, windowWeights } from '../../src/convert/graphs/temporal-attention.ts';
+import { FREENOISE_WINDOWS, windowCoverage, windowStarts, windowWeights } from '../../src/engine/freenoise.ts';
 import { buildBaseUNet, type UNet3DConfig } from '../../src/convert/graphs/unet3d.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { synthesizer } from '../../src/convert/synthetic.ts';

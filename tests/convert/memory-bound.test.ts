@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
-import { FREENOISE_WINDOWS } from '../../src/convert/graphs/temporal-attention.ts';
+import { FREENOISE_WINDOWS } from '../../src/engine/freenoise.ts';
 import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, X4_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';

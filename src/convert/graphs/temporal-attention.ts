@@ -5,6 +5,7 @@
 import { CheckpointError } from '../errors.ts';
 import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
+import { windowCoverage, windowStarts, windowWeights, type TemporalWindows } from '../../engine/freenoise.ts';
 import { attentionCore, layerNorm, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
 
 const ROPE_DIM = 32;
@@ -94,33 +95,7 @@ export function temporalAttention(ctx: NetCtx, x: Value, prefix: string, o: Temp
 }
 
 // ---- FreeNoise (arXiv 2310.15169; FreeNoise-LaVie's BasicTransformerBlock, local_window) ----------
-
-/** Temporal attention over sliding windows of `size` frames, `stride` apart. */
-export interface TemporalWindows { size: number; stride: number }
-
-/** FreeNoise-LaVie's setting: LaVie's native 16 frames, stride 4. */
-export const FREENOISE_WINDOWS: TemporalWindows = { size: 16, stride: 4 };
-
-/** Window start frames, ascending (FreeNoise's get_views): none when frames < size; the last (frames − size) % stride frames are in no window. */
-export function windowStarts(frames: number, w: TemporalWindows): number[] {
-  const starts: number[] = [];
-  for (let s = 0; s + w.size <= frames; s += w.stride) starts.push(s);
-  return starts;
-}
-
-/** Fusion weight of each window position: 1, 2, …, size/2, size/2, …, 1 (FreeNoise's triangular sequence). */
-export function windowWeights(size: number): Float32Array {
-  if (size % 2) throw new Error(`temporal windows: size ${size} must be even`);
-  return Float32Array.from({ length: size }, (_, i) => Math.min(i + 1, size - i));
-}
-
-/** Per frame: the sum of the weights of the windows covering it (0 for an uncovered frame). */
-export function windowCoverage(frames: number, w: TemporalWindows): Float32Array {
-  const wt = windowWeights(w.size);
-  const count = new Float32Array(frames);
-  for (const s of windowStarts(frames, w)) for (let i = 0; i < w.size; i++) count[s + i]! += wt[i]!;
-  return count;
-}
+// The window rule (size, stride, weights) is src/engine/freenoise.ts, shared with the noise side.
 
 /**
  * FreeNoise's windowed temporal step on h [N, L, C], replacing `h + attn(norm(h))`:

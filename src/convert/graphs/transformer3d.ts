@@ -6,7 +6,8 @@ import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
 import { attentionCore, conv2d, crossAttention, feedForwardGeglu, groupNorm, layerNorm, linear, mergeHeads, splitHeads, type NetCtx } from './nn.ts';
 import { temporalResnet } from './resnet3d.ts';
-import { temporalAttention, windowedTemporalStep, type TemporalWindows } from './temporal-attention.ts';
+import type { TemporalWindows } from '../../engine/freenoise.ts';
+import { temporalAttention, windowedTemporalStep } from './temporal-attention.ts';
 
 /** What distinguishes the base, interpolation and VSR copies of the transformer block. */
 export interface Transformer3DVariant {

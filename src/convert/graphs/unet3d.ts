@@ -6,7 +6,7 @@ import type { Value } from '../onnx/graph.ts';
 import * as op from '../onnx/ops.ts';
 import { conv2d, groupNorm, linear, silu, type NetCtx } from './nn.ts';
 import { resnet3d } from './resnet3d.ts';
-import type { TemporalWindows } from './temporal-attention.ts';
+import type { TemporalWindows } from '../../engine/freenoise.ts';
 import { BASE_TRANSFORMER, framesToVideo, INTERP_TRANSFORMER, textPerFrame, transformer3d, videoToFrames, type Transformer3DVariant } from './transformer3d.ts';
 
 export interface UNet3DConfig {
