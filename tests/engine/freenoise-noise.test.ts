@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readSafetensors } from '../../src/convert/io/safetensors.ts';
+import { readSafetensorsFile as readSafetensors } from '../../src/convert/cli/node-io.ts';
 import { isWindowedLength, noisePermutations, rescheduleNoise, sourceFrames } from '../../src/engine/freenoise.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
 
