@@ -1,98 +1,16 @@
 // The official base pipeline end to end on tiny weights (fixtures/pipeline_base: DDIM 4 steps,
-// CFG 7.5, injected latents and text embeddings), reproduced by our engine in Node: the UNet and
-// VAE graphs built by our converter from the fixture weights, run by onnxruntime-node, driven by
-// the same base-stage code the browser runs.
+// CFG 7.5, injected latents and text embeddings), reproduced by our engine in Node.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
-import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
-import { Params } from '../../src/convert/graphs/params.ts';
-import { buildBaseUNet, type UNet3DConfig } from '../../src/convert/graphs/unet3d.ts';
-import { buildVaeDecoder, type VaeConfig } from '../../src/convert/graphs/vae.ts';
-import { runBaseStage } from '../../src/engine/pipeline/base-stage.ts';
-import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
-import { createSession, type SessionCounters } from '../../src/engine/runtime/runtime.ts';
-import { createSampler } from '../../src/engine/schedulers/index.ts';
-import { fixtureDir, maxAbsDiff } from '../helpers/fixtures.ts';
-import { readSafetensorsFile } from '../../src/convert/cli/node-io.ts';
-
-const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+import { runBasePipelineFixture } from '../helpers/base-pipeline.ts';
 
 test('base pipeline reproduces the official VideoGenPipeline (tiny, DDIM 4 steps, CFG 7.5)', async () => {
-  const pipeDir = fixtureDir('pipeline_base');
-  const io = readSafetensorsFile(join(pipeDir, 'inputs.safetensors'));
-  const ref = readSafetensorsFile(join(pipeDir, 'outputs.safetensors'));
-  const meta = json(join(pipeDir, 'config.json'));
-  const latentsIn = io.get('latents')!;
-  const [, c, f, h, w] = latentsIn.shape as number[];
-  const neg = io.get('negative_prompt_embeds')!;
-  const pos = io.get('prompt_embeds')!;
-  const [, L, D] = neg.shape as number[];
-
-  const unetCfg = json(join(fixtureDir('base_unet'), 'config.json')) as UNet3DConfig;
-  const vaeCfg = json(join(fixtureDir('sd_vae'), 'config.json')) as VaeConfig;
-  const unetG = new GraphBuilder('unet');
-  const unetCtx: NetCtx = { g: unetG, p: new Params(readSafetensorsFile(join(fixtureDir('base_unet'), 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
-  buildBaseUNet(unetCtx, unetCfg, { batch: 2, frames: f!, height: h!, width: w! });
-  const vaeG = new GraphBuilder('vae_decoder');
-  const vaeCtx: NetCtx = { g: vaeG, p: new Params(readSafetensorsFile(join(fixtureDir('sd_vae'), 'weights.safetensors'))), precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES };
-  buildVaeDecoder(vaeCtx, vaeCfg, { batch: 1, height: h!, width: w! });
-
-  const rt = createNodeRuntime();
-  const counters: SessionCounters = { sessionsCreated: 0, sessionsLive: 0, runs: 0 };
-  const unet = await createSession(rt, 'unet', { model: unetG.encode() }, counters);
-  const vaeDecoder = await createSession(rt, 'vae', { model: vaeG.encode() }, counters);
-
-  const emb = rt.device.alloc([2, L!, D!]);
-  const embData = new Float32Array(2 * L! * D!);
-  embData.set(neg.read(), 0); // LaVie's CFG batch order: [uncond, cond]
-  embData.set(pos.read(), L! * D!);
-  rt.device.upload(emb, embData);
-
-  const plan = createSampler('ddim', meta.call.num_inference_steps);
-  assert.deepEqual(plan.steps.map((s) => s.t), meta.timesteps);
-
-  const stepErrors: number[] = [];
-  const frames: Uint8Array[] = [];
-  await runBaseStage(rt, { unet, vaeDecoder }, {
-    plan,
-    guidanceScale: meta.call.guidance_scale,
-    latent: { channels: c!, frames: f!, height: h!, width: w! },
-    embeddings: emb,
-    noise: (stream) => {
-      assert.equal(stream, 0, 'DDIM with eta 0 draws no noise after the initial latents');
-      return latentsIn.read().slice();
-    },
-    scalingFactor: 0.18215,
-    image: { height: 8 * h!, width: 8 * w! },
-  }, {
-    signal: new AbortController().signal,
-    onProgress: () => {},
-    onStep: async (k, x) => {
-      const r = ref.get(`step${k}.t${meta.timesteps[k]}.latents`)!.read();
-      const { diff, refMax } = maxAbsDiff(await rt.device.read(x), r);
-      stepErrors.push(diff / refMax);
-    },
-    onFrame: (fr) => { frames.push(fr.rgba); },
+  const r = await runBasePipelineFixture({
+    folder: 'pipeline_base',
+    names: { latents: 'latents', neg: 'negative_prompt_embeds', pos: 'prompt_embeds', step: (k, t) => `step${k}.t${t}.latents`, video: 'video_uint8' },
   });
-  console.log('relative latent error per step:', stepErrors.map((e) => e.toExponential(2)).join(', '));
-  for (const e of stepErrors) assert.ok(e <= 1e-3, `latents within 1e-3·max|ref| (got ${e})`);
-
-  const video = ref.get('video_uint8')!; // [1, F, H, W, 3]
-  const vref = video.read();
-  const [, , H, W] = video.shape as number[];
-  let worst = 0;
-  let differing = 0;
-  for (let fi = 0; fi < f!; fi++) for (let i = 0; i < H! * W!; i++) for (let k = 0; k < 3; k++) {
-    const d = Math.abs(frames[fi]![4 * i + k]! - vref[(fi * H! * W! + i) * 3 + k]!);
-    worst = Math.max(worst, d);
-    if (d) differing++;
-  }
-  console.log(`uint8 frames: max |diff| ${worst}, ${differing} of ${f! * H! * W! * 3} values differ`);
-  assert.ok(worst <= 2, `frames within ±2 (got ${worst})`);
-  assert.equal(counters.sessionsCreated, 2);
-  await unet.release();
-  await vaeDecoder.release();
+  console.log('relative latent error per step:', r.stepErrors.map((e) => e.toExponential(2)).join(', '));
+  for (const e of r.stepErrors) assert.ok(e <= 1e-3, `latents within 1e-3·max|ref| (got ${e})`);
+  console.log(`uint8 frames: max |diff| ${r.worst}, ${r.differing} of ${r.total} values differ`);
+  assert.ok(r.worst <= 2, `frames within ±2 (got ${r.worst})`);
 });
