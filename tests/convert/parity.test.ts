@@ -28,6 +28,10 @@ const CASES: [network: string, folder: string, outputs: string[]][] = [
   ['sd_vae', fullresFixtureDir('sd_vae_fullres'), VAE_OUTPUTS],
   ['vsr_vae', fullresFixtureDir('vsr_vae_fullres'), VAE_OUTPUTS],
   ['base_unet', fullresFixtureDir('base_unet_fullres'), ['out']],
+  // Personalization (SD-1.x LoRAs, a DreamBooth checkpoint) applied by the converter.
+  ['lora_unet', 'lora_unet', ['out']],
+  ['lora_clip_text', 'lora_clip_text', ['last_hidden_state', 'pooler_output']],
+  ['dreambooth_unet', 'dreambooth_unet', ['out_replace', 'out_add_difference']],
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'parity-'));
