@@ -6,6 +6,7 @@ import { LaVieError } from '../protocol/errors.ts';
 export type CheckpointErrorCode =
   | 'bad-format' // not the file type we expected, or a malformed structure
   | 'truncated' // the file ends before the data it declares
+  | 'bad-layout' // tensors overlap, leave holes, or do not cover the file's data area exactly
   | 'unsafe-pickle' // a pickle global outside the allow-list
   | 'missing-key' // the network needs a tensor the checkpoint lacks
   | 'unexpected-key' // the checkpoint has tensors the network does not use

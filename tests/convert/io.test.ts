@@ -122,3 +122,39 @@ test('inspect CLI: lists tensors; a bad file gives one line and a non-zero exit'
     assert.ok(Date.now() - t0 < 20_000);
   }
 });
+
+/** A safetensors file with a hand-written header (offsets as given) over `dataBytes` bytes of data. */
+function stFile(name: string, header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>, dataBytes: number): string {
+  const json = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const p = join(dir, name);
+  writeFileSync(p, Buffer.concat([len, json, Buffer.alloc(dataBytes)]));
+  return p;
+}
+
+test('safetensors layout rules: tensors tile the data area exactly, in order, without overlaps or holes', () => {
+  const t = (a: number, b: number) => ({ dtype: 'F32', shape: [(b - a) / 4], data_offsets: [a, b] as [number, number] });
+  // Valid, with the header listing tensors out of offset order and a zero-length tensor.
+  const ok = stFile('ok.safetensors', { b: t(8, 16), a: t(0, 8), e: t(16, 16) }, 16);
+  assert.deepEqual([...openCheckpointFile(ok).keys()].sort(), ['a', 'b', 'e']);
+  const overlap = stFile('overlap.safetensors', { a: t(0, 8), b: t(4, 12), c: t(12, 16) }, 16);
+  assert.throws(() => openCheckpointFile(overlap), (e: unknown) => isCkptErr('bad-layout', overlap)(e) && /"b" overlaps "a"/.test((e as Error).message));
+  // Two tensors sharing the same bytes (aliasing) is an overlap too.
+  const alias = stFile('alias.safetensors', { a: t(0, 8), b: t(0, 8) }, 8);
+  assert.throws(() => openCheckpointFile(alias), isCkptErr('bad-layout', alias));
+  const hole = stFile('hole.safetensors', { a: t(0, 8), b: t(12, 20) }, 20);
+  assert.throws(() => openCheckpointFile(hole), (e: unknown) => isCkptErr('bad-layout', hole)(e) && /"b" leaves a hole/.test((e as Error).message));
+  const leading = stFile('leading.safetensors', { a: t(4, 12) }, 12);
+  assert.throws(() => openCheckpointFile(leading), isCkptErr('bad-layout', leading));
+  const trailing = stFile('trailing.safetensors', { a: t(0, 8) }, 12);
+  assert.throws(() => openCheckpointFile(trailing), (e: unknown) => isCkptErr('bad-layout', trailing)(e) && /4 bytes after the last tensor/.test((e as Error).message));
+  // Byte count inconsistent with dtype × shape, and a header length beyond the file.
+  const size = stFile('size.safetensors', { a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8);
+  assert.throws(() => openCheckpointFile(size), isCkptErr('bad-format', size));
+  const huge = join(dir, 'huge-header.safetensors');
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64LE(2n ** 40n);
+  writeFileSync(huge, b);
+  assert.throws(() => openCheckpointFile(huge), isCkptErr('bad-format', huge));
+});

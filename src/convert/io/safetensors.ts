@@ -1,6 +1,9 @@
 // safetensors: u64-LE header length, JSON header {name: {dtype, shape, data_offsets}}, then data.
 // The reader parses only the header and reads each tensor from its source when asked, so a
-// multi-GB checkpoint never sits in memory whole.
+// multi-GB checkpoint never sits in memory whole. It enforces the format's layout rules as the
+// reference implementation does: the header is a JSON object of sane length, each tensor's byte
+// count is dtype × shape, and the tensors, in order of offsets, tile the data area exactly — no
+// holes, no overlaps, nothing after the last one.
 import { CheckpointError } from '../errors.ts';
 import { DTYPE_BYTES, decodeFloats, numel, type DType, type StateDict } from '../tensor.ts';
 import type { ByteSource } from './bytes.ts';
@@ -58,7 +61,24 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
     }
     entries.set(name, { dtype, shape: shape as number[], begin, end });
   }
+  checkLayout(entries, dataBytes, file);
   return { entries, dataStart, metadata };
+}
+
+/** In order of offsets, tensors must start where the previous one ended and end where the data area does. */
+function checkLayout(entries: Map<string, SafetensorsHeaderEntry>, dataBytes: number, file: string): void {
+  const sorted = [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev = '';
+  for (const [name, e] of sorted) {
+    if (e.begin !== at) {
+      const what = e.begin < at ? `overlaps "${prev}" (bytes ${e.begin}..${at})` : `leaves a hole before it (bytes ${at}..${e.begin} belong to no tensor)`;
+      throw new CheckpointError('bad-layout', `${file}: tensor "${name}" ${what}`, { file, key: name });
+    }
+    at = e.end;
+    prev = name;
+  }
+  if (at !== dataBytes) throw new CheckpointError('bad-layout', `${file}: ${dataBytes - at} bytes after the last tensor belong to no tensor`, { file });
 }
 
 /** Open a safetensors file lazily. Tensors are read from the source when `read()` is called. */
