@@ -13,24 +13,31 @@ import { convertOfficial, type ConvertOptions, type FileRef, type OfficialInputs
 import { runCli } from './cli-util.ts';
 import { dirPackSink, nodeFolder } from './node-io.ts';
 
-const USAGE = 'usage: convert --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [--interp <lavie_interpolation.pt>] [--vsr <lavie_vsr.pt> --x4 <x4-upscaler folder>] [--unet-precision fp16] [--frames 16] [--latent 40x64]';
+export const USAGE = `usage: npm run convert -- --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [options]
 
-export function parseArgs(argv: string[], flags: readonly string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"`);
-    if (flags.includes(a.slice(2))) {
-      out[a.slice(2)] = 'true';
-      continue;
-    }
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
-    out[a.slice(2)] = v;
-    i++;
-  }
-  return out;
-}
+Turns the official LaVie checkpoints and Stable Diffusion folders into a LaVie Web pack.
+
+required:
+  --base <file>             lavie_base.pt (its "ema" state dict) or a .safetensors state dict
+  --sd14 <folder>           diffusers stable-diffusion-v1-4 folder (vae/, text_encoder/, tokenizer/)
+  --out <dir>               pack folder to write (appears only once complete)
+optional stages:
+  --interp <file>           lavie_interpolation.pt (adds the smoother 61-frame stage)
+  --vsr <file>              lavie_vsr.pt, with --x4 (adds the super-resolution stage)
+  --x4 <folder>             stable-diffusion-x4-upscaler folder (vae/, text_encoder/, tokenizer/)
+  --vsr-config <file>       the VSR UNet's unet_3d_config.json (default: LaVie's)
+precision (${WEIGHT_PRECISIONS.join(' | ')}):
+  --unet-precision <p>      UNet weights (default fp16)
+  --vae-precision <p>       VAE weights (default fp32)
+  --text-precision <p>      text encoder weights (default fp32)
+shapes and name:
+  --frames <n>              base frames (default 16)
+  --latent <HxW>            base latent size (default 40x64 = a 320x512 video)
+  --name <text>             pack name shown in the app (default "LaVie base")
+  -h, --help                print this help`;
+
+/** Flags of the conversion itself (shared with any other front end, e.g. a hub download). */
+export const CONVERT_OPTIONS = ['name', 'unet-precision', 'vae-precision', 'text-precision', 'frames', 'latent'] as const;
 
 const precision = (v: string | undefined, flag: string): WeightPrecision | undefined => {
   if (v === undefined) return undefined;
@@ -75,7 +82,7 @@ export function vsrConfig(path: string | undefined): Record<string, unknown> | u
 }
 
 async function convertLocal(a: Record<string, string>): Promise<void> {
-  if (!a.base || !a.sd14 || !a.out) throw new Error(USAGE);
+  if (!a.base || !a.sd14 || !a.out) throw new Error('--base, --sd14 and --out are required (see --help)');
   if (!!a.vsr !== !!a.x4) throw new Error('--vsr and --x4 go together (lavie_vsr.pt and the stable-diffusion-x4-upscaler folder)');
   const inputs: OfficialInputs = {
     base: fileRef(a.base),
@@ -89,7 +96,5 @@ async function convertLocal(a: Record<string, string>): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('convert.ts')) {
-  runCli('convert --base <lavie_base.pt> --sd14 <folder> --out <packDir>', async (argv) => {
-    await convertLocal(parseArgs(argv));
-  });
+  runCli({ usage: USAGE, options: ['base', 'sd14', 'out', 'interp', 'vsr', 'x4', 'vsr-config', ...CONVERT_OPTIONS] }, ({ opts }) => convertLocal(opts));
 }

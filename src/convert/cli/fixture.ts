@@ -9,12 +9,21 @@ import { writeSafetensorsFile } from './node-io.ts';
 
 const RUNNERS = FIXTURE_RUNNERS;
 
-runCli('fixture <network> <fixture-dir> <out> [--compute fp16]', async (args) => {
-  const at = args.indexOf('--compute');
-  const compute = at >= 0 ? args.splice(at, 2)[1] : 'fp32';
+const USAGE = `usage: npm run --silent fixture -- <network> <fixture-dir> <out.safetensors> [--compute fp16]
+
+Builds <network> from the fixture folder's config.json + weights.safetensors, runs it on
+inputs.safetensors with onnxruntime-node (weights as external data, so any size runs) and writes
+the outputs under the fixture's names.
+
+networks: ${Object.keys(RUNNERS).join(', ')}
+  --compute fp32|fp16       run the fp16-compute variant (default fp32)
+  -h, --help                print this help`;
+
+runCli({ usage: USAGE, options: ['compute'], maxPositional: 3 }, async ({ positional, opts }) => {
+  const compute = opts.compute ?? 'fp32';
   if (compute !== 'fp32' && compute !== 'fp16') throw new Error(`--compute: fp32 or fp16, not "${compute}"`);
-  const [network, dir, out] = args;
-  if (!network || !dir || !out) throw new Error(`usage: fixture <network> <fixture-dir> <out>; networks: ${Object.keys(RUNNERS).join(', ')}`);
+  const [network, dir, out] = positional;
+  if (!network || !dir || !out) throw new Error(`<network> <fixture-dir> <out> are required (see --help); networks: ${Object.keys(RUNNERS).join(', ')}`);
   const load = RUNNERS[network];
   if (!load) throw new Error(`unknown network "${network}"; known: ${Object.keys(RUNNERS).join(', ')}`);
   const { run } = await load();

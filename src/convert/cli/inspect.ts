@@ -5,8 +5,13 @@ import { DTYPE_BYTES, numel } from '../tensor.ts';
 import { runCli } from './cli-util.ts';
 import { openCheckpointFile } from './node-io.ts';
 
-runCli('inspect <checkpoint>', async ([path]) => {
-  if (!path) throw new Error('usage: inspect <checkpoint>');
+const USAGE = `usage: npm run --silent inspect -- <checkpoint>
+
+Lists the tensors of a .pt / .bin (torch zip) or .safetensors file: name, dtype, shape; then a
+summary line. A malformed or unsafe file exits non-zero with one line.`;
+
+runCli({ usage: USAGE, maxPositional: 1 }, async ({ positional: [path] }) => {
+  if (!path) throw new Error('a checkpoint path is required (see --help)');
   const sd = openCheckpointFile(path);
   let params = 0;
   let bytes = 0;

@@ -106,8 +106,11 @@ export async function writeTinyPack(sink: PackSink, log?: (l: string) => void, o
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('make-tiny-pack.ts')) {
-  runCli('make-tiny-pack <outDir>', async ([out]) => {
-    if (!out) throw new Error('usage: make-tiny-pack <outDir>');
+  const usage = `usage: npm run make-tiny-pack -- <outDir>
+
+Writes the tiny random-weight test pack (the official lavie-tiny fixtures' shapes) to <outDir>.`;
+  runCli({ usage, maxPositional: 1 }, async ({ positional: [out] }) => {
+    if (!out) throw new Error('an output folder is required (see --help)');
     await makeTinyPack(resolve(out), (l) => console.log(l));
     console.log(`tiny pack written to ${resolve(out)}`);
   });
