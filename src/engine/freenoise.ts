@@ -78,3 +78,17 @@ export function rescheduleNoise(noise: Float32Array, shape: readonly number[], p
   for (let r = 0; r < b * c; r++) for (let t = 0; t < f; t++) out.set(noise.subarray((r * f + src[t]!) * plane, (r * f + src[t]! + 1) * plane), (r * f + t) * plane);
   return out;
 }
+
+export interface LatentVideo { channels: number; frames: number; height: number; width: number }
+
+/**
+ * The base stage's noise source for a long video: stream 0 (the initial latents [1, C, F, h, w])
+ * rescheduled with the seed's shuffles, every other stream unchanged. At `size` frames or fewer
+ * there is nothing to reschedule and the source is returned as is.
+ */
+export function freeNoiseSource(noise: (stream: number, count: number) => Float32Array, seed: number, latent: LatentVideo, w: TemporalWindows = FREENOISE_WINDOWS): (stream: number, count: number) => Float32Array {
+  const perm = noisePermutations(seed, latent.frames, w);
+  if (!perm.length) return noise;
+  const shape = [1, latent.channels, latent.frames, latent.height, latent.width];
+  return (stream, count) => (stream === 0 ? rescheduleNoise(noise(0, count), shape, perm, w) : noise(stream, count));
+}
