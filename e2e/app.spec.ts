@@ -1,6 +1,7 @@
 // The real app with the real engine on the built-in tiny demo pack (test weights: output is noise),
 // WebGPU on SwiftShader — slow, so few steps and generous timeouts.
 import { expect, test, type Page } from '@playwright/test';
+import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
 import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
@@ -53,28 +54,23 @@ async function generate(page: Page, seed: string, steps?: string): Promise<void>
 test.describe('app with the real engine (demo pack)', () => {
   test.setTimeout(60 * 60_000);
 
-  test('the page starts: controls are there, then the pack or a typed error', async ({ page }) => {
+  test('the page starts: controls are there, the demo pack loads on WebGPU in fp32, the prompt shows its tokens', async ({ page }) => {
     await page.goto('/');
     const u = ui(page);
     for (const l of [u.prompt, page.getByLabel('Negative prompt', { exact: true }), u.seed, u.steps, page.getByLabel('Guidance scale', { exact: true }), page.getByLabel('Sampler', { exact: true })]) await expect(l).toBeVisible();
     await expect(page.getByRole('button', { name: 'Random', exact: true })).toBeVisible();
     await expect(u.cancel).toBeDisabled();
-    const loaded = u.model.locator('dt:text-is("Pack")');
-    await expect(loaded.or(u.alert)).toBeVisible({ timeout: GENERATION_TIMEOUT });
-    if (await u.alert.isVisible()) {
-      // Until the engine lands, createEngine throws: the UI must say so as a typed error with a next step.
-      const code = await u.alert.getAttribute('data-code');
-      console.log(`pack did not load: [${code}] ${await u.alert.locator('.message').innerText()}`);
-      expect(['no-webgpu', 'pack-invalid', 'pack-download', 'gpu-oom', 'device-lost', 'encoder-unsupported', 'bad-request', 'internal']).toContain(code);
-      await expect(u.alert.locator('.hint')).not.toBeEmpty();
-      await expect(u.alert.getByRole('button')).not.toHaveCount(0);
-      await page.screenshot({ path: `${ARTIFACTS}/app-load-error-1280x800.png`, fullPage: true });
-    } else {
-      await expect(u.model.getByText('Test weights: output is noise')).toBeVisible();
-      await expect(u.generate).toBeEnabled();
-      // SwiftShader has no shader-f16: the engine must pick the pack's fp32 graphs.
-      await expect(u.model.locator('dt:text-is("Runs on") + dd')).toHaveText('webgpu · fp32 compute');
-    }
+    await waitForPack(page);
+    await expect(u.alert).toHaveCount(0);
+    await expect(u.model.getByText('Test weights: output is noise')).toBeVisible();
+    await expect(u.generate).toBeEnabled();
+    // SwiftShader has no shader-f16: the engine must pick the pack's fp32 graphs.
+    await expect(u.model.locator('dt:text-is("Runs on") + dd')).toHaveText('webgpu · fp32 compute');
+    // The worker counts the prompt's tokens on the pack's tokenizer.
+    await u.prompt.fill('a panda playing guitar by a lake');
+    await expect(page.locator('.token-count')).toHaveText(new RegExp(`^[1-9]\\d* of ${PROMPT_TEXT_TOKENS} tokens$`));
+    await u.prompt.fill('panda '.repeat(PROMPT_TEXT_TOKENS + 1));
+    await expect(page.locator('.token-count')).toContainText(`only the first ${PROMPT_TEXT_TOKENS} are used`);
   });
 
   test('prompt → Generate → an MP4 with the pack\'s frames, size and duration; same seed → same frames, other seed → different', async ({ page }) => {

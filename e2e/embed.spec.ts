@@ -22,20 +22,24 @@ test('embed example: generate through postMessage, get progress and an MP4 Blob;
     f.src = `data:text/html,<script>parent.frames[0].postMessage({protocol:'lavie-embed/1',type:'generate',id:'evil',request:{prompt:'x',steps:1}},'*')</script>`;
     document.body.append(f);
   });
-  // From the allowed parent itself, malformed messages are ignored too: an old protocol tag, an out-of-range field.
+  // From the allowed parent itself: a message with an old protocol tag is ignored; a request with a field
+  // outside the request contract is refused with a bad-request error naming the field, and does not run.
   await page.evaluate((origin) => {
     const w = (document.getElementById('lavie') as HTMLIFrameElement).contentWindow!;
     w.postMessage({ protocol: 'lavie-embed/0', type: 'generate', id: 'old', request: { prompt: 'x' } }, origin);
     w.postMessage({ protocol: 'lavie-embed/1', type: 'generate', id: 'bad', request: { prompt: 'x', steps: 1e9 } }, origin);
   }, new URL(baseURL!).origin);
+  await expect.poll(async () => (await events()).some((e) => e.id === 'bad'), { timeout: TIMEOUT }).toBe(true);
+  const bad = (await events()).filter((e) => e.id === 'bad') as unknown as { type: string; error: { code: string; field?: string } }[];
+  expect(bad.map((e) => [e.type, e.error.code, e.error.field])).toEqual([['error', 'bad-request', 'steps']]);
   await page.waitForTimeout(3000);
-  expect((await events()).filter((e) => e.id === 'evil' || e.id === 'old' || e.id === 'bad')).toEqual([]);
+  expect((await events()).filter((e) => e.id === 'evil' || e.id === 'old')).toEqual([]);
   await expect(page.frameLocator('#lavie').locator('[data-state="ready"]')).toBeVisible();
 
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect.poll(async () => (await events()).some((e) => (e.type === 'result' && e.final) || (e.type === 'error' && e.id)), { timeout: TIMEOUT }).toBe(true);
   const evs = await events();
-  const err = evs.find((e) => e.type === 'error');
+  const err = evs.find((e) => e.type === 'error' && e.id !== 'bad');
   expect(err, JSON.stringify(err)).toBeUndefined();
   const progress = evs.filter((e) => e.type === 'progress');
   expect(progress.length).toBeGreaterThan(2);
@@ -44,8 +48,8 @@ test('embed example: generate through postMessage, get progress and an MP4 Blob;
   expect(result.meta).toMatchObject({ frames: 16 });
   expect(result.videoBytes).toBeGreaterThan(1000);
   expect(result.videoType).toBe('video/mp4');
-  // Every event went to the host only: ids are the host's own.
-  expect(new Set(evs.filter((e) => e.id).map((e) => e.id)).size).toBe(1);
+  // Every event of the generation carries the host's own id.
+  expect(new Set(evs.filter((e) => e.id && e.id !== 'bad').map((e) => e.id)).size).toBe(1);
 });
 
 test('a page that is not on the allow-list cannot drive the embed', async ({ page, baseURL }) => {

@@ -1,6 +1,7 @@
 // The real app, worker host, video encoder and MP4 — with a fake engine (e2e/support/fake-engine.ts)
 // in place of model inference, so the whole UI flow is checked in seconds and without weights.
 import { expect, test, type Page } from '@playwright/test';
+import { LIMITS, PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
 import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, useFakeEngine } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
@@ -42,6 +43,11 @@ test.describe('app UI with a fake engine', () => {
     await expect(u.guidance).toHaveValue('7.5');
     await expect(u.sampler).toHaveValue('ddim');
     await expect(u.sampler.locator('option')).toHaveText(['ddpm', 'ddim', 'euler', 'dpm++2m']);
+    // The inputs' bounds are the request contract's.
+    for (const [input, lim] of [[u.seed, LIMITS.seed], [u.steps, LIMITS.steps], [u.guidance, LIMITS.guidanceScale]] as const) {
+      for (const k of ['min', 'max', 'step'] as const) await expect(input).toHaveAttribute(k, String(lim[k]));
+    }
+    await expect(u.prompt).toHaveAttribute('maxlength', String(LIMITS.promptChars));
     for (const l of [u.prompt, u.negative, u.seed]) await expect(l).toBeEditable();
     const seed = await u.seed.inputValue();
     expect(Number(seed)).toBeGreaterThanOrEqual(0);
@@ -50,6 +56,18 @@ test.describe('app UI with a fake engine', () => {
     await expect(u.generate).toBeEnabled();
     await expect(u.cancel).toBeDisabled();
     await expect(u.alert).toHaveCount(0);
+  });
+
+  test('the prompt shows how many CLIP tokens it uses, and says when the rest is cut', async ({ page }) => {
+    await open(page);
+    const u = ui(page);
+    const count = page.locator('.token-count');
+    await expect(u.model).toContainText('fake-test-pack');
+    await u.prompt.fill('a red fox');
+    await expect(count).toHaveText(`3 of ${PROMPT_TEXT_TOKENS} tokens`);
+    await u.prompt.fill(Array.from({ length: PROMPT_TEXT_TOKENS + 5 }, (_, i) => `w${i}`).join(' '));
+    await expect(count).toHaveText(`${PROMPT_TEXT_TOKENS + 5} tokens: only the first ${PROMPT_TEXT_TOKENS} are used, the rest of the prompt is cut.`);
+    await expect(count).toHaveClass(/over/);
   });
 
   test('prompt → progress, preview → video + Download MP4 that demuxes to 16 frames, 2 s', async ({ page }) => {

@@ -104,6 +104,8 @@ export type WorkerRequest =
   | { type: 'load'; pack: PackRef }
   | { type: 'generate'; request: GenerateRequest }
   | { type: 'cancel'; id: string }
+  /** How many CLIP tokens `text` takes (answered with 'tokens', at once, even during a generation). */
+  | { type: 'count-tokens'; id: string; text: string }
   /** Stop a pack download/load in progress (finished files are kept; the partial one resumes next time). */
   | { type: 'cancel-load' };
 
@@ -114,4 +116,6 @@ export type WorkerEvent =
   /** One per stage as soon as that stage's video exists; `final` marks the last one of the request. */
   | { type: 'result'; id: string; video: Blob; meta: VideoMeta; stage: Stage; final: boolean }
   | { type: 'cancelled'; id: string }
+  /** Text tokens of a 'count-tokens' request (start/end tokens not counted); null: no model loaded. */
+  | { type: 'tokens'; id: string; count: number | null }
   | { type: 'error'; id: string | null; error: ErrorInfo };

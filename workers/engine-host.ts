@@ -187,6 +187,10 @@ export function createEngineHost(post: Post, factory: EngineFactory): EngineHost
           enqueue(() => generate(req, ctrl));
           return;
         }
+        case 'count-tokens':
+          // Not queued: the tokenizer runs at once, also while a generation is on the GPU.
+          post({ type: 'tokens', id: msg.id, count: engine?.countTokens?.(msg.text) ?? null });
+          return;
         case 'cancel-load':
           loading?.abort();
           return;

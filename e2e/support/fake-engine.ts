@@ -117,6 +117,8 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
       hooks.onProgress({ phase: 'decode', step: pack.frames, total: pack.frames, elapsedMs: elapsed() });
       return { frames: pack.frames, width, height, fps: pack.fps };
     },
+    // One token per word (CLIP gives plain English words one token each).
+    countTokens: (text: string) => text.split(/\s+/).filter(Boolean).length,
     async dispose() {},
   };
 }

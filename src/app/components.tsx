@@ -1,10 +1,10 @@
 // The page's pieces. Accessible names are part of the contract (e2e tests use getByLabel / getByRole).
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { filesFromFileList } from '../packs/sources/local-folder.ts';
-import { ERRORS, SAMPLERS, type PackRef } from '../protocol.ts';
+import { ERRORS, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, type NumberLimit, type PackRef } from '../protocol.ts';
 import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration } from './format.ts';
 import type { ResultInfo } from './state.ts';
-import { MAX_SEED, storedKeyOf, useApp } from './state.ts';
+import { countPromptTokens, storedKeyOf, useApp } from './state.ts';
 import { canPickFolder, pickFolder, rememberedFolder } from './pack-choice.ts';
 
 export function PromptForm() {
@@ -32,6 +32,8 @@ export function PromptForm() {
           id={`${id}-prompt`}
           rows={3}
           required
+          maxLength={LIMITS.promptChars}
+          aria-describedby={`${id}-tokens`}
           placeholder="a corgi walking in the park at sunrise, oil painting"
           value={form.prompt}
           onChange={(e) => setField('prompt', e.target.value)}
@@ -42,26 +44,27 @@ export function PromptForm() {
             }
           }}
         />
+        <TokenCount id={`${id}-tokens`} text={form.prompt} />
       </div>
       <div className="field">
         <label htmlFor={`${id}-neg`}>Negative prompt</label>
-        <textarea id={`${id}-neg`} rows={2} placeholder="blurry, low quality" value={form.negativePrompt} onChange={(e) => setField('negativePrompt', e.target.value)} />
+        <textarea id={`${id}-neg`} rows={2} maxLength={LIMITS.promptChars} placeholder="blurry, low quality" value={form.negativePrompt} onChange={(e) => setField('negativePrompt', e.target.value)} />
       </div>
       <div className="grid-fields">
         <div className="field seed">
           <label htmlFor={`${id}-seed`}>Seed</label>
           <div className="with-button">
-            <input id={`${id}-seed`} type="number" inputMode="numeric" min={0} max={MAX_SEED} step={1} required value={form.seed} onChange={(e) => setField('seed', e.target.value)} />
+            <input id={`${id}-seed`} type="number" inputMode="numeric" {...bounds(LIMITS.seed)} required value={form.seed} onChange={(e) => setField('seed', e.target.value)} />
             <button type="button" className="secondary" onClick={randomizeSeed} disabled={busy}>Random</button>
           </div>
         </div>
         <div className="field">
           <label htmlFor={`${id}-steps`}>Steps</label>
-          <input id={`${id}-steps`} type="number" inputMode="numeric" min={1} max={1000} step={1} required value={form.steps} onChange={(e) => setField('steps', e.target.value)} />
+          <input id={`${id}-steps`} type="number" inputMode="numeric" {...bounds(LIMITS.steps)} required value={form.steps} onChange={(e) => setField('steps', e.target.value)} />
         </div>
         <div className="field">
           <label htmlFor={`${id}-cfg`}>Guidance scale</label>
-          <input id={`${id}-cfg`} type="number" inputMode="decimal" min={0} max={50} step={0.5} required value={form.guidanceScale} onChange={(e) => setField('guidanceScale', e.target.value)} />
+          <input id={`${id}-cfg`} type="number" inputMode="decimal" {...bounds(LIMITS.guidanceScale)} required value={form.guidanceScale} onChange={(e) => setField('guidanceScale', e.target.value)} />
         </div>
         <div className="field">
           <label htmlFor={`${id}-sampler`}>Sampler</label>
@@ -87,6 +90,29 @@ export function PromptForm() {
         <button type="button" className="secondary" onClick={cancel} disabled={status !== 'generating'}>Cancel</button>
       </div>
     </form>
+  );
+}
+
+/** An input's min/max/step from the request contract. */
+const bounds = (l: NumberLimit) => ({ min: l.min, max: l.max, step: l.step });
+
+/** How much of CLIP's context the prompt uses, and that the rest is cut (counted by the worker on
+ * the pack's tokenizer; nothing is shown until a pack is loaded). */
+export function TokenCount({ id, text }: { id: string; text: string }) {
+  const loaded = useApp((s) => s.pack !== null);
+  const [count, setCount] = useState<number | null>(null);
+  useEffect(() => {
+    if (!loaded) return setCount(null);
+    let live = true;
+    const t = setTimeout(() => void countPromptTokens(text).then((n) => { if (live) setCount(n); }), 150);
+    return () => { live = false; clearTimeout(t); };
+  }, [text, loaded]);
+  if (count === null) return null;
+  const cut = count > PROMPT_TEXT_TOKENS;
+  return (
+    <p id={id} className={`muted small token-count${cut ? ' over' : ''}`} aria-live="polite">
+      {cut ? `${count} tokens: only the first ${PROMPT_TEXT_TOKENS} are used, the rest of the prompt is cut.` : `${count} of ${PROMPT_TEXT_TOKENS} tokens`}
+    </p>
   );
 }
 

@@ -1,7 +1,7 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
-import type { ErrorInfo, GenerateRequest, PackInfo, PackRef, Phase, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
-import { SAMPLERS, toErrorInfo } from '../protocol.ts';
+import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, SamplerDefaults, SamplerName, Stage, VideoMeta } from '../protocol.ts';
+import { LAVIE_DEFAULTS, randomSeed, requestDefaults, toErrorInfo, validateRequest } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { listStoredPacks, normalizeBaseUrl } from '../packs/sources/url.ts';
 import { defaultStore } from '../packs/storage/browser-default.ts';
@@ -75,8 +75,6 @@ export interface AppState {
 
 export interface StorageState { packs: StoredPackInfo[]; usage?: number; quota?: number; persisted?: boolean; kind: string }
 
-export const MAX_SEED = 0xffffffff;
-
 /** Storage key of a URL/built-in pack (local folders are not stored). */
 export function storedKeyOf(ref: PackRef): string | null {
   try {
@@ -99,24 +97,23 @@ async function requestPersistence(): Promise<boolean | undefined> {
   }
 }
 
-export function randomSeed(): number {
-  const a = new Uint32Array(1);
-  crypto.getRandomValues(a);
-  return a[0]!;
+/** The form's text as numbers ("" stays not-a-number, so it is refused rather than read as 0). */
+const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
+
+/** Parse the form into a request, or the contract's typed error naming the wrong field. */
+export function parseForm(f: FormFields): { ok: true; request: RequestBody } | { ok: false; error: ErrorInfo } {
+  const request: RequestBody = {
+    prompt: f.prompt.trim(), negativePrompt: f.negativePrompt.trim(), seed: num(f.seed), steps: num(f.steps), guidanceScale: num(f.guidanceScale), sampler: f.sampler,
+    ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}),
+  };
+  const bad = validateRequest(request, undefined, { needsId: false });
+  return bad ? { ok: false, error: bad.toInfo() } : { ok: true, request };
 }
 
-/** Parse the form into a request, or say which field is wrong. */
-export function parseForm(f: FormFields): { ok: true; request: Omit<GenerateRequest, 'id'> } | { ok: false; message: string } {
-  const prompt = f.prompt.trim();
-  if (!prompt) return { ok: false, message: 'Enter a prompt.' };
-  const seed = Number(f.seed);
-  if (f.seed.trim() === '' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) return { ok: false, message: `Seed must be a whole number from 0 to ${MAX_SEED}.` };
-  const steps = Number(f.steps);
-  if (f.steps.trim() === '' || !Number.isInteger(steps) || steps < 1 || steps > 1000) return { ok: false, message: 'Steps must be a whole number from 1 to 1000.' };
-  const guidanceScale = Number(f.guidanceScale);
-  if (f.guidanceScale.trim() === '' || !Number.isFinite(guidanceScale) || guidanceScale < 0 || guidanceScale > 50) return { ok: false, message: 'Guidance scale must be a number from 0 to 50.' };
-  if (!SAMPLERS.includes(f.sampler)) return { ok: false, message: `Sampler must be one of ${SAMPLERS.join(', ')}.` };
-  return { ok: true, request: { prompt, negativePrompt: f.negativePrompt.trim(), seed, steps, guidanceScale, sampler: f.sampler, ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}) } };
+/** The form's fields for a pack's defaults (a new random seed). */
+function formDefaults(pack: SamplerDefaults): Omit<FormFields, 'prompt'> {
+  const d = requestDefaults(pack);
+  return { negativePrompt: d.negativePrompt, seed: String(d.seed), steps: String(d.steps), guidanceScale: String(d.guidanceScale), sampler: d.sampler, interpolate: false, superResolve: false };
 }
 
 /** `?pack=<base URL>` selects a hosted pack; otherwise the remembered choice, else the built-in demo pack. */
@@ -128,6 +125,9 @@ export function packRefFromLocation(search: string = typeof location === 'undefi
 
 let client: EngineClient | null = null;
 const engine = () => (client ??= new EngineClient());
+
+/** Text tokens of a prompt on the loaded pack's tokenizer (null: none loaded). */
+export const countPromptTokens = (text: string): Promise<number | null> => engine().countTokens(text);
 
 // ETA fallback when the engine gives none: time per step measured within the current phase.
 let phaseClock: { phase: Phase; step: number; elapsedMs: number } | null = null;
@@ -149,7 +149,7 @@ export const useApp = create<AppState>()((set, get) => {
     return { result: null, earlier: [] };
   };
 
-  const save = async (request: Omit<GenerateRequest, 'id'>, out: GenerationOutput) => {
+  const save = async (request: RequestBody, out: GenerationOutput) => {
     try {
       const entry = await addToHistory({ request, stage: out.stage, meta: out.meta, video: out.video });
       set((s) => ({ history: [entry, ...s.history] }));
@@ -162,7 +162,7 @@ export const useApp = create<AppState>()((set, get) => {
     status: 'idle',
     packRef: packRefFromLocation(),
     pack: null,
-    form: { prompt: '', negativePrompt: '', seed: String(randomSeed()), steps: '50', guidanceScale: '7.5', sampler: 'ddpm', interpolate: false, superResolve: false },
+    form: { prompt: '', ...formDefaults(LAVIE_DEFAULTS) },
     touched: {},
     progress: null,
     etaMs: null,
@@ -259,6 +259,7 @@ export const useApp = create<AppState>()((set, get) => {
       try {
         const pack = await engine().load(get().packRef, (progress) => set({ progress, etaMs: estimateEta(progress) }));
         const { touched, form } = get();
+        const d = formDefaults(pack.defaults);
         set({
           status: 'idle',
           pack,
@@ -266,9 +267,9 @@ export const useApp = create<AppState>()((set, get) => {
           etaMs: null,
           form: {
             ...form,
-            steps: touched.steps ? form.steps : String(pack.defaults.steps),
-            guidanceScale: touched.guidanceScale ? form.guidanceScale : String(pack.defaults.guidanceScale),
-            sampler: touched.sampler ? form.sampler : pack.defaults.sampler,
+            steps: touched.steps ? form.steps : d.steps,
+            guidanceScale: touched.guidanceScale ? form.guidanceScale : d.guidanceScale,
+            sampler: touched.sampler ? form.sampler : d.sampler,
           },
         });
       } catch (e) {
@@ -285,7 +286,7 @@ export const useApp = create<AppState>()((set, get) => {
       if (s.status === 'generating' || s.status === 'loading') return;
       const parsed = parseForm(s.form);
       if (!parsed.ok) {
-        set({ status: 'error', error: { code: 'bad-request', message: parsed.message, recoverable: true } });
+        set({ status: 'error', error: parsed.error });
         return;
       }
       if (!s.pack) {

@@ -32,6 +32,7 @@ export class EngineClient {
   private seq = 0;
   private readonly runs = new Map<string, Pending>();
   private loads: PendingLoad[] = [];
+  private readonly counts = new Map<string, (n: number | null) => void>();
 
   constructor(private readonly factory: WorkerFactory = createEngineWorker) {}
 
@@ -55,6 +56,15 @@ export class EngineClient {
     });
     this.send({ type: 'generate', request: { ...request, id } });
     return { id, done };
+  }
+
+  /** Text tokens of a prompt on the loaded pack's tokenizer (null: no model loaded yet). */
+  countTokens(text: string): Promise<number | null> {
+    const id = `tok-${++this.seq}`;
+    return new Promise((resolve) => {
+      this.counts.set(id, resolve);
+      this.send({ type: 'count-tokens', id, text });
+    });
   }
 
   /** Ask the worker to stop request `id`. The pending promise rejects with code 'cancelled'. */
@@ -95,6 +105,8 @@ export class EngineClient {
     const loads = this.loads;
     this.loads = [];
     for (const l of loads) l.reject(new RemoteError(error));
+    for (const done of this.counts.values()) done(null);
+    this.counts.clear();
     for (const [id, run] of this.runs) {
       this.runs.delete(id);
       run.reject(new RemoteError(error));
@@ -128,6 +140,10 @@ export class EngineClient {
         return;
       case 'cancelled':
         this.settle(ev.id, ev);
+        return;
+      case 'tokens':
+        this.counts.get(ev.id)?.(ev.count);
+        this.counts.delete(ev.id);
         return;
       case 'error':
         if (ev.id !== null) this.settle(ev.id, ev);

@@ -11,6 +11,7 @@
 import { CheckpointError } from './errors.ts';
 import { joinPath, readText, writeWhole, type PackSink, type SourceFolder } from './io/bytes.ts';
 import type { PackFile } from '../packs/manifest.ts';
+import { LIMITS } from '../protocol/request.ts';
 
 export const CLIP_PATTERN = "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
@@ -88,7 +89,7 @@ export function buildClipTokenizerConfig(files: TokenizerFolderFiles): Record<st
   const sp = specialTokens(files);
   return {
     tokenizer_class: 'CLIPTokenizer',
-    model_max_length: 77,
+    model_max_length: LIMITS.promptTokens,
     bos_token: sp.bos,
     eos_token: sp.eos,
     unk_token: sp.unk,

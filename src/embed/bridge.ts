@@ -5,10 +5,8 @@
 // may restrict further at build time (VITE_EMBED_ORIGINS). The embed runs only if the page that
 // actually contains it is on the list, accepts messages only from that window and origin, and
 // posts events only to that origin. Anything else is ignored without an answer.
-import { SAMPLERS, toErrorInfo, type GenerateRequest, type PackInfo } from '../protocol.ts';
+import { randomSeed, requestDefaults, toErrorInfo, validateRequest, withDefaults, type ErrorInfo, type PackInfo, type RequestBody } from '../protocol.ts';
 import { EMBED_PROTOCOL, type EmbedEvent, type EmbedRequest, type HostMessage } from './protocol.ts';
-
-export const MAX_PROMPT = 2000;
 
 /** A list of origins ("https://a.example, https://b.example") → normalized origins; anything else dropped. */
 export function parseOrigins(list: string | null | undefined): string[] {
@@ -47,50 +45,33 @@ export function embeddingOrigin(allow: string[], ancestor: string | undefined, r
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const optional = (v: unknown, ok: (x: unknown) => boolean) => v === undefined || ok(v);
 
-/** A well-formed host message, or null. Nothing else reaches the engine. */
+/** The request fields a host may send (EmbedRequest); nothing else travels further. */
+const REQUEST_FIELDS = ['prompt', 'negativePrompt', 'seed', 'steps', 'guidanceScale', 'sampler', 'interpolate', 'superResolve'] as const satisfies readonly (keyof EmbedRequest)[];
+
+/** A well-formed host message, or null (ignored without an answer). The request's values are
+ * checked next, against the request contract, and refused with a 'bad-request' error event. */
 export function parseHostMessage(data: unknown): HostMessage | null {
   if (!isObj(data) || data.protocol !== EMBED_PROTOCOL) return null;
   if (typeof data.id !== 'string' || !/^[\w.:-]{1,64}$/.test(data.id)) return null;
   if (data.type === 'cancel') return { protocol: EMBED_PROTOCOL, type: 'cancel', id: data.id };
   if (data.type !== 'generate' || !isObj(data.request)) return null;
-  const r = data.request;
-  const int = (min: number, max: number) => (x: unknown) => Number.isInteger(x) && (x as number) >= min && (x as number) <= max;
-  const ok =
-    typeof r.prompt === 'string' && r.prompt.trim().length > 0 && r.prompt.length <= MAX_PROMPT &&
-    optional(r.negativePrompt, (x) => typeof x === 'string' && x.length <= MAX_PROMPT) &&
-    optional(r.seed, int(0, 0xffffffff)) &&
-    optional(r.steps, int(1, 1000)) &&
-    optional(r.guidanceScale, (x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 50) &&
-    optional(r.sampler, (x) => (SAMPLERS as readonly unknown[]).includes(x)) &&
-    optional(r.interpolate, (x) => typeof x === 'boolean') &&
-    optional(r.superResolve, (x) => typeof x === 'boolean');
-  if (!ok) return null;
-  // Copy only known fields: nothing else the host sent travels further.
-  const request: EmbedRequest = { prompt: r.prompt as string };
-  for (const k of ['negativePrompt', 'seed', 'steps', 'guidanceScale', 'sampler', 'interpolate', 'superResolve'] as const) {
-    if (r[k] !== undefined) (request as unknown as Record<string, unknown>)[k] = r[k];
-  }
-  return { protocol: EMBED_PROTOCOL, type: 'generate', id: data.id, request };
+  // Copy only known own fields: nothing else the host sent travels further.
+  const request: Record<string, unknown> = {};
+  for (const k of REQUEST_FIELDS) if (Object.hasOwn(data.request, k) && data.request[k] !== undefined) request[k] = data.request[k];
+  return { protocol: EMBED_PROTOCOL, type: 'generate', id: data.id, request: request as unknown as EmbedRequest };
 }
 
-export function toGenerateRequest(r: EmbedRequest, pack: PackInfo, randomSeed: () => number): Omit<GenerateRequest, 'id'> {
-  return {
-    prompt: r.prompt.trim(),
-    negativePrompt: (r.negativePrompt ?? '').trim(),
-    seed: r.seed ?? randomSeed(),
-    steps: r.steps ?? pack.defaults.steps,
-    guidanceScale: r.guidanceScale ?? pack.defaults.guidanceScale,
-    sampler: r.sampler ?? pack.defaults.sampler,
-    ...(r.interpolate ? { interpolate: true } : {}),
-    ...(r.superResolve ? { superResolve: true } : {}),
-  };
+/** The host's request completed with the pack's defaults and checked against the contract. */
+export function toGenerateRequest(r: EmbedRequest, pack: PackInfo, seed: () => number = randomSeed): { ok: true; request: RequestBody } | { ok: false; error: ErrorInfo } {
+  const body = { ...requestDefaults(pack.defaults, () => r.seed ?? seed()), ...r };
+  const bad = validateRequest(body, pack, { needsId: false });
+  return bad ? { ok: false, error: bad.toInfo() } : { ok: true, request: withDefaults(body, pack.defaults) };
 }
 
 /** The engine as the bridge needs it (EngineClient satisfies it). */
 export interface BridgeEngine {
-  generate(request: Omit<GenerateRequest, 'id'>, cb: {
+  generate(request: RequestBody, cb: {
     onProgress?(p: Extract<EmbedEvent, { type: 'progress' }>['progress']): void;
     onPreview?(p: { step: number; width: number; height: number; rgba: Uint8ClampedArray }): void;
     onStageResult?(out: { video: Blob; meta: Extract<EmbedEvent, { type: 'result' }>['meta']; stage: Extract<EmbedEvent, { type: 'result' }>['stage'] }): void;
@@ -114,7 +95,8 @@ export function createBridge(o: {
   parent: { postMessage(msg: unknown, targetOrigin: string): void };
   engine: BridgeEngine;
   pack: () => PackInfo | null;
-  randomSeed: () => number;
+  /** Seeds for requests without one (tests fix it). */
+  randomSeed?: () => number;
   onActivity?: (what: 'start' | 'end', hostId: string) => void;
 }): Bridge {
   const post = (ev: Body<EmbedEvent>) => o.parent.postMessage({ protocol: EMBED_PROTOCOL, ...ev }, o.parentOrigin);
@@ -130,8 +112,13 @@ export function createBridge(o: {
       post({ type: 'error', id, error: { code: 'bad-request', message: `request id ${id} is already running`, recoverable: true } });
       return;
     }
+    const checked = toGenerateRequest(r, pack, o.randomSeed);
+    if (!checked.ok) {
+      post({ type: 'error', id, error: checked.error });
+      return;
+    }
     o.onActivity?.('start', id);
-    const h = o.engine.generate(toGenerateRequest(r, pack, o.randomSeed), {
+    const h = o.engine.generate(checked.request, {
       onProgress: (progress) => post({ type: 'progress', id, progress }),
       onPreview: (p) => post({ type: 'preview', id, ...p }),
       onStageResult: (out) => post({ type: 'result', id, stage: out.stage, final: false, video: out.video, meta: out.meta }),

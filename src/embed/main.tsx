@@ -69,27 +69,24 @@ function start(origin: string) {
     parent: window.parent,
     engine: {
       cancel: (id) => client.cancel(id),
-      generate: (req, cb) => client.generate(req, {
-        ...cb,
-        onProgress: (p) => { setProgress(p); cb.onProgress?.(p); },
-        onStageResult: (out) => { setVideo(URL.createObjectURL(out.video)); cb.onStageResult?.(out); },
-      }),
+      // Every stage's video is shown here too (the bridge posts it to the host).
+      generate: (req, cb) => {
+        const h = client.generate(req, {
+          ...cb,
+          onProgress: (p) => { setProgress(p); cb.onProgress?.(p); },
+          onStageResult: (out) => { setVideo(URL.createObjectURL(out.video)); cb.onStageResult?.(out); },
+        });
+        h.done.then((out) => setVideo(URL.createObjectURL(out.video)), () => undefined);
+        return h;
+      },
     },
     pack: () => pack,
-    randomSeed: () => crypto.getRandomValues(new Uint32Array(1))[0]!,
     onActivity: (what) => {
       setView({ state: what === 'start' ? 'busy' : 'ready' });
       if (what === 'end') setProgress(null);
     },
   });
   window.addEventListener('message', (e) => bridge.onMessage({ origin: e.origin, source: e.source, data: e.data }));
-  // The final video is shown too (the bridge posts it to the host).
-  const gen = client.generate.bind(client);
-  client.generate = (req, cb) => {
-    const h = gen(req, cb);
-    h.done.then((out) => setVideo(URL.createObjectURL(out.video)), () => undefined);
-    return h;
-  };
   client.load(ref).then(
     (p) => {
       pack = p;

@@ -2,21 +2,14 @@
 // Every message carries `protocol: 'lavie-embed/1'`. The host sends requests; the embed answers
 // with events, posted only to the host's origin (never '*').
 
-import type { ErrorInfo, PackInfo, ProgressInfo, SamplerName, Stage, VideoMeta } from '../protocol.ts';
+import type { ErrorInfo, PackInfo, ProgressInfo, RequestBody, Stage, VideoMeta } from '../protocol.ts';
 
 export const EMBED_PROTOCOL = 'lavie-embed/1';
 
-/** What a host may ask for; omitted fields take the pack's defaults (seed: random). */
-export interface EmbedRequest {
-  prompt: string;
-  negativePrompt?: string;
-  seed?: number;
-  steps?: number;
-  guidanceScale?: number;
-  sampler?: SamplerName;
-  interpolate?: boolean;
-  superResolve?: boolean;
-}
+/** What a host may ask for: the request contract's fields (src/protocol/request.ts, same limits);
+ * omitted fields take the pack's defaults (seed: random). A request outside the limits is answered
+ * with an 'error' event, code 'bad-request', naming the field. */
+export type EmbedRequest = Partial<RequestBody> & { prompt: string };
 
 export type HostMessage =
   | { protocol: typeof EMBED_PROTOCOL; type: 'generate'; id: string; request: EmbedRequest }

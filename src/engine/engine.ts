@@ -271,6 +271,10 @@ export class LaVieEngine implements GenerationEngine {
     return video;
   }
 
+  countTokens(text: string): number {
+    return this.text.countTokens(text);
+  }
+
   async dispose(): Promise<void> {
     await this.text.dispose();
     for (const s of Object.values(this.sessions)) await s?.release();

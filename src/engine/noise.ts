@@ -4,6 +4,7 @@
 // gives uniform u32 pairs; Box–Muller turns them into normals. Math.log/cos/sin are the only
 // non-IEEE-exact functions involved; both Chromium and Node run V8's fdlibm port, and the result
 // is rounded to float32, so the two agree bit for bit (a golden test pins the values).
+import { checkSeed } from '../protocol/request.ts';
 
 function hash32(x: number): number {
   x ^= x >>> 16;
@@ -14,10 +15,11 @@ function hash32(x: number): number {
   return x >>> 0;
 }
 
-/** Streams: 0 = initial latents, k ≥ 1 = the sampler's k-th noise draw; higher bases for other stages. */
+/** Streams: 0 = initial latents, k ≥ 1 = the sampler's k-th noise draw; higher bases for other stages.
+ * A seed outside the contract's range is refused (BadRequestError), never wrapped onto another. */
 export function gaussianNoise(seed: number, stream: number, count: number, offset = 0): Float32Array {
   const out = new Float32Array(count);
-  const key = hash32(hash32(seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9));
+  const key = hash32(hash32(checkSeed(seed)) ^ Math.imul(stream + 1, 0x9e3779b9));
   const TWO32 = 4294967296;
   for (let j = offset - (offset % 2); j < offset + count; j += 2) {
     const pair = j / 2;

@@ -33,5 +33,7 @@ export interface GenerationEngine {
   /** Instrumentation (LaVieEngine): cumulative ORT run time, for the benchmark's phase breakdown. */
   readonly counters?: { runMs?: number };
   generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult>;
+  /** Text tokens of a prompt (the UI's counter against the CLIP limit), if the engine can tell. */
+  countTokens?(text: string): number;
   dispose(): Promise<void>;
 }

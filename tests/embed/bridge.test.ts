@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { allowedOrigins, createBridge, embeddingOrigin, parseHostMessage, parseOrigins } from '../../src/embed/bridge.ts';
+import { allowedOrigins, createBridge, embeddingOrigin, parseHostMessage, parseOrigins, toGenerateRequest } from '../../src/embed/bridge.ts';
 import { EMBED_PROTOCOL } from '../../src/embed/protocol.ts';
-import type { PackInfo } from '../../src/protocol.ts';
+import { LIMITS, type PackInfo } from '../../src/protocol.ts';
 
 const pack = { name: 't', bytes: 1, testWeights: true, width: 32, height: 32, frames: 16, fps: 8, defaults: { steps: 50, guidanceScale: 7.5, sampler: 'ddpm' }, stages: {}, device: 'cpu' } as PackInfo;
 const HOST = 'https://host.example';
@@ -96,12 +96,31 @@ test('fuzz: arbitrary messages from anywhere never throw, and only well-formed o
       assert.equal(h.parent.sent.length, 0);
     } else {
       assert.equal(accepted, parsed !== null);
-      assert.equal(h.calls.length, parsed?.type === 'generate' ? 1 : 0);
+      if (parsed?.type === 'generate') {
+        // Either it runs, or the host hears why not (bad-request naming the field) — never both.
+        const refused = toGenerateRequest(parsed.request, pack, () => 42);
+        assert.equal(h.calls.length, refused.ok ? 1 : 0);
+        if (!refused.ok) {
+          assert.deepEqual(h.parent.sent.map((s) => s.msg), [{ protocol: EMBED_PROTOCOL, type: 'error', id: parsed.id, error: refused.error }]);
+          assert.equal(refused.error.code, 'bad-request');
+          assert.ok(refused.error.field);
+        }
+      } else assert.equal(h.calls.length, 0);
     }
     for (const s of h.parent.sent) assert.equal(s.origin, HOST);
     reached += h.calls.length;
   }), { seed: 20261201, numRuns: 3000 });
   assert.ok(reached > 20, `only ${reached} generated inputs were valid: the fuzzer must exercise both sides`);
+});
+
+test('a request outside the contract is answered with bad-request naming the field, and never runs', () => {
+  const h = harness();
+  for (const [id, request, field] of [['s', { prompt: 'x', steps: LIMITS.steps.max + 1 }, 'steps'], ['p', { prompt: '  ' }, 'prompt'], ['i', { prompt: 'x', interpolate: true }, 'interpolate'], ['g', { prompt: 'x', seed: -1 }, 'seed']] as const) {
+    assert.equal(h.bridge.onMessage({ origin: HOST, source: h.parent, data: { protocol: EMBED_PROTOCOL, type: 'generate', id, request } }), true);
+    const ev = h.parent.sent.at(-1)!.msg as { type: string; id: string; error: { code: string; field?: string } };
+    assert.deepEqual([ev.type, ev.id, ev.error.code, ev.error.field], ['error', id, 'bad-request', field]);
+  }
+  assert.equal(h.calls.length, 0);
 });
 
 test('cancel routes to the engine id of that host request', async () => {

@@ -13,7 +13,7 @@ import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import type { RgbaFrame } from '../../src/engine/types.ts';
 import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { PackInvalidError } from '../../src/packs/pack-source.ts';
-import { CancelledError, type GenerateRequest, type ProgressInfo } from '../../src/protocol.ts';
+import { CancelledError, PROMPT_TEXT_TOKENS, type GenerateRequest, type ProgressInfo } from '../../src/protocol.ts';
 
 const packDir = mkdtempSync(join(tmpdir(), 'tinypack-'));
 await makeTinyPack(packDir);
@@ -57,6 +57,10 @@ test('tiny pack: generate 16 frames; same seed → same frames; another seed →
   // Sessions: created once at load (base UNet, VAE decoder, VAE encoder, interpolation UNet; the
   // text encoder is transformers.js's), never per generation.
   assert.equal(engine.counters.sessionsCreated, 4);
+  // The UI's token counter: the pack's tokenizer, before CLIP's cut.
+  const short = engine.countTokens('a cat');
+  assert.ok(short >= 2 && short < PROMPT_TEXT_TOKENS, String(short));
+  assert.ok(engine.countTokens('cat '.repeat(PROMPT_TEXT_TOKENS + 1)) > PROMPT_TEXT_TOKENS);
   await engine.dispose();
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BadRequestError, LIMITS } from '../../src/protocol.ts';
 import { gaussianNoise } from '../../src/engine/noise.ts';
 
 test('seeded noise is deterministic, sliceable and stream-separated', () => {
@@ -34,3 +35,10 @@ test('golden values: the noise a seed gives never changes silently (browser and 
 });
 
 const GOLDEN = ["-1.554382","0.544675","-0.842175","-0.058023","0.648314","0.877509"];
+
+test('a seed outside the request contract is refused, not wrapped onto another seed', () => {
+  assert.throws(() => gaussianNoise(LIMITS.seed.max + 1, 0, 4), BadRequestError);
+  assert.throws(() => gaussianNoise(-1, 0, 4), BadRequestError);
+  assert.throws(() => gaussianNoise(0.5, 0, 4), BadRequestError);
+  assert.equal(gaussianNoise(LIMITS.seed.max, 0, 4).length, 4);
+});

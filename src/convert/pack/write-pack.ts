@@ -13,6 +13,7 @@ import { writeWhole, type PackSink } from '../io/bytes.ts';
 import { writeTokenizerFolder, type TokenizerFolderFiles } from '../tokenizer.ts';
 import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
 import { componentOf, writeGraph, writeGraphWithF16 } from './write-graph.ts';
+import { LAVIE_DEFAULTS, LIMITS } from '../../protocol/request.ts';
 
 export interface PackSpec {
   name: string;
@@ -158,10 +159,10 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
         width: lw * scaleDown,
         fps: spec.fps ?? 8,
         latent: { channels: spec.unet.cfg.in_channels, frames, height: lh, width: lw },
-        textLength: 77,
+        textLength: LIMITS.promptTokens,
         textDim: tc.hidden_size,
         vaeScalingFactor: spec.vae.cfg.scaling_factor ?? 0.18215,
-        sampler: { default: 'ddpm', steps: spec.defaultSteps ?? 50, guidanceScale: 7.5, numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' },
+        sampler: { default: LAVIE_DEFAULTS.sampler, steps: spec.defaultSteps ?? LAVIE_DEFAULTS.steps, guidanceScale: LAVIE_DEFAULTS.guidanceScale, numTrainTimesteps: 1000, betaStart: 1e-4, betaEnd: 0.02, betaSchedule: 'linear' },
       },
       ...(spec.interp ? {
         interp: {

@@ -4,7 +4,7 @@
 import { CLIPTextModel, Tensor, env } from '@huggingface/transformers';
 import type { PackFile, TextEncoderComponent } from '../../packs/manifest.ts';
 import type { PackSource } from '../../packs/pack-source.ts';
-import { loadClipTokenizer, tokenizeForClip, type ClipTokenizer } from './tokenize.ts';
+import { countTextTokens, loadClipTokenizer, tokenizeForClip, type ClipTokenizer } from './tokenize.ts';
 
 /** Model ids resolve under these (local path and remote-style cache key); our cache answers for both from the pack. */
 const PACK_PREFIX = '/__lavie_pack__/';
@@ -15,6 +15,8 @@ export interface PromptEmbeddings { data: Float32Array; dims: [number, number, n
 export interface PromptEncoder {
   /** last_hidden_state for each prompt, in order: [n, 77, D]. */
   encode(prompts: string[]): Promise<PromptEmbeddings>;
+  /** Text tokens of a prompt, before CLIP's cut (synchronous: no model run). */
+  countTokens(text: string): number;
   dispose(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function createClipTextEncoder(pack: PackSource, opts: { device: 'w
       const h = out.last_hidden_state;
       return { data: h.data as Float32Array, dims: h.dims as [number, number, number] };
     },
+    countTokens: (text) => countTextTokens(tok, text),
     async dispose() {
       await model.dispose();
     },
