@@ -1,19 +1,9 @@
 // src/video in the real browser: RGBA frames → WebCodecs → mediabunny MP4, read back with mediabunny.
+// (The codec-level arithmetic is a Node test: tests/video/codec.test.ts.)
 import { expect, test } from '@playwright/test';
-import { avcCodecString } from '../src/video/index.ts';
 import { type MediaApi, injectMedia, openBlankPage } from './support/pages.ts';
 
 test.describe('video encoding (src/video)', () => {
-  test('avcCodecString picks Baseline at a level that fits', () => {
-    expect(avcCodecString(512, 320, 8)).toBe('avc1.42001f'); // 3.1
-    expect(avcCodecString(128, 64, 8)).toBe('avc1.42001f');
-    expect(avcCodecString(1280, 720, 30)).toBe('avc1.42001f'); // 3600 MBs × 30 = 108000 MB/s: exactly 3.1
-    expect(avcCodecString(1280, 720, 60)).toBe('avc1.420020'); // 3.2
-    expect(avcCodecString(1920, 1080, 24)).toBe('avc1.420028'); // 4.0
-    expect(avcCodecString(2048, 1280, 8)).toBe('avc1.420032'); // LaVie VSR output: 10240 MBs → 5.0
-    expect(avcCodecString(8192, 8192, 8)).toBeNull();
-  });
-
   test.beforeEach(async ({ page }) => {
     await openBlankPage(page);
     await injectMedia(page);

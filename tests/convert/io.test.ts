@@ -114,12 +114,10 @@ test('inspect CLI: lists tensors; a bad file gives one line and a non-zero exit'
   const png = join(dir, 'image2.pt');
   writeFileSync(png, Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   for (const bad of [evil, png]) {
-    const t0 = Date.now();
     const r = runNpmCli('inspect', [bad]);
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
-    assert.ok(Date.now() - t0 < 20_000);
   }
 });
 
