@@ -15,11 +15,16 @@ function hash32(x: number): number {
   return x >>> 0;
 }
 
-/** Streams: 0 = initial latents, k ≥ 1 = the sampler's k-th noise draw; higher bases for other stages.
- * A seed outside the contract's range is refused (BadRequestError), never wrapped onto another. */
+/** The key of one stream of a seed. A seed outside the contract's range is refused (BadRequestError),
+ * never wrapped onto another seed. */
+function streamKey(seed: number, stream: number): number {
+  return hash32(hash32(checkSeed(seed)) ^ Math.imul(stream + 1, 0x9e3779b9));
+}
+
+/** Streams: 0 = initial latents, k ≥ 1 = the sampler's k-th noise draw; higher bases for other stages. */
 export function gaussianNoise(seed: number, stream: number, count: number, offset = 0): Float32Array {
   const out = new Float32Array(count);
-  const key = hash32(hash32(checkSeed(seed)) ^ Math.imul(stream + 1, 0x9e3779b9));
+  const key = streamKey(seed, stream);
   const TWO32 = 4294967296;
   for (let j = offset - (offset % 2); j < offset + count; j += 2) {
     const pair = j / 2;
@@ -38,6 +43,6 @@ export function gaussianNoise(seed: number, stream: number, count: number, offse
 
 /** Seeded uniforms in [0, 1) on their own stream (same hashing as gaussianNoise; exact in any JS engine). */
 export function seededUniforms(seed: number, stream: number, count: number): Float64Array {
-  const key = hash32(hash32(seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b9));
+  const key = streamKey(seed, stream);
   return Float64Array.from({ length: count }, (_, i) => hash32(key ^ hash32(i + 1)) / 4294967296);
 }
