@@ -146,10 +146,12 @@ export function unetBody(ctx: NetCtx, cfg: UNet3DConfig, h0: Value, parts: UNetB
 /**
  * LaVie's base UNet (§3): 4 input channels, full spatial attention, RoPE temporal attention.
  * `windows` (FreeNoise, long videos): temporal attention over sliding windows of the native 16
- * frames; at 16 frames the graph is the plain one.
+ * frames; at 16 frames the graph is the plain one. `perFrameText` (several prompts over frame
+ * ranges): `encoder_hidden_states` is [(B·F), 77, D], one context per frame (row b·F + f), which
+ * each frame's cross-attention reads — the graph otherwise repeats one [B, 77, D] context per frame.
  */
-export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, windows?: TemporalWindows): void {
-  buildUNet3D(ctx, cfg, shape, BASE_TRANSFORMER, windows ? { windows } : {});
+export function buildBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, windows?: TemporalWindows, opts: { perFrameText?: boolean } = {}): void {
+  buildUNet3D(ctx, cfg, shape, BASE_TRANSFORMER, { ...(windows ? { windows } : {}), ...opts });
 }
 
 /**
@@ -164,7 +166,7 @@ export function buildInterpUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVid
 }
 
 /** SD-1.4's UNet with 3-D blocks; inputs `sample` NCFHW, `timestep` f32[1], `encoder_hidden_states`; output `out`. */
-export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant, opts: { conditionChannels?: number; windows?: TemporalWindows } = {}): void {
+export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoShape, variant: Transformer3DVariant, opts: { conditionChannels?: number; windows?: TemporalWindows; perFrameText?: boolean } = {}): void {
   const g = ctx.g;
   const { batch: B, frames: F, height: H, width: W } = shape;
   const boc = cfg.block_out_channels;
@@ -178,11 +180,11 @@ export function buildUNet3D(ctx: NetCtx, cfg: UNet3DConfig, shape: LatentVideoSh
   let sample = g.input('sample', 'float32', [B, cfg.in_channels - condCh, F, H, W]);
   if (condCh) sample = op.concat(g, [sample, g.input('condition', 'float32', [B, condCh, F, H, W])], 1);
   const timestep = g.input('timestep', 'float32', [1]);
-  const text = g.input('encoder_hidden_states', 'float32', [B, 77, cfg.cross_attention_dim]);
+  const text = g.input('encoder_hidden_states', 'float32', [opts.perFrameText ? B * F : B, 77, cfg.cross_attention_dim]);
 
   // Time embedding, computed once and shared by every ResNet (already passed through SiLU).
   const tembAct = silu(ctx, timeEmbeddingMlp(ctx, cfg, timestep));
-  const textPF = textPerFrame(ctx, text, F);
+  const textPF = opts.perFrameText ? text : textPerFrame(ctx, text, F);
 
   const res = (x: Value, prefix: string, cin: number, cout: number) => resnet3d(ctx, x, tembAct, prefix, { cin, cout, groups, eps, frames: F, tembChannels: tembCh });
   const attn = (x: Value, prefix: string) => transformer3d(ctx, x, textPF, prefix, { heads, frames: F, groups, textDim: cfg.cross_attention_dim, variant, ...(opts.windows ? { windows: opts.windows } : {}) });
