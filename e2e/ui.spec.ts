@@ -1,4 +1,4 @@
-// The real app, worker host, video encoder and MP4 — with a fake engine (e2e/support/fake-engine.ts)
+// The real app, worker host, video encoder and MP4 — with a fake engine (tests/support/fake-engine.ts)
 // in place of model inference, so the whole UI flow is checked in seconds and without weights.
 import { expect, test, type Page } from '@playwright/test';
 import { LIMITS, PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';

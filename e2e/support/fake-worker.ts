@@ -4,7 +4,7 @@
 import { createEngineHost } from '../../workers/engine-host.ts';
 import { toErrorInfo } from '../../src/protocol/errors.ts';
 import type { WorkerEvent, WorkerRequest } from '../../src/protocol.ts';
-import { createFakeEngine } from './fake-engine.ts';
+import { createFakeEngine } from '../../tests/support/fake-engine.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (ev: WorkerEvent) => scope.postMessage(ev);

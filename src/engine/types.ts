@@ -26,12 +26,17 @@ export interface GenerateHooks {
 
 export type GenerationResult = StageVideo;
 
+/** A stage as a request will run it: its video and its work estimate (units of one base UNet call). */
+export interface StagePlan { stage: Stage; video: StageVideo; cost: number }
+
 export interface GenerationEngine {
   readonly pack: PackInfo;
   /** Settles if the engine's GPU device is lost (then the engine is unusable). */
   readonly lost?: Promise<unknown>;
   /** Instrumentation (LaVieEngine): cumulative ORT run time, for the benchmark's phase breakdown. */
   readonly counters?: { runMs?: number };
+  /** The stages `req` runs on this pack, in order (throws BadRequestError for a stage the pack lacks). */
+  plan(req: GenerateRequest): StagePlan[];
   generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult>;
   /** Text tokens of a prompt (the UI's counter against the CLIP limit), if the engine can tell. */
   countTokens?(text: string): number;

@@ -1,0 +1,63 @@
+// A stage of the cascade as data: what it takes and makes (video sizes), what it costs, whether a
+// pack has it, and how it runs. The engine's generate is a loop over the planned stages (plan.ts);
+// a new kind of stage (long-video base, segmented interpolation, a personalized pack's variant) is
+// a new CascadeStage or a change inside one — never an edit of that loop.
+import type { GraphComponent, PackManifest } from '../../packs/manifest.ts';
+import type { PackSource } from '../../packs/pack-source.ts';
+import type { GenerateRequest, Stage, StageVideo } from '../../protocol.ts';
+import type { StageProgress } from '../pipeline/stage.ts';
+import type { DeviceTensor } from '../runtime/device.ts';
+import type { ModelSession, Runtime } from '../runtime/runtime.ts';
+import type { PromptEncoder, TextEncoderParts } from '../text/text-encoder.ts';
+import type { PreviewImage, RgbaFrame } from '../types.ts';
+
+/** Text embeddings [2, L, D] = [negative, prompt] on the device, and for UNets that run the two
+ * CFG branches as separate calls also each as [1, L, D]. */
+export interface Embeddings { pair: DeviceTensor; halves?: { uncond: DeviceTensor; cond: DeviceTensor }; free(): void }
+
+/** What the engine lends a stage: the runtime, the pack, and resources kept for the pack's lifetime. */
+export interface StageEnv {
+  readonly rt: Runtime;
+  readonly source: PackSource;
+  /** The session of a pack component: created on first use, then kept (and counted). */
+  session(name: string, c: GraphComponent): Promise<ModelSession>;
+  /** The base text encoder (created at load). */
+  readonly text: PromptEncoder;
+  /** Another text encoder of the pack (e.g. VSR's x4 one): created on first use, then kept. */
+  textEncoder(key: string, parts: TextEncoderParts): Promise<PromptEncoder>;
+  embed(encoder: PromptEncoder, negative: string, prompt: string, halves: boolean): Promise<Embeddings>;
+}
+
+/** One run of a stage. */
+export interface StageRun {
+  readonly req: GenerateRequest;
+  /** The previous stage's video and frames (null and empty for the first stage). */
+  readonly inputVideo: StageVideo | null;
+  readonly input: readonly RgbaFrame[];
+  /** The video this run must deliver, frame by frame through onFrame. */
+  readonly output: StageVideo;
+  /** This stage's seeded noise streams (disjoint from every other stage's). */
+  noise(stream: number, count: number): Float32Array;
+  readonly signal: AbortSignal;
+  onProgress(p: StageProgress): void;
+  onPreview?(p: PreviewImage): void;
+  onFrame(f: RgbaFrame): Promise<void>;
+}
+
+export interface CascadeStage {
+  readonly name: Stage;
+  /** Whether the pack has this stage (its settings and networks): the one check of what a pack offers. */
+  offered(m: PackManifest): boolean;
+  /** The video it makes for this request from its input (null: it starts the cascade). */
+  output(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StageVideo;
+  /** Work estimate in units of one base UNet call (graph nodes as the proxy), for ETAs before a run. */
+  cost(m: PackManifest, req: GenerateRequest, input: StageVideo | null): number;
+  /** Sessions to create when the pack loads (stages without it create theirs on first use). */
+  preload?(env: StageEnv): Promise<void>;
+  run(env: StageEnv, run: StageRun): Promise<void>;
+}
+
+/** Cost of one call of `c` relative to one base UNet call. */
+export function relativeCost(m: PackManifest, c: GraphComponent): number {
+  return (c.nodes ?? 1) / (m.components.baseUnet.nodes ?? 1);
+}

@@ -1,0 +1,51 @@
+// Stage 2 (LAVIE.md §8.2): temporal interpolation, F frames → 4·F − 3 at the pack's interpolation
+// fps. The pack's graph takes one 16-frame segment; a longer input (long videos) is this stage's
+// business: overlapping segments that share their boundary frames give the same 4·F − 3 frames.
+// Prompt as LaVie's script builds it (with its ", 4k." suffix); the negative prompt is the user's
+// (the script's literal "None" is a YAML accident — see README).
+import type { PackManifest } from '../../packs/manifest.ts';
+import { runInterpStage } from '../pipeline/interp-stage.ts';
+import { interpDdimPlan } from '../schedulers/index.ts';
+import { relativeCost, type CascadeStage, type StageEnv } from './cascade-stage.ts';
+
+async function sessions(env: StageEnv, m: PackManifest) {
+  return [await env.session('vae_encoder', m.components.vaeEncoder!), await env.session('interp_unet', m.components.interpUnet!), await env.session('vae_decoder', m.components.vaeDecoder)] as const;
+}
+
+export const interpStage: CascadeStage = {
+  name: 'interp',
+  offered: (m) => !!(m.stages.interp && m.components.interpUnet && m.components.vaeEncoder),
+  output: (m, _req, input) => ({ frames: 4 * input!.frames - 3, width: input!.width, height: input!.height, fps: m.stages.interp!.fps }),
+  cost: (m, _req, input) => {
+    const out = 4 * input!.frames - 3;
+    const segments = Math.max(1, Math.ceil((out - 1) / (m.stages.interp!.latent.frames - 1)));
+    return segments * m.stages.interp!.steps * relativeCost(m, m.components.interpUnet!)
+      + input!.frames * relativeCost(m, m.components.vaeEncoder!) + out * relativeCost(m, m.components.vaeDecoder);
+  },
+  async preload(env) {
+    await sessions(env, env.source.manifest);
+  },
+  async run(env, r) {
+    const m = env.source.manifest;
+    const interp = m.stages.interp!;
+    const [vaeEncoder, unet, vaeDecoder] = await sessions(env, m);
+    r.onProgress({ phase: 'text', step: 0, total: 1 });
+    const sequential = m.components.interpUnet!.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
+    const emb = await env.embed(env.text, r.req.negativePrompt, r.req.prompt + interp.promptSuffix, sequential);
+    try {
+      await runInterpStage(env.rt, { vaeEncoder, unet, vaeDecoder }, {
+        input: r.input,
+        plan: interpDdimPlan(interp.steps),
+        guidanceScale: interp.guidanceScale,
+        latent: interp.latent,
+        embeddings: emb.pair,
+        sequentialCfg: emb.halves,
+        scalingFactor: m.stages.base.vaeScalingFactor,
+        noise: r.noise,
+        previewEvery: Math.max(1, Math.round(interp.steps / 10)),
+      }, { signal: r.signal, onProgress: r.onProgress, onPreview: r.onPreview, onFrame: r.onFrame });
+    } finally {
+      emb.free();
+    }
+  },
+};

@@ -1,0 +1,140 @@
+// A stand-in GenerationEngine for the worker host's Node tests and the UI's browser tests: honours
+// the real contract (a stage plan, stages announced in order, progress, preview, frames in order,
+// AbortSignal), deterministic per seed, fast. Behaviour is chosen by the pack URL, e.g.
+// `/?pack=fake:?stepMs=300&fail=gpu-oom&failAt=2`, `fake:?loadFail=no-webgpu`, `fake:?interp=1`
+// (offers an interpolation stage: 4·16 − 3 frames at 24 fps).
+import { BadRequestError, LaVieError, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
+import type { GenerateHooks, GenerationEngine, GenerationResult, StagePlan } from '../../src/engine/types.ts';
+
+function options(pack: PackRef): URLSearchParams {
+  if (pack.kind !== 'url') return new URLSearchParams();
+  const q = pack.baseUrl.indexOf('?');
+  return new URLSearchParams(q >= 0 ? pack.baseUrl.slice(q + 1) : '');
+}
+
+// mulberry32: a tiny seeded PRNG, so the same seed gives the same video.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(t); reject(signal.reason); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Engines created in this worker so far (`failEngines=N`: only the first N inject faults). */
+let created = 0;
+
+export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> {
+  const o = options(ref);
+  const serial = ++created;
+  const loadFail = o.get('loadFail') as ErrorCode | null;
+  await new Promise((r) => setTimeout(r, Number(o.get('loadMs') ?? 50)));
+  if (loadFail) throw new LaVieError(loadFail, `fake engine: load failed with ${loadFail}`);
+  const width = Number(o.get('width') ?? 128);
+  const height = Number(o.get('height') ?? 80);
+  const stepMs = Number(o.get('stepMs') ?? 40);
+  // With failEngines=N, engines after the N-th are healthy, and a faulty engine stays broken once it
+  // failed (like a GPU whose memory is exhausted): only a recreated engine works again.
+  const failEngines = o.get('failEngines');
+  const fail = failEngines !== null && serial > Number(failEngines) ? null : (o.get('fail') as ErrorCode | null);
+  const failAt = Number(o.get('failAt') ?? 1);
+  let broken = false;
+  const pack: PackInfo = {
+    name: 'fake-test-pack',
+    bytes: 12_345_678,
+    testWeights: true,
+    width,
+    height,
+    frames: 16,
+    fps: 8,
+    defaults: { steps: 6, guidanceScale: 7.5, sampler: 'ddim' },
+    device: 'fake',
+    compute: 'fp32',
+    stages: o.get('interp') ? { interp: { frames: 61, width, height, fps: 24 } } : {},
+  };
+  const plan = (req: GenerateRequest): StagePlan[] => stagesOf(req).map((stage) => {
+    const video: StageVideo | undefined = stage === 'base' ? pack : pack.stages[stage];
+    if (!video) throw new BadRequestError(`The fake pack has no ${stage} stage.`);
+    return { stage, video: { frames: video.frames, width: video.width, height: video.height, fps: video.fps }, cost: req.steps + video.frames };
+  });
+
+  return {
+    pack,
+    plan,
+    async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {
+      const { signal } = hooks;
+      const stages = plan(req);
+      const t0 = performance.now();
+      const r = rng(req.seed);
+      // Per-seed video parameters (the "latents").
+      const phase = r() * Math.PI * 2;
+      const hue = [r(), r(), r()];
+      for (const [i, { stage, video }] of stages.entries()) {
+        const progress = (p: { phase: 'text' | 'denoise' | 'decode'; step: number; total: number }) =>
+          hooks.onProgress({ ...p, stage, stageIndex: i + 1, stageCount: stages.length, elapsedMs: performance.now() - t0 });
+        await hooks.onStageStart?.(stage, video);
+        if (stage === 'base') {
+          progress({ phase: 'text', step: 0, total: 1 });
+          await sleep(stepMs, signal);
+          progress({ phase: 'text', step: 1, total: 1 });
+          for (let k = 1; k <= req.steps; k++) {
+            await sleep(stepMs, signal);
+            if (fail === 'gpu-oom' || fail === 'device-lost' || fail === 'internal') {
+              if (k === failAt || (broken && failEngines !== null)) {
+                broken = true;
+                if (fail === 'internal') throw new TypeError('fake engine: something unexpected');
+                throw new LaVieError(fail, `fake engine: ${fail} at step ${k}`);
+              }
+            }
+            progress({ phase: 'denoise', step: k, total: req.steps });
+            const pw = 32;
+            const ph = 20;
+            const rgba = new Uint8ClampedArray(pw * ph * 4);
+            for (let j = 0; j < pw * ph; j++) {
+              rgba[4 * j] = 255 * hue[0]! * (k / req.steps);
+              rgba[4 * j + 1] = ((j % pw) / pw) * 255;
+              rgba[4 * j + 2] = (Math.floor(j / pw) / ph) * 255;
+              rgba[4 * j + 3] = 255;
+            }
+            hooks.onPreview?.({ step: k, width: pw, height: ph, rgba });
+          }
+        }
+        for (let f = 0; f < video.frames; f++) {
+          if (signal.aborted) throw signal.reason;
+          progress({ phase: 'decode', step: f, total: video.frames });
+          const t = (f * 16) / video.frames; // the same motion over every stage's length
+          const rgba = new Uint8Array(video.width * video.height * 4);
+          for (let y = 0; y < video.height; y++) {
+            for (let x = 0; x < video.width; x++) {
+              const o4 = 4 * (y * video.width + x);
+              const v = Math.sin(x / 9 + phase + t / 3) * 0.5 + 0.5;
+              const w = Math.cos(y / 7 - phase + t / 5) * 0.5 + 0.5;
+              rgba[o4] = 30 + 200 * v * hue[0]!;
+              rgba[o4 + 1] = 30 + 200 * w * hue[1]!;
+              rgba[o4 + 2] = 30 + 200 * ((v + w) / 2) * hue[2]!;
+              rgba[o4 + 3] = 255;
+            }
+          }
+          await hooks.onFrame({ index: f, width: video.width, height: video.height, rgba });
+        }
+        progress({ phase: 'decode', step: video.frames, total: video.frames });
+        await hooks.onStageEnd?.(stage);
+      }
+      return stages[stages.length - 1]!.video;
+    },
+    // One token per word (CLIP gives plain English words one token each).
+    countTokens: (text: string) => text.split(/\s+/).filter(Boolean).length,
+    async dispose() {},
+  };
+}
