@@ -3,12 +3,13 @@
 import { createEngine } from './browser-engine.ts';
 import type { WorkerEvent, WorkerRequest } from '../src/protocol.ts';
 import { createEngineHost } from './engine-host.ts';
+import { mp4Output } from './video-sink.ts';
 import { toErrorInfo } from '../src/protocol/errors.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (ev: WorkerEvent) => scope.postMessage(ev);
 
-const host = createEngineHost(post, createEngine);
+const host = createEngineHost(post, createEngine, mp4Output);
 
 scope.addEventListener('message', (e: MessageEvent<WorkerRequest>) => host.handle(e.data));
 scope.addEventListener('messageerror', () => post({ type: 'error', id: null, error: { code: 'bad-request', message: 'The worker could not read a message.', recoverable: true } }));
