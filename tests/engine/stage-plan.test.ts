@@ -11,7 +11,7 @@ import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { BadRequestError, type GenerateRequest } from '../../src/protocol.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tinypack-plan-'));
-makeTinyPack(dir);
+await makeTinyPack(dir);
 const m = openDirPack(dir).manifest;
 const req = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'p', prompt: 'x', negativePrompt: '', seed: 1, steps: 10, guidanceScale: 7.5, sampler: 'ddim', ...over });
 const sizes = (r: GenerateRequest) => planStages(m, r).map((p) => [p.stage.name, p.input?.frames ?? null, p.output.frames, p.output.width, p.output.height, p.output.fps]);
