@@ -55,6 +55,16 @@ test('load: progress with id null, then loaded with the pack', async () => {
   assert.equal(events[loaded]!.type === 'loaded' && events[loaded].pack.name, 'fake-test-pack');
 });
 
+test('count-tokens is answered at once: null before a pack is loaded, then the engine\'s count', async () => {
+  const events: WorkerEvent[] = [];
+  const h = createEngineHost((e) => events.push(e), createFakeEngine, countingOutput());
+  h.handle({ type: 'count-tokens', id: 't1', text: 'a red ball' });
+  h.handle({ type: 'load', pack: { kind: 'url', baseUrl: 'fake:?loadMs=0' } });
+  await h.idle();
+  h.handle({ type: 'count-tokens', id: 't2', text: 'a red ball' });
+  assert.deepEqual(events.filter((e) => e.type === 'tokens').map((e) => e.type === 'tokens' && [e.id, e.count]), [['t1', null], ['t2', 3]]);
+});
+
 test('a base generation: progress in order, previews, one final result with the planned video', async () => {
   const opened: StageVideo[] = [];
   const { h, of } = host(undefined, countingOutput(opened));
