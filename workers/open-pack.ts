@@ -6,7 +6,7 @@ import { packHosts, packUrlAllowed } from '../src/packs/download/hosts.ts';
 import { PackDownloadError, type PackSource } from '../src/packs/pack-source.ts';
 import { builtinPackUrl } from '../src/packs/sources/builtin.ts';
 import { filesFromDirectory, openLocalPack } from '../src/packs/sources/local-folder.ts';
-import { openCachedUrlPack } from '../src/packs/sources/url.ts';
+import { openUrlPack } from '../src/packs/sources/url.ts';
 import { defaultStore, storageEstimate } from '../src/packs/storage/browser-default.ts';
 
 export interface LoadContext {
@@ -26,7 +26,7 @@ export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<Pa
   if (!packUrlAllowed(url, self.location.origin, hosts)) {
     throw new PackDownloadError(`This site loads model packs only from its own origin and ${hosts.join(', ')}; ${url} is elsewhere. (Whoever deploys it can allow more hosts with VITE_PACK_HOSTS.)`, url);
   }
-  return openCachedUrlPack(url, {
+  return openUrlPack(url, {
     store: defaultStore(),
     estimate: storageEstimate(),
     signal: ctx.signal,

@@ -70,7 +70,7 @@ function sourceFiles(dir: string, out = new Map<string, string>()): Map<string, 
 test('the checker sees each kind of import and flags a forbidden one', () => {
   assert.deepEqual(importsOf(`import a from './a.ts';\nimport type { B } from "../b.ts";\nexport * from './c.ts';\nimport './d.ts';\nconst e = await import('./e.ts');\nimport {\n  f,\n} from 'pkg';`), ['./a.ts', '../b.ts', './c.ts', './d.ts', './e.ts', 'pkg']);
   const bad = new Map([
-    ['src/engine/x.ts', `import { openCachedUrlPack } from '../packs/sources/url.ts';\nimport type { PackSource } from '../packs/pack-source.ts';`],
+    ['src/engine/x.ts', `import { openUrlPack } from '../packs/sources/url.ts';\nimport type { PackSource } from '../packs/pack-source.ts';`],
     ['src/protocol.ts', `import type { PackManifest } from './packs/manifest.ts';\nimport { x } from './protocol/errors.ts';`],
     ['src/protocol/request.ts', `import { z } from 'zod';`],
   ]);

@@ -11,14 +11,16 @@ import { after, before, test } from 'node:test';
 import { makeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
-import { listStoredPacks, openCachedUrlPack } from '../../src/packs/sources/url.ts';
+import { openUrlPack } from '../../src/packs/sources/url.ts';
+import { memoryStore } from '../../src/packs/storage/memory.ts';
+import { listStoredPacks } from '../../src/packs/storage/stored-packs.ts';
 import { CancelledError } from '../../src/protocol/errors.ts';
 import { downloadFiles, type DownloadProgress } from '../../src/packs/download/download.ts';
 import { openLocalPack } from '../../src/packs/sources/local-folder.ts';
 import type { PackFile } from '../../src/packs/manifest.ts';
 import { Sha256 } from '../../src/packs/download/sha256.ts';
 import { PackDownloadError, PackInvalidError } from '../../src/packs/pack-source.ts';
-import { StorageFullError, memoryStore, packKey } from '../../src/packs/storage/pack-store.ts';
+import { StorageFullError, packKey } from '../../src/packs/storage/pack-store.ts';
 import { startPackServer, type PackServer } from '../support/pack-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'delivery-'));
@@ -145,7 +147,7 @@ test('URL pack through the store: loads into the engine; offline it opens from s
     const orphan = 'f'.repeat(64);
     await (await store.writer(packKey(ps.url), orphan, true)).write(new Uint8Array([1, 2, 3]));
     await store.commit(packKey(ps.url), orphan);
-    const src = await openCachedUrlPack(ps.url, { store, ...fast });
+    const src = await openUrlPack(ps.url, { store, ...fast });
     assert.equal(src.key, packKey(ps.url));
     assert.equal(await store.file(src.key, orphan), null, 'stale file pruned');
     const engine = await LaVieEngine.load(createNodeRuntime(), src);
@@ -156,13 +158,13 @@ test('URL pack through the store: loads into the engine; offline it opens from s
 
     // Offline: the manifest fetch fails; the stored copy is used and nothing is fetched.
     const offline = (async () => { throw new TypeError('Failed to fetch'); }) as typeof fetch;
-    const again = await openCachedUrlPack(ps.url, { store, ...fast, fetch: offline });
+    const again = await openUrlPack(ps.url, { store, ...fast, fetch: offline });
     assert.deepEqual(await again.read('manifest.json').catch(() => null), null); // the manifest itself is not a pack file
     assert.equal((await again.read(again.manifest.components.vaeDecoder.graph.path)).byteLength, again.manifest.components.vaeDecoder.graph.bytes);
-    await assert.rejects(openCachedUrlPack(ps.url, { store: memoryStore(), fetch: offline }), (e: Error) => e instanceof PackDownloadError && /not been downloaded before/.test(e.message));
+    await assert.rejects(openUrlPack(ps.url, { store: memoryStore(), fetch: offline }), (e: Error) => e instanceof PackDownloadError && /not been downloaded before/.test(e.message));
 
     ps.hits.length = 0;
-    await assert.rejects(openCachedUrlPack(ps.url, { store: memoryStore(), estimate: async () => ({ usage: 0, quota: 1000 }) }), (e: Error) => e instanceof StorageFullError && /needs/.test(e.message));
+    await assert.rejects(openUrlPack(ps.url, { store: memoryStore(), estimate: async () => ({ usage: 0, quota: 1000 }) }), (e: Error) => e instanceof StorageFullError && /needs/.test(e.message));
     assert.equal(ps.filesHit().length, 0, 'nothing downloaded when it cannot fit');
   } finally {
     await ps.close();

@@ -7,7 +7,7 @@ import { PackDownloadError, PackInvalidError, type PackSource } from '../pack-so
 import { fileEntry } from './verify.ts';
 import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from '../storage/pack-store.ts';
 
-export interface CachedPackOptions extends DownloadOptions {
+export interface UrlPackOptions extends DownloadOptions {
   store: PackStore;
   /** Free space check before downloading (navigator.storage.estimate in browsers). */
   estimate?: () => Promise<{ usage?: number; quota?: number }>;
@@ -37,7 +37,7 @@ function parse(json: unknown, where: string): PackManifest {
   }
 }
 
-async function fetchManifest(base: string, o: CachedPackOptions): Promise<PackManifest | null> {
+async function fetchManifest(base: string, o: UrlPackOptions): Promise<PackManifest | null> {
   let res: Response;
   try {
     res = await (o.fetch ?? fetch)(`${base}manifest.json`, { signal: o.signal, cache: 'no-store' });
@@ -73,7 +73,7 @@ export function storedPackSource(manifest: PackManifest, store: PackStore, key: 
 }
 
 /** Open a URL pack through the store, downloading what is missing. */
-export async function openCachedUrlPack(baseUrl: string, o: CachedPackOptions): Promise<PackSource & { key: string }> {
+export async function openUrlPack(baseUrl: string, o: UrlPackOptions): Promise<PackSource & { key: string }> {
   const base = normalizeBaseUrl(baseUrl);
   const key = packKey(base);
   const { store } = o;
@@ -105,28 +105,6 @@ export async function openCachedUrlPack(baseUrl: string, o: CachedPackOptions): 
     await store.prune(key, new Set(files.map((f) => f.sha256)));
   }
   return { ...storedPackSource(manifest, store, key), key };
-}
-
-/** Cached packs with what they occupy. */
-export async function listStoredPacks(store: PackStore): Promise<StoredPackInfo[]> {
-  const out: StoredPackInfo[] = [];
-  for (const key of await store.packs()) {
-    const info = (await store.readJson(key, 'info')) as Partial<StoredPackInfo> | null;
-    const files = await store.files(key);
-    const bytes = files.reduce((s, f) => s + f.bytes, 0);
-    let complete = false;
-    let totalBytes = info?.totalBytes ?? bytes;
-    try {
-      const m = parseManifest(await store.readJson(key, 'manifest'));
-      const have = new Set(files.map((f) => f.sha256));
-      complete = packFiles(m).every((f) => have.has(f.sha256));
-      totalBytes = packFiles(m).reduce((s, f) => s + f.bytes, 0);
-    } catch {
-      // no or unreadable manifest: incomplete, deletable
-    }
-    out.push({ key, origin: info?.origin ?? '', name: info?.name ?? key, bytes, totalBytes, complete, savedAt: info?.savedAt ?? 0 });
-  }
-  return out.sort((a, b) => b.savedAt - a.savedAt);
 }
 
 function fmt(n: number): string {

@@ -1,7 +1,8 @@
 // The store this browser offers: OPFS, else Cache Storage, else memory (nothing survives a reload).
 import { cacheStore, cacheStoreAvailable } from './cache-storage.ts';
 import { opfsAvailable, opfsStore } from './opfs.ts';
-import { memoryStore, type PackStore } from './pack-store.ts';
+import { memoryStore } from './memory.ts';
+import type { PackStore } from './pack-store.ts';
 
 let store: PackStore | null = null;
 
