@@ -4,23 +4,14 @@
 // Chosen over FreeNoise's motion injection (prompt switched per denoising step and per layer) because
 // it needs no step/layer-specific graph variants: one graph input, [(B·F), 77, D] contexts, built
 // with the `perFrameText` option of the base UNet; one prompt for every range is exactly the
-// single-prompt video.
+// single-prompt video. The ranges' rules are the request contract's (segmentsProblem).
+import { BadRequestError, segmentsProblem, type PromptSegment } from '../protocol.ts';
 
-/** Frames from … to, inclusive (the CLI's "prompt@0-31"). */
-export interface PromptRange { prompt: string; from: number; to: number }
-
-/** The prompt index of every frame; the ranges must tile 0 … frames − 1 in order, without gaps or overlaps. */
-export function framePromptIndex(ranges: readonly PromptRange[], frames: number): number[] {
-  if (!ranges.length) throw new RangeError('prompt schedule: no prompt');
-  const index: number[] = [];
-  ranges.forEach((r, i) => {
-    if (!Number.isInteger(r.from) || !Number.isInteger(r.to) || r.from !== index.length || r.to < r.from) {
-      throw new RangeError(`prompt schedule: range ${i + 1} (${r.from}–${r.to}) must start at frame ${index.length} and not end before it starts`);
-    }
-    for (let f = r.from; f <= r.to; f++) index.push(i);
-  });
-  if (index.length !== frames) throw new RangeError(`prompt schedule: ranges cover frames 0–${index.length - 1}, the video has ${frames}`);
-  return index;
+/** The prompt index of every frame of a video of `frames` frames. */
+export function framePromptIndex(segments: readonly PromptSegment[], frames: number): number[] {
+  const why = segmentsProblem(segments, frames);
+  if (why) throw new BadRequestError(`Prompts over frame ranges ${why}.`, 'segments');
+  return segments.flatMap((g, i) => Array.from({ length: g.to - g.from + 1 }, () => i));
 }
 
 /**

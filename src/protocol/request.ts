@@ -20,7 +20,14 @@ export interface GenerateRequest {
   interpolate?: boolean;
   /** LaVie option 3 (with `interpolate`: option 4): ×4 video super-resolution as the last stage. */
   superResolve?: boolean;
+  /** Base video length (long videos with FreeNoise): LIMITS.frames; default LaVie's 16. */
+  frames?: number;
+  /** Several prompts over base-frame ranges (the base stage reads each range's; `prompt` names the video). */
+  segments?: PromptSegment[];
 }
+
+/** A prompt for base frames from … to, inclusive. */
+export interface PromptSegment { prompt: string; from: number; to: number }
 
 /** A request as a caller composes it: the worker client adds the id. */
 export type RequestBody = Omit<GenerateRequest, 'id'>;
@@ -37,6 +44,12 @@ export const LIMITS = {
   seed: { min: 0, max: 2 ** 32 - 1, step: 1, integer: true },
   steps: { min: 1, max: 1000, step: 1, integer: true },
   guidanceScale: { min: 0, max: 50, step: 0.5, integer: false },
+  /** Base frames: LaVie's 16, longer with FreeNoise's 16-frame temporal windows at stride 4 (16 + 4k;
+   * other lengths leave frames in no window). 64 as FreeNoise-LaVie's config: the UNet's cost is
+   * linear in frames (4× LaVie's per step) and its peak activations at 64 are 2.75 GiB. */
+  frames: { min: 16, max: 64, step: 4, integer: true },
+  /** Frames of one prompt range: at least one temporal window, so each prompt shapes a window of its own. */
+  segmentFrames: 16,
 } as const satisfies Record<string, number | NumberLimit>;
 
 /** Tokens of prompt text CLIP reads: the context minus its start and end tokens. */
@@ -72,15 +85,22 @@ export function withDefaults(r: Partial<RequestBody> & { prompt: string }, pack:
     sampler: r.sampler ?? d.sampler,
     ...(r.interpolate ? { interpolate: true } : {}),
     ...(r.superResolve ? { superResolve: true } : {}),
+    ...(r.frames !== undefined && r.frames !== LIMITS.frames.min ? { frames: r.frames } : {}),
+    ...(r.segments ? { segments: r.segments.map((g) => ({ ...g, prompt: g.prompt.trim() })) } : {}),
   };
 }
 
 /** Which later stages a pack offers (PackInfo.stages): requests for others are refused. */
-export interface StageOffer { stages: { interp?: unknown; vsr?: unknown } }
+export interface StageOffer {
+  stages: { interp?: unknown; vsr?: unknown };
+  /** Base lengths the pack has graphs for (absent: LIMITS.frames.min only). */
+  lengths?: readonly number[];
+}
 
 const LABEL: Record<keyof GenerateRequest, string> = {
   id: 'Request id', prompt: 'Prompt', negativePrompt: 'Negative prompt', seed: 'Seed', steps: 'Steps',
   guidanceScale: 'Guidance scale', sampler: 'Sampler', interpolate: 'Smoother', superResolve: 'High resolution',
+  frames: 'Length', segments: 'Prompts over frame ranges',
 };
 
 const number = (lim: NumberLimit) => (v: unknown): string | null =>
@@ -97,8 +117,38 @@ const flag = (offered: (p: StageOffer) => boolean) => (v: unknown, pack?: StageO
   : v && pack && !offered(pack) ? 'is not offered by this model'
   : null;
 
-/** One rule per field: a reason when the value is wrong, else null. */
-const RULES: { [K in keyof GenerateRequest]-?: (v: unknown, pack?: StageOffer) => string | null } = {
+/** The base length a request asks for. */
+export function requestFrames(r: { frames?: number }): number {
+  return r.frames ?? LIMITS.frames.min;
+}
+
+const frames = (v: unknown, pack?: StageOffer, r?: Record<string, unknown>): string | null => {
+  if (v === undefined) return null;
+  const lim = LIMITS.frames;
+  if (number(lim)(v) || ((v as number) - lim.min) % lim.step) return `must be ${lim.min} + ${lim.step}·k frames, at most ${lim.max}`;
+  if (pack && !(pack.lengths ?? [lim.min]).includes(v as number)) return `of ${v} frames is not offered by this model (${(pack.lengths ?? [lim.min]).join(', ')})`;
+  // FreeNoise shapes only the initial noise: a sampler that draws fresh noise every step undoes it.
+  if ((v as number) > lim.min && r && r.sampler !== 'ddim') return 'above 16 frames needs the DDIM sampler';
+  return null;
+};
+
+/** Why prompt ranges are wrong for a video of `total` frames: they must tile 0 … total − 1 in order. */
+export function segmentsProblem(segments: readonly PromptSegment[], total: number): string | null {
+  if (!segments.length || segments.length > LIMITS.frames.max / LIMITS.segmentFrames) return `must be 1 to ${LIMITS.frames.max / LIMITS.segmentFrames} ranges`;
+  let next = 0;
+  for (const [i, g] of segments.entries()) {
+    const bad = text(true)(g?.prompt);
+    if (bad) return `range ${i + 1}: the prompt ${bad}`;
+    if (!Number.isInteger(g.from) || !Number.isInteger(g.to) || g.from !== next || g.to - g.from + 1 < LIMITS.segmentFrames) {
+      return `range ${i + 1} must start at frame ${next} and span at least ${LIMITS.segmentFrames} frames`;
+    }
+    next = g.to + 1;
+  }
+  return next === total ? null : `cover frames 0–${next - 1}, the video has ${total}`;
+}
+
+/** One rule per field: a reason when the value is wrong, else null (`r`: the whole request, for rules across fields). */
+const RULES: { [K in keyof GenerateRequest]-?: (v: unknown, pack?: StageOffer, r?: Record<string, unknown>) => string | null } = {
   id: (v) => (typeof v === 'string' && v.length > 0 ? null : 'is missing'),
   prompt: text(true),
   negativePrompt: text(false),
@@ -108,6 +158,8 @@ const RULES: { [K in keyof GenerateRequest]-?: (v: unknown, pack?: StageOffer) =
   sampler: (v) => ((SAMPLERS as readonly unknown[]).includes(v) ? null : `must be one of ${SAMPLERS.join(', ')}`),
   interpolate: flag((p) => !!p.stages.interp),
   superResolve: flag((p) => !!p.stages.vsr),
+  frames,
+  segments: (v, _pack, r) => (v === undefined ? null : !Array.isArray(v) ? 'must be a list' : segmentsProblem(v as PromptSegment[], requestFrames((r ?? {}) as { frames?: number }))),
 };
 
 /**
@@ -120,7 +172,7 @@ export function validateRequest(r: unknown, pack?: StageOffer, o: { needsId?: bo
   const fields = Object.keys(RULES) as (keyof GenerateRequest)[];
   for (const f of fields) {
     if (f === 'id' && o.needsId === false) continue;
-    const why = RULES[f]((r as Record<string, unknown>)[f], pack);
+    const why = RULES[f]((r as Record<string, unknown>)[f], pack, r as Record<string, unknown>);
     if (why) return new BadRequestError(`${LABEL[f]} ${why}.`, f);
   }
   return null;

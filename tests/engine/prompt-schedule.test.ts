@@ -13,14 +13,18 @@ import { runGraph } from '../../src/convert/runtime/node-run.ts';
 import { FREENOISE_WINDOWS } from '../../src/engine/freenoise.ts';
 import { gaussianNoise } from '../../src/engine/noise.ts';
 import { framePromptIndex, perFrameContexts } from '../../src/engine/prompt-schedule.ts';
+import type { BadRequestError } from '../../src/protocol.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
 
-test('prompt schedule: ranges tile the frames in order', () => {
-  assert.deepEqual(framePromptIndex([{ prompt: 'a', from: 0, to: 2 }, { prompt: 'b', from: 3, to: 4 }], 5), [0, 0, 0, 1, 1]);
-  assert.throws(() => framePromptIndex([{ prompt: 'a', from: 0, to: 2 }, { prompt: 'b', from: 4, to: 4 }], 5), /range 2/); // gap
-  assert.throws(() => framePromptIndex([{ prompt: 'a', from: 0, to: 2 }, { prompt: 'b', from: 2, to: 4 }], 5), /range 2/); // overlap
-  assert.throws(() => framePromptIndex([{ prompt: 'a', from: 0, to: 3 }], 5), /cover frames 0–3/);
-  assert.throws(() => framePromptIndex([], 5), RangeError);
+test('prompt schedule: ranges tile the frames in order, each at least one 16-frame window', () => {
+  assert.deepEqual(framePromptIndex([{ prompt: 'a', from: 0, to: 15 }, { prompt: 'b', from: 16, to: 31 }], 32), [...Array(16).fill(0), ...Array(16).fill(1)]);
+  const bad = (s: { prompt: string; from: number; to: number }[], frames: number) => assert.throws(() => framePromptIndex(s, frames), (e: BadRequestError) => e.field === 'segments');
+  bad([{ prompt: 'a', from: 0, to: 15 }, { prompt: 'b', from: 17, to: 32 }], 33); // gap
+  bad([{ prompt: 'a', from: 0, to: 15 }, { prompt: 'b', from: 15, to: 31 }], 32); // overlap
+  bad([{ prompt: 'a', from: 0, to: 15 }, { prompt: 'b', from: 16, to: 23 }], 24); // range shorter than a window
+  bad([{ prompt: 'a', from: 0, to: 15 }], 24); // frames left without a prompt
+  bad([{ prompt: ' ', from: 0, to: 15 }], 16);
+  bad([], 16);
 });
 
 test('base UNet (24 frames, FreeNoise windows) with per-frame contexts: one prompt for every range = the single-prompt output; two prompts change it', async () => {
@@ -53,7 +57,7 @@ test('base UNet (24 frames, FreeNoise windows) with per-frame contexts: one prom
     t.set(perFrameContexts(embs, index), F * 77 * D);
     return t;
   };
-  const index = framePromptIndex([{ prompt: 'cat', from: 0, to: 11 }, { prompt: 'cat', from: 12, to: 23 }], F);
+  const index = Array.from({ length: F }, (_, f) => (f < 12 ? 0 : 1)); // two ranges, 0–11 and 12–23
   assert.deepEqual(await run(perFrame, branches([cat!, cat!], index), 2 * F), ref);
   const mixed = await run(perFrame, branches([cat!, dog!], index), 2 * F);
   const lastFrame = (x: Float32Array) => x.subarray((4 * F + 3 * F + F - 1) * H * W, (4 * F + 3 * F + F) * H * W); // cond batch, channel 3, frame 23

@@ -2,6 +2,7 @@
 // pack, seeds inside the range the noise accepts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { FREENOISE_WINDOWS } from '../../src/engine/freenoise.ts';
 import { BadRequestError, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, checkSeed, randomSeed, validateRequest, withDefaults, type GenerateRequest } from '../../src/protocol.ts';
 
 const ok: GenerateRequest = { id: 'r1', prompt: 'a cat', negativePrompt: '', seed: 0, steps: 1, guidanceScale: 0, sampler: 'ddpm' };
@@ -52,4 +53,22 @@ test('seeds: random ones are in range; the noise refuses out-of-range ones inste
   assert.throws(() => checkSeed(LIMITS.seed.max + 1), BadRequestError);
   assert.throws(() => checkSeed(-1), BadRequestError);
   assert.equal(PROMPT_TEXT_TOKENS, LIMITS.promptTokens - 2);
+});
+
+test('long videos: frames 16 + 4k up to 64 (FreeNoise windows), offered by the pack, DDIM; prompt ranges tile the frames', () => {
+  assert.deepEqual([LIMITS.frames.min, LIMITS.frames.step], [FREENOISE_WINDOWS.size, FREENOISE_WINDOWS.stride], 'lengths follow the windows');
+  const ddim = { ...ok, sampler: 'ddim' as const };
+  const pack = { stages: {}, lengths: [16, 24, 32, 64] };
+  assert.equal(fieldOf({ ...ddim, frames: 64 }, pack), null);
+  assert.equal(fieldOf({ ...ddim, frames: 16 }), null);
+  for (const f of [12, 26, 68, 24.5, '24']) assert.equal(fieldOf({ ...ddim, frames: f }), 'frames', `frames ${f}`);
+  assert.equal(fieldOf({ ...ddim, frames: 28 }, pack), 'frames', 'a length the pack has no graph for');
+  assert.equal(fieldOf({ ...ddim, frames: 24 }, { stages: {} }), 'frames', 'a pack without lengths offers 16 only');
+  assert.equal(fieldOf({ ...ok, frames: 24 }), 'frames', 'DDPM draws fresh noise every step');
+  const two = [{ prompt: 'a cat walks', from: 0, to: 15 }, { prompt: 'a cat sits', from: 16, to: 31 }];
+  assert.equal(fieldOf({ ...ddim, frames: 32, segments: two }), null);
+  assert.equal(fieldOf({ ...ddim, frames: 24, segments: two }), 'segments');
+  assert.equal(fieldOf({ ...ddim, segments: [{ prompt: 'a', from: 0, to: 7 }, { prompt: 'b', from: 8, to: 15 }] }), 'segments');
+  assert.equal(fieldOf({ ...ddim, segments: 'a@0-15' }), 'segments');
+  assert.deepEqual(withDefaults({ prompt: 'x', frames: 32, sampler: 'ddim', segments: [{ prompt: ' a ', from: 0, to: 31 }] }, { steps: 1, guidanceScale: 1, sampler: 'ddpm' }, () => 1).segments, [{ prompt: 'a', from: 0, to: 31 }]);
 });
