@@ -16,7 +16,9 @@ import { configOr, firstPresent, joinPath, readJson, type PackSink, type SourceF
 import { openCheckpoint } from './io/checkpoint.ts';
 import { writePack } from './pack/write-pack.ts';
 import { readTokenizerFolder, TOKENIZER_FILES } from './tokenizer.ts';
-import type { PackManifest } from '../packs/manifest.ts';
+import type { PackManifest, PersonalizeMode } from '../packs/manifest.ts';
+import { personalize, type PersonalizeSpec } from './personalize/apply.ts';
+import type { StateDict } from './tensor.ts';
 
 /** A file the conversion reads: the first of `oneOf` present in the folder; optional ones may be absent. */
 export interface InputFile { oneOf: readonly string[]; optional?: boolean }
@@ -26,6 +28,7 @@ const tokenizerInputs = (dir: string): InputFile[] => [
   ...TOKENIZER_FILES.optional.map((f) => ({ oneOf: [`${dir}/${f}`], optional: true })),
 ];
 const VAE_WEIGHTS = ['vae/diffusion_pytorch_model.safetensors', 'vae/diffusion_pytorch_model.bin'];
+const UNET_WEIGHTS = ['unet/diffusion_pytorch_model.safetensors', 'unet/diffusion_pytorch_model.bin'];
 const TEXT_WEIGHTS = ['text_encoder/model.safetensors', 'text_encoder/pytorch_model.bin'];
 
 /** Every file the conversion reads, per input folder (safetensors preferred over .bin when both exist). */
@@ -72,6 +75,15 @@ export interface OfficialInputs {
   sd14: SourceFolder;
   interp?: FileRef;
   vsr?: { checkpoint: FileRef; x4: SourceFolder; /** LaVie's VSR UNet config (unet_3d_config.json), if not the default. */ config?: Record<string, unknown> };
+  /** SD-1.x personalization merged into the base UNet and the text encoder (README: Personalization). */
+  personalize?: PersonalizeInputs;
+}
+
+export interface PersonalizeInputs {
+  /** A fine-tuned SD-1.x model: a single file (.safetensors / .ckpt) or a diffusers folder. */
+  checkpoint?: { source: FileRef | SourceFolder; mode: PersonalizeMode };
+  loras?: { file: FileRef; multiplier: number }[];
+  skipUnmatched?: boolean;
 }
 
 export interface ConvertOptions {
@@ -96,7 +108,41 @@ export function unetConfigFromSd14(sd: Record<string, unknown>): UNet3DConfig {
 
 async function params(ref: FileRef): Promise<Params> {
   const name = joinPath(ref.folder.name, ref.path);
-  return new Params(openCheckpoint(await ref.folder.open(ref.path), name), name);
+  return new Params(await stateDict(ref), name);
+}
+
+async function stateDict(ref: FileRef): Promise<StateDict> {
+  return openCheckpoint(await ref.folder.open(ref.path), joinPath(ref.folder.name, ref.path));
+}
+
+const isFileRef = (s: FileRef | SourceFolder): s is FileRef => 'folder' in s && 'path' in s;
+
+/** Open the personalization files (lazily: tensors are read while the pack is written). */
+async function personalizeSpec(p: PersonalizeInputs, sd14: SourceFolder): Promise<PersonalizeSpec> {
+  const spec: PersonalizeSpec = { skipUnmatched: p.skipUnmatched, loras: [] };
+  for (const l of p.loras ?? []) spec.loras!.push({ name: l.file.path, sd: await stateDict(l.file), multiplier: l.multiplier });
+  const c = p.checkpoint;
+  if (c) {
+    if (isFileRef(c.source)) {
+      spec.checkpoint = { name: c.source.path, mode: c.mode, file: await stateDict(c.source) };
+    } else {
+      const f = c.source;
+      const part = async (names: readonly string[], what: string, optional: boolean) => {
+        const path = names.find((n) => f.has(n));
+        if (!path && !optional) firstPresent(f, '', names, what);
+        return path ? stateDict({ folder: f, path }) : undefined;
+      };
+      const unet = (await part(UNET_WEIGHTS, 'fine-tuned UNet weights', false))!;
+      const text = await part(TEXT_WEIGHTS, '', true);
+      const vae = await part(VAE_WEIGHTS, '', true);
+      spec.checkpoint = { name: f.name, mode: c.mode, parts: { unet, ...(text ? { text } : {}), ...(vae ? { vae } : {}) } };
+    }
+    if (c.mode === 'add-difference') {
+      const path = firstPresent(sd14, '', UNET_WEIGHTS, 'SD-1.4 UNet weights (add-difference subtracts them)');
+      spec.sdBase = { name: joinPath(sd14.name, path), sd: await stateDict({ folder: sd14, path }) };
+    }
+  }
+  return spec;
 }
 
 /** The VAE, text encoder and tokenizer of an SD-style folder (configs merged over `defaults`). */
@@ -131,10 +177,21 @@ export async function convertOfficial(inputs: OfficialInputs, sink: PackSink, o:
       tokenizer: x4.tokenizer,
     };
   })(inputs.vsr) : undefined;
+  let unet = await params(inputs.base);
+  let personalization: PackManifest['personalization'];
+  if (inputs.personalize) {
+    const p = personalize({ unet: unet.sd, unetConfig: unetCfg, text: sd.text.sd, vae: sd.vae.sd }, await personalizeSpec(inputs.personalize, sd14));
+    unet = new Params(p.unet, unet.file);
+    sd.text = new Params(p.text, sd.text.file);
+    sd.vae = new Params(p.vae, sd.vae.file);
+    personalization = p.record;
+    for (const l of p.lines) o.log?.(`personalize: ${l}`);
+  }
   return writePack(sink, {
-    name: o.name ?? 'LaVie base',
+    name: o.name ?? (personalization ? 'LaVie base (personalized)' : 'LaVie base'),
+    ...(personalization ? { personalization } : {}),
     testWeights: false,
-    unet: { cfg: unetCfg, params: await params(inputs.base), precision: unetP },
+    unet: { cfg: unetCfg, params: unet, precision: unetP },
     vae: { cfg: sd.vaeCfg, params: sd.vae, precision: vaeP },
     text: { cfg: sd.textCfg, params: sd.text, precision: textP },
     ...(inputs.interp ? { interp: { cfg: { ...unetCfg, in_channels: LAVIE_INTERP_UNET_CONFIG.in_channels, use_first_frame: true }, params: await params(inputs.interp), precision: unetP } } : {}),

@@ -111,6 +111,16 @@ export interface VsrComponents {
   vaeDecoder: GraphComponent;
 }
 
+/** How a fine-tuned SD-1.x checkpoint is applied to LaVie's spatial layers (README: Personalization). */
+export const PERSONALIZE_MODES = ['replace', 'add-difference'] as const;
+export type PersonalizeMode = (typeof PERSONALIZE_MODES)[number];
+
+/** What personalized a pack: SD-1.x LoRAs with their multipliers and/or a fine-tuned checkpoint. */
+export interface PackPersonalization {
+  loras: { name: string; multiplier: number }[];
+  checkpoint?: { name: string; mode: PersonalizeMode };
+}
+
 export interface PackManifest {
   format: typeof PACK_FORMAT;
   version: typeof PACK_VERSION;
@@ -129,6 +139,8 @@ export interface PackManifest {
     vsr?: VsrComponents;
   };
   stages: { base: BaseStage; interp?: InterpStage; vsr?: VsrStage };
+  /** Present when SD-1.x LoRAs or a fine-tuned checkpoint were merged into the weights. */
+  personalization?: PackPersonalization;
 }
 
 export class ManifestError extends LaVieError {
@@ -261,10 +273,22 @@ export function parseManifest(json: unknown): PackManifest {
       ...(stages.vsr === undefined ? {} : { vsr: vsrStage(stages.vsr) }),
     },
   };
+  if (o.personalization !== undefined) m.personalization = personalization(o.personalization);
   if (!!m.stages.vsr !== !!m.components.vsr) throw new ManifestError('stages.vsr', 'stages.vsr and components.vsr come together');
   if (m.stages.interp && (!m.components.interpUnet || !m.components.vaeEncoder)) throw new ManifestError('stages.interp', 'needs components.interpUnet and components.vaeEncoder');
   if (m.components.interpUnet && !m.stages.interp) throw new ManifestError('components.interpUnet', 'present without stages.interp');
   return m;
+}
+
+function personalization(v: unknown): PackPersonalization {
+  const o = obj(v, 'personalization');
+  const loras = arr(o.loras, 'personalization.loras', 64).map((x, i) => {
+    const l = obj(x, `personalization.loras[${i}]`);
+    return { name: str(l.name, `personalization.loras[${i}].name`, 256), multiplier: num(l.multiplier, `personalization.loras[${i}].multiplier`) };
+  });
+  if (o.checkpoint === undefined) return { loras };
+  const c = obj(o.checkpoint, 'personalization.checkpoint');
+  return { loras, checkpoint: { name: str(c.name, 'personalization.checkpoint.name', 256), mode: oneOf(c.mode, 'personalization.checkpoint.mode', PERSONALIZE_MODES) } };
 }
 
 function latentSpec(v: unknown, f: string): InterpStage['latent'] {

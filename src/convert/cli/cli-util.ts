@@ -10,6 +10,8 @@ export interface CliSpec {
   options?: readonly string[];
   /** Options without a value (`--keep`), without the dashes. */
   switches?: readonly string[];
+  /** Value options that may repeat (`--lora a --lora b`); collected in `lists`. */
+  repeatable?: readonly string[];
   /** How many positional arguments are allowed (default 0). */
   maxPositional?: number;
 }
@@ -18,6 +20,8 @@ export interface CliArgs {
   positional: string[];
   /** Value options by name; switches map to 'true'. */
   opts: Record<string, string>;
+  /** Every value of each repeatable option, in order. */
+  lists: Record<string, string[]>;
 }
 
 /** Thrown for `--help`; runCli prints the usage and exits 0. */
@@ -29,7 +33,8 @@ export class UsageError extends Error {}
 export function parseArgs(argv: readonly string[], spec: CliSpec): CliArgs {
   const options = new Set(spec.options ?? []);
   const switches = new Set(spec.switches ?? []);
-  const out: CliArgs = { positional: [], opts: {} };
+  const repeatable = new Set(spec.repeatable ?? []);
+  const out: CliArgs = { positional: [], opts: {}, lists: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new HelpRequested();
@@ -47,10 +52,11 @@ export function parseArgs(argv: readonly string[], spec: CliSpec): CliArgs {
       out.opts[name] = 'true';
       continue;
     }
-    if (!options.has(name)) throw new UsageError(`unknown option --${name} (see --help)`);
+    if (!options.has(name) && !repeatable.has(name)) throw new UsageError(`unknown option --${name} (see --help)`);
     const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
-    out.opts[name] = v;
+    if (repeatable.has(name)) (out.lists[name] ??= []).push(v);
+    else out.opts[name] = v;
   }
   if (out.positional.length > (spec.maxPositional ?? 0)) throw new UsageError(`unexpected argument "${out.positional[spec.maxPositional ?? 0]}" (see --help)`);
   return out;

@@ -5,11 +5,12 @@
 //                    [--frames 16] [--latent 40x64] [--name "…"]
 // Turns the official files into a LaVie Web pack (src/convert/official.ts does the work; this file
 // only maps flags and paths onto it). The pack appears in --out only once it is complete.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { WEIGHT_PRECISIONS, type WeightPrecision } from '../graphs/weights.ts';
-import { convertOfficial, type ConvertOptions, type FileRef, type OfficialInputs } from '../official.ts';
+import { convertOfficial, type ConvertOptions, type FileRef, type OfficialInputs, type PersonalizeInputs } from '../official.ts';
+import { PERSONALIZE_MODES, type PersonalizeMode } from '../../packs/manifest.ts';
 import { runCli } from './cli-util.ts';
 import { dirPackSink, nodeFolder } from './node-io.ts';
 
@@ -30,6 +31,11 @@ precision (${WEIGHT_PRECISIONS.join(' | ')}):
   --unet-precision <p>      UNet weights (default fp16)
   --vae-precision <p>       VAE weights (default fp32)
   --text-precision <p>      text encoder weights (default fp32)
+personalization (SD-1.x; see README "Personalization"):
+  --personalize <file|dir>  fine-tuned SD-1.x model: .safetensors / .ckpt (LDM layout) or a diffusers folder
+  --mode <m>                replace | add-difference (default replace; add-difference uses --sd14's unet/)
+  --lora <file>[:m]         SD-1.x LoRA (kohya or diffusers/PEFT) with multiplier m (default 1); repeatable
+  --skip-unmatched          drop LoRA modules that match no spatial layer (default: refuse the LoRA)
 shapes and name:
   --frames <n>              base frames (default 16)
   --latent <HxW>            base latent size (default 40x64 = a 320x512 video)
@@ -81,14 +87,39 @@ export function vsrConfig(path: string | undefined): Record<string, unknown> | u
   }
 }
 
-async function convertLocal(a: Record<string, string>): Promise<void> {
+/** `FILE` or `FILE:m` (m a number; a colon elsewhere stays part of the path); m defaults to 1. */
+export function parseLoraArg(v: string): { file: string; multiplier: number } {
+  const m = v.match(/^(.*):(-?[0-9]*\.?[0-9]+(?:e-?[0-9]+)?)$/i);
+  return m ? { file: m[1]!, multiplier: Number(m[2]) } : { file: v, multiplier: 1 };
+}
+
+/** --personalize / --mode / --lora / --skip-unmatched as conversion inputs (undefined when none is given). */
+export function personalizeInputs(a: Record<string, string>, loraArgs: readonly string[]): PersonalizeInputs | undefined {
+  if (a.mode !== undefined && !a.personalize) throw new Error('--mode goes with --personalize');
+  const loras = loraArgs.map(parseLoraArg);
+  if (!a.personalize && !loras.length) return undefined;
+  for (const l of loras) if (!existsSync(resolve(l.file))) throw new CheckpointError('bad-format', `${resolve(l.file)}: no such file`, { file: resolve(l.file) });
+  const p: PersonalizeInputs = { loras: loras.map((l) => ({ file: fileRef(l.file), multiplier: l.multiplier })), skipUnmatched: a['skip-unmatched'] === 'true' };
+  if (a.personalize) {
+    const mode = (a.mode ?? 'replace') as PersonalizeMode;
+    if (!PERSONALIZE_MODES.includes(mode)) throw new Error(`--mode must be one of ${PERSONALIZE_MODES.join(', ')}`);
+    const path = resolve(a.personalize);
+    if (!existsSync(path)) throw new CheckpointError('bad-format', `${path}: no such file or folder`, { file: path });
+    p.checkpoint = { source: statSync(path).isDirectory() ? nodeFolder(path) : fileRef(path), mode };
+  }
+  return p;
+}
+
+async function convertLocal(a: Record<string, string>, loraArgs: readonly string[] = []): Promise<void> {
   if (!a.base || !a.sd14 || !a.out) throw new Error('--base, --sd14 and --out are required (see --help)');
+  const personalize = personalizeInputs(a, loraArgs);
   if (!!a.vsr !== !!a.x4) throw new Error('--vsr and --x4 go together (lavie_vsr.pt and the stable-diffusion-x4-upscaler folder)');
   const inputs: OfficialInputs = {
     base: fileRef(a.base),
     sd14: folder(a.sd14),
     ...(a.interp ? { interp: fileRef(a.interp) } : {}),
     ...(a.vsr ? { vsr: { checkpoint: fileRef(a.vsr), x4: folder(a.x4!), config: vsrConfig(a['vsr-config']) } } : {}),
+    ...(personalize ? { personalize } : {}),
   };
   const opts = convertOptions(a);
   const manifest = await convertOfficial(inputs, dirPackSink(resolve(a.out)), opts);
@@ -96,5 +127,5 @@ async function convertLocal(a: Record<string, string>): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('convert.ts')) {
-  runCli({ usage: USAGE, options: ['base', 'sd14', 'out', 'interp', 'vsr', 'x4', 'vsr-config', ...CONVERT_OPTIONS] }, ({ opts }) => convertLocal(opts));
+  runCli({ usage: USAGE, options: ['base', 'sd14', 'out', 'interp', 'vsr', 'x4', 'vsr-config', 'personalize', 'mode', ...CONVERT_OPTIONS], switches: ['skip-unmatched'], repeatable: ['lora'] }, ({ opts, lists }) => convertLocal(opts, lists.lora));
 }

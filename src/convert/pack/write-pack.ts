@@ -11,12 +11,14 @@ import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeWhole, type PackSink } from '../io/bytes.ts';
 import { writeTokenizerFolder, type TokenizerFolderFiles } from '../tokenizer.ts';
-import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage } from '../../packs/manifest.ts';
+import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage , type PackPersonalization } from '../../packs/manifest.ts';
 import { componentOf, writeGraph, writeGraphWithF16 } from './write-graph.ts';
 import { LAVIE_DEFAULTS, LIMITS } from '../../protocol/request.ts';
 
 export interface PackSpec {
   name: string;
+  /** SD-1.x LoRAs / checkpoint merged into the weights (recorded in the manifest). */
+  personalization?: PackPersonalization;
   testWeights: boolean;
   unet: { cfg: UNet3DConfig; params: Params; precision: WeightPrecision };
   vae: { cfg: VaeConfig; params: Params; precision: WeightPrecision };
@@ -143,6 +145,7 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
     name: spec.name,
     testWeights: spec.testWeights,
     createdBy: 'lavie-web convert 0.1.0',
+    ...(spec.personalization ? { personalization: spec.personalization } : {}),
     components: {
       tokenizer: { files: tokFiles },
       textEncoder: textGraph,

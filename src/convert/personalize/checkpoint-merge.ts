@@ -8,13 +8,13 @@
 // modes coincide.
 import { CheckpointError } from '../errors.ts';
 import type { UNet3DConfig } from '../graphs/unet3d.ts';
+import { PERSONALIZE_MODES, type PersonalizeMode } from '../../packs/manifest.ts';
 import type { StateDict, TensorRef } from '../tensor.ts';
 import { assertFinite, familyOfWidth } from './checks.ts';
 import { describeKeys } from './lora-file.ts';
 import { LDM_TEXT_PREFIX, LDM_UNET_PREFIX, LDM_VAE_PREFIX, isLdmBookkeeping, isTemporalKey, unetKeyToLdm, vaeBlockCount, vaeKeyToLdm } from './sd-layout.ts';
 
-export type PersonalizeMode = 'replace' | 'add-difference';
-export const PERSONALIZE_MODES: readonly PersonalizeMode[] = ['replace', 'add-difference'];
+export { PERSONALIZE_MODES, type PersonalizeMode } from '../../packs/manifest.ts';
 
 /** A personal model's parts, in diffusers names (what LaVie's state dicts use). */
 export interface PersonalWeights { unet: StateDict; text?: StateDict; vae?: StateDict }
