@@ -1,7 +1,7 @@
 // Weight precision vs the official outputs: every fixture network converted at fp32, fp16, int8
 // and int4 (fp32 compute), and the fp16-compute variant (shader-f16 adapters) with fp16 and int8
 // weights, run on onnxruntime-node, compared with the official PyTorch outputs.
-//   npm run bench:precision [-- --json out.json]
+//   npm run bench:precision [-- --json out.json] [-- --only lora_unet,dreambooth_unet]
 // Prints a Markdown table (docs/BENCHMARKS.md §Precision) and optionally the raw numbers as JSON.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import type { ComputePrecision } from '../src/protocol.ts';
 import { readSafetensorsFile } from '../src/convert/cli/node-io.ts';
 
 const FIX = process.env.LAVIE_FIXTURES ?? resolve('../shared/fixtures/lavie-tiny');
-const CASES: [network: string, folder: string, outputs: string[]][] = [
+const ALL_CASES: [network: string, folder: string, outputs: string[]][] = [
   ['base_unet', 'base_unet', ['out']],
   ['base_transformer3d', 'base_transformer3d', ['out']],
   ['interp_unet', 'interp_unet', ['out']],
@@ -19,7 +19,13 @@ const CASES: [network: string, folder: string, outputs: string[]][] = [
   ['vsr_transformer3d', 'vsr_transformer3d', ['out']],
   ['sd_vae', 'sd_vae', ['latent_mean', 'decoded']],
   ['clip_text', 'clip_text', ['last_hidden_state']],
+  // Personalized networks: LoRAs / a DreamBooth checkpoint merged in float32, then stored at each precision.
+  ['lora_unet', 'lora_unet', ['out']],
+  ['lora_clip_text', 'lora_clip_text', ['last_hidden_state']],
+  ['dreambooth_unet', 'dreambooth_unet', ['out_replace', 'out_add_difference']],
 ];
+const only = process.argv.indexOf('--only');
+const CASES = only > 0 ? ALL_CASES.filter(([n]) => process.argv[only + 1]!.split(',').includes(n)) : ALL_CASES;
 
 const VARIANTS: { label: string; precision: WeightPrecision; compute: ComputePrecision }[] = [
   ...WEIGHT_PRECISIONS.map((precision) => ({ label: precision, precision, compute: 'fp32' as const })),
