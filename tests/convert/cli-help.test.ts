@@ -16,7 +16,7 @@ for (const cli of ['convert', 'fixture', 'inspect', 'make-tiny-pack', 'bench:con
 
 test('parseArgs: values, = form, switches, positionals; typed errors for bad usage', () => {
   const spec = { usage: 'usage: x', options: ['out', 'frames'], switches: ['keep'], maxPositional: 1 };
-  assert.deepEqual(parseArgs(['a', '--out', 'd', '--frames=16', '--keep'], spec), { positional: ['a'], opts: { out: 'd', frames: '16', keep: 'true' } });
+  assert.deepEqual(parseArgs(['a', '--out', 'd', '--frames=16', '--keep'], spec), { positional: ['a'], opts: { out: 'd', frames: '16', keep: 'true' }, lists: {} });
   assert.throws(() => parseArgs(['--out'], spec), (e) => e instanceof UsageError && /--out needs a value/.test(e.message));
   assert.throws(() => parseArgs(['--out', '--keep'], spec), UsageError);
   assert.throws(() => parseArgs(['--nope', '1'], spec), (e) => e instanceof UsageError && /unknown option --nope/.test(e.message));
