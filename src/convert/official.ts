@@ -118,7 +118,7 @@ async function stateDict(ref: FileRef): Promise<StateDict> {
 const isFileRef = (s: FileRef | SourceFolder): s is FileRef => 'folder' in s && 'path' in s;
 
 /** Open the personalization files (lazily: tensors are read while the pack is written). */
-async function personalizeSpec(p: PersonalizeInputs, sd14: SourceFolder): Promise<PersonalizeSpec> {
+export async function personalizeSpec(p: PersonalizeInputs, sd14: SourceFolder): Promise<PersonalizeSpec> {
   const spec: PersonalizeSpec = { skipUnmatched: p.skipUnmatched, loras: [] };
   for (const l of p.loras ?? []) spec.loras!.push({ name: l.file.path, sd: await stateDict(l.file), multiplier: l.multiplier });
   const c = p.checkpoint;
@@ -135,7 +135,7 @@ async function personalizeSpec(p: PersonalizeInputs, sd14: SourceFolder): Promis
       const unet = (await part(UNET_WEIGHTS, 'fine-tuned UNet weights', false))!;
       const text = await part(TEXT_WEIGHTS, '', true);
       const vae = await part(VAE_WEIGHTS, '', true);
-      spec.checkpoint = { name: f.name, mode: c.mode, parts: { unet, ...(text ? { text } : {}), ...(vae ? { vae } : {}) } };
+      spec.checkpoint = { name: f.name.split('/').filter(Boolean).pop() ?? f.name, mode: c.mode, parts: { unet, ...(text ? { text } : {}), ...(vae ? { vae } : {}) } };
     }
     if (c.mode === 'add-difference') {
       const path = firstPresent(sd14, '', UNET_WEIGHTS, 'SD-1.4 UNet weights (add-difference subtracts them)');

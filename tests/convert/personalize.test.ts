@@ -203,3 +203,34 @@ test('a truncated LoRA file is refused when opened', () => {
   const bytes = encodeSafetensors({ [`${kohyaQ}.lora_down.weight`]: { dtype: 'float32', shape: [4, 32], data: new Float32Array(128) }, [`${kohyaQ}.lora_up.weight`]: { dtype: 'float32', shape: [32, 4], data: new Float32Array(128) } });
   expectCode(() => openSafetensors(bufferSource(bytes.subarray(0, bytes.length - 100)), 'cut.safetensors'), 'truncated');
 });
+
+// ---- input forms: .ckpt through the restricted unpickler, diffusers folders ------------------
+
+test('a .ckpt (torch zip, {"state_dict": …}) and a diffusers folder give the same merged weights as the safetensors file', async () => {
+  const { mkdtempSync, mkdirSync, cpSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { writeTorchCheckpointFile, nodeFolder } = await import('../../src/convert/cli/node-io.ts');
+  const { personalizeSpec } = await import('../../src/convert/official.ts');
+  const { personalize } = await import('../../src/convert/personalize/apply.ts');
+  const tmp = mkdtempSync(join(tmpdir(), 'personalize-'));
+  const file = join(dir('dreambooth_unet'), 'personal.safetensors');
+  const personal = readSafetensorsFile(file);
+  writeTorchCheckpointFile(join(tmp, 'personal.ckpt'), personal, { wrap: 'state_dict' });
+  // A diffusers folder whose UNet is the SD base: replace must then equal the SD base on every spatial key.
+  mkdirSync(join(tmp, 'folder/unet'), { recursive: true });
+  cpSync(join(dir('dreambooth_unet'), 'sd_base/unet/diffusion_pytorch_model.safetensors'), join(tmp, 'folder/unet/diffusion_pytorch_model.safetensors'));
+  const sd14 = nodeFolder(join(dir('dreambooth_unet'), 'sd_base'));
+  const targets = { unet: lavieUnet(), unetConfig: unetCfg, text: clipText(), vae: readSafetensorsFile(join(dir('sd_vae'), 'weights.safetensors')) };
+  const viaFile = personalize(targets, await personalizeSpec({ checkpoint: { source: { folder: nodeFolder(dir('dreambooth_unet')), path: 'personal.safetensors' }, mode: 'add-difference' } }, sd14));
+  const viaCkpt = personalize(targets, await personalizeSpec({ checkpoint: { source: { folder: nodeFolder(tmp), path: 'personal.ckpt' }, mode: 'add-difference' } }, sd14));
+  assert.equal(viaCkpt.changed.size, viaFile.changed.size);
+  for (const k of viaFile.changed) {
+    const [part, key] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)] as ['unet' | 'text' | 'vae', string];
+    assert.deepEqual(viaCkpt[part].get(key)!.read(), viaFile[part].get(key)!.read(), k);
+  }
+  const viaFolder = personalize(targets, await personalizeSpec({ checkpoint: { source: nodeFolder(join(tmp, 'folder')), mode: 'replace' } }, sd14));
+  assert.equal(viaFolder.changed.size, 440);
+  const sdBase = readSafetensorsFile(join(tmp, 'folder/unet/diffusion_pytorch_model.safetensors'));
+  for (const [k, t] of sdBase) assert.deepEqual(viaFolder.unet.get(k)!.read(), t.read(), k);
+  assert.deepEqual(viaFolder.record, { loras: [], checkpoint: { name: 'folder', mode: 'replace' } });
+});
