@@ -5,7 +5,6 @@
 // never sits in memory whole.
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from './graphs/nn.ts';
 import { Params, type Synthesizer } from './graphs/params.ts';
-import { encodeSafetensors, type NamedArray } from './io/safetensors.ts';
 import { GraphBuilder } from './onnx/graph.ts';
 import type { Shape, StateDict, TensorRef } from './tensor.ts';
 import { numel } from './tensor.ts';
@@ -75,11 +74,4 @@ export function syntheticStateDict(seed: number, build: (ctx: NetCtx) => void): 
   const p = new Params(new Map(), 'synthetic', synthesizer(seed));
   build({ g: new GraphBuilder('probe'), p, precision: 'fp32', maxTensorBytes: DEFAULT_MAX_TENSOR_BYTES });
   return p.sd;
-}
-
-/** A state dict as float32 safetensors bytes (synthetic SD-style folders for tests and benchmarks). */
-export function stateDictSafetensors(sd: StateDict): Uint8Array {
-  const out: Record<string, NamedArray> = {};
-  for (const [k, t] of sd) out[k] = { dtype: 'float32', shape: t.shape, data: t.read() };
-  return encodeSafetensors(out);
 }

@@ -1,16 +1,18 @@
 // The converter's byte sources and sinks over Node's file system (the browser's live in the
 // conversion worker), plus path-taking conveniences for the CLIs, tests and benchmarks.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import { type ByteSource, type FileSink, type PackSink, type SourceFolder } from '../io/bytes.ts';
 import { openCheckpoint } from '../io/checkpoint.ts';
-import { encodeSafetensors, readSafetensors, type NamedArray } from '../io/safetensors.ts';
+import { encodeSafetensors, readSafetensors, streamSafetensors, type NamedArray } from '../io/safetensors.ts';
 import { writeTorchCheckpoint, writeTorchZip, type ByteWriter, type TorchWriteOptions } from '../io/torch-writer.ts';
 import { syntheticTokenizerFolderFiles } from '../pack/synthetic-tokenizer.ts';
+import { writeGraph } from '../pack/write-graph.ts';
 import { writePack, type PackSpec } from '../pack/write-pack.ts';
-import { stateDictSafetensors } from '../synthetic.ts';
+import type { GraphBuilder } from '../onnx/graph.ts';
 import type { StateDict } from '../tensor.ts';
 import { readTokenizerFolder, type TokenizerFolderFiles } from '../tokenizer.ts';
 import type { PackManifest } from '../../packs/manifest.ts';
@@ -95,6 +97,24 @@ export function dirPackSink(outDir: string): PackSink {
   };
 }
 
+/**
+ * Write a built graph into a fresh temporary folder as `<name>.onnx` + weight shards (protobuf caps
+ * an inline model at 2 GB; onnxruntime-node resolves the shards next to the .onnx). `dispose`
+ * removes the folder.
+ */
+export async function writeGraphToTemp(g: GraphBuilder): Promise<{ path: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lavie-graph-'));
+  try {
+    const sink = dirPackSink(join(dir, 'g'));
+    const written = await writeGraph(g, sink, '', 'model', { precision: 'fp32' });
+    await sink.commit();
+    return { path: join(dir, 'g', written.graph.path), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 /** Convert into a folder (atomically, see dirPackSink). */
 export function writePackToDir(outDir: string, spec: PackSpec): Promise<PackManifest> {
   return writePack(dirPackSink(outDir), spec);
@@ -140,8 +160,14 @@ export function writeSafetensorsFile(path: string, tensors: Record<string, Named
   writeFileSync(path, encodeSafetensors(tensors, metadata));
 }
 
-export function writeStateDictSafetensorsFile(path: string, sd: StateDict): void {
-  writeFileSync(path, stateDictSafetensors(sd));
+/** A state dict as a float32 safetensors file, streamed (a full-size UNet never sits in memory whole). */
+export function writeStateDictSafetensorsFile(path: string, sd: StateDict): number {
+  const w = fileWriter(path);
+  try {
+    return streamSafetensors(w, Object.fromEntries([...sd].map(([k, t]) => [k, { dtype: 'float32' as const, shape: t.shape, bytes: () => { const d = t.read(); return new Uint8Array(d.buffer, d.byteOffset, d.byteLength); } }])));
+  } finally {
+    w.close();
+  }
 }
 
 /** The synthetic tokenizer as an SD-1.4 `tokenizer/` folder on disk. Returns the vocabulary size. */

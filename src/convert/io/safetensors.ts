@@ -7,6 +7,7 @@
 import { CheckpointError } from '../errors.ts';
 import { DTYPE_BYTES, decodeFloats, numel, type DType, type StateDict } from '../tensor.ts';
 import type { ByteSource } from './bytes.ts';
+import type { ByteWriter } from './torch-writer.ts';
 
 const ST_DTYPES: Record<string, DType> = {
   F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I8: 'int8', U8: 'uint8', BOOL: 'bool',
@@ -102,32 +103,52 @@ export function readSafetensors(src: ByteSource, file: string): StateDict {
 
 export interface NamedArray { dtype: DType; shape: readonly number[]; data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array }
 
-/** Serialize tensors to safetensors bytes (widest dtype first, so every tensor is aligned). */
-export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
+/** A tensor to write: its bytes are asked for once, when its turn comes (one tensor in memory at a time). */
+export interface LazyTensor { dtype: DType; shape: readonly number[]; bytes(): Uint8Array }
+
+/** The header bytes (length prefix + padded JSON) and tensor order of a safetensors file (widest dtype first, so every tensor is aligned). */
+function safetensorsLayout(tensors: Record<string, { dtype: DType; shape: readonly number[] }>, metadata?: Record<string, string>): { head: Uint8Array; names: string[]; dataBytes: number } {
   const names = Object.keys(tensors).sort((a, b) => DTYPE_BYTES[tensors[b]!.dtype] - DTYPE_BYTES[tensors[a]!.dtype] || (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let off = 0;
   for (const n of names) {
     const t = tensors[n]!;
-    const bytes = t.data.byteLength;
     const stName = ST_NAMES[t.dtype];
     if (!stName) throw new Error(`encodeSafetensors: unsupported dtype ${t.dtype}`);
-    if (bytes !== numel(t.shape) * DTYPE_BYTES[t.dtype]) throw new Error(`encodeSafetensors: ${n}: ${bytes} bytes for [${t.shape}] ${t.dtype}`);
+    const bytes = numel(t.shape) * DTYPE_BYTES[t.dtype];
     header[n] = { dtype: stName, shape: t.shape, data_offsets: [off, off + bytes] };
     off += bytes;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(pad));
-  const out = new Uint8Array(8 + json.length + off);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let p = 8 + json.length;
+  const head = new Uint8Array(8 + json.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(json.length), true);
+  head.set(json, 8);
+  return { head, names, dataBytes: off };
+}
+
+/** Stream a safetensors file into `out`, one tensor in memory at a time; returns the byte count. */
+export function streamSafetensors(out: ByteWriter, tensors: Record<string, LazyTensor>, metadata?: Record<string, string>): number {
+  const { head, names, dataBytes } = safetensorsLayout(tensors, metadata);
+  out.write(head);
   for (const n of names) {
-    const d = tensors[n]!.data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), p);
-    p += d.byteLength;
+    const t = tensors[n]!;
+    const b = t.bytes();
+    if (b.byteLength !== numel(t.shape) * DTYPE_BYTES[t.dtype]) throw new Error(`encodeSafetensors: ${n}: ${b.byteLength} bytes for [${t.shape}] ${t.dtype}`);
+    out.write(b);
   }
+  return head.byteLength + dataBytes;
+}
+
+/** Serialize in-memory tensors to safetensors bytes. */
+export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata?: Record<string, string>): Uint8Array {
+  const { head, dataBytes } = safetensorsLayout(tensors, metadata);
+  const out = new Uint8Array(head.byteLength + dataBytes);
+  let p = 0;
+  const lazy: Record<string, LazyTensor> = {};
+  for (const [n, t] of Object.entries(tensors)) lazy[n] = { dtype: t.dtype, shape: t.shape, bytes: () => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
+  streamSafetensors({ write: (c) => { out.set(c, p); p += c.byteLength; } }, lazy, metadata);
   return out;
 }
