@@ -70,6 +70,11 @@ test('convert: official file layout → a pack the engine loads and runs (base +
   const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   assert.equal(m.testWeights, false);
   assert.equal(m.stages.interp.frames, 61);
+  // Text encoders keep their weights outside the .onnx, under transformers.js's shard names.
+  for (const te of [m.components.textEncoder, m.components.vsr.textEncoder]) {
+    assert.deepEqual(te.externalData.map((f: { path: string }) => f.path.split('/').pop()), ['text_model.onnx_data']);
+    assert.ok(te.graph.bytes < te.externalData[0].bytes, 'graph without its weights');
+  }
   const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(out));
   let frames = 0;
   assert.equal(m.stages.vsr.width, 4 * m.stages.base.width);

@@ -23,6 +23,8 @@ export interface WriteGraphOptions {
    * anything else (small frame-dependent constants) is stored inside the .onnx.
    */
   reuse?: WrittenGraph;
+  /** File name of weight shard i (default `<name>.weights-NN.bin`); transformers.js expects its own names. */
+  shardName?: (i: number) => string;
 }
 
 /** A written graph plus where each external initializer landed (for `reuse`). */
@@ -52,7 +54,7 @@ export async function writeGraph(g: GraphBuilder, sink: PackSink, dir: string, n
       if (init.byteLength < INLINE_BELOW) continue;
       const padded = Math.ceil(init.byteLength / ALIGN) * ALIGN;
       if (!cur || (cur.bytes > 0 && cur.bytes + padded > shardLimit)) {
-        const file = `${name}.weights-${String(shards.length).padStart(2, '0')}.bin`;
+        const file = opts.shardName?.(shards.length) ?? `${name}.weights-${String(shards.length).padStart(2, '0')}.bin`;
         if (cur) cur.sha256 = cur.out.close().sha256;
         cur = { file, bytes: 0, out: await sink.create(joinPath(dir, file)) };
         shards.push(cur);

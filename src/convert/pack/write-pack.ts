@@ -67,13 +67,15 @@ export function buildForCfg(name: string, build: (g: GraphBuilder, batch: 1 | 2)
 }
 
 /** Tokenizer (tokenizer.json from vocab + merges) and CLIP text encoder (batch 2 = [negative, prompt]) in transformers.js layout. */
-async function writeTextEncoder(sink: PackSink, tokFolder: string, folder: string, tokenizerFiles: TokenizerFolderFiles, text: PackSpec['text']): Promise<{ tokenizer: PackFile[]; textEncoder: TextEncoderComponent }> {
+async function writeTextEncoder(sink: PackSink, tokFolder: string, folder: string, tokenizerFiles: TokenizerFolderFiles, text: PackSpec['text'], spec: { shardBytes?: number }): Promise<{ tokenizer: PackFile[]; textEncoder: TextEncoderComponent }> {
   const tokenizer = await writeTokenizerFolder(tokenizerFiles, sink, tokFolder);
   const tg = new GraphBuilder(`${folder}_clip`);
   buildClipText(ctxFor(tg, text.params, text.precision), text.cfg, { batch: 2 });
   text.params.assertAllUsed();
-  // transformers.js's CLIPTextModel loads onnx/text_model.onnx.
-  const graph = componentOf(await writeGraph(tg, sink, `${folder}/onnx`, 'text_model', { precision: text.precision, inline: true }));
+  // transformers.js's CLIPTextModel loads onnx/text_model.onnx and, for external weights (so the
+  // browser never parses a 0.5 GB protobuf and the converter never holds one), its shards under
+  // transformers.js's names text_model.onnx_data, text_model.onnx_data_1, …
+  const graph = componentOf(await writeGraph(tg, sink, `${folder}/onnx`, 'text_model', { precision: text.precision, shardBytes: spec.shardBytes, shardName: (i) => `text_model.onnx_data${i ? `_${i}` : ''}` }));
   const config = await writeWhole(sink, `${folder}/config.json`, JSON.stringify({ ...text.cfg, model_type: 'clip_text_model', architectures: ['CLIPTextModel'] }, null, 1));
   return { tokenizer, textEncoder: { ...graph, folder, config, hiddenSize: text.cfg.hidden_size } };
 }
@@ -101,7 +103,7 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
   const log = spec.log ?? (() => {});
   const { frames, height: lh, width: lw } = spec.latent;
 
-  const { tokenizer: tokFiles, textEncoder: textGraph } = await writeTextEncoder(sink, 'tokenizer', 'text_encoder', spec.tokenizer, spec.text);
+  const { tokenizer: tokFiles, textEncoder: textGraph } = await writeTextEncoder(sink, 'tokenizer', 'text_encoder', spec.tokenizer, spec.text, spec);
   const tc = spec.text.cfg;
   log(`text encoder: ${(textGraph.externalData.reduce((a, f) => a + f.bytes, textGraph.graph.bytes) / 1e6).toFixed(1)} MB`);
 
@@ -204,7 +206,7 @@ async function writeVsr(sink: PackSink, spec: PackSpec, inputFrames: number[], l
   const tile = { height: Math.min(tileReq.height, H), width: Math.min(tileReq.width, W), overlap: tileReq.overlap };
   const vaeTileReq = v.vaeTile ?? { height: 80, width: 128, overlap: 8 };
   const vaeTile = { height: Math.min(vaeTileReq.height, H), width: Math.min(vaeTileReq.width, W), overlap: vaeTileReq.overlap };
-  const { tokenizer, textEncoder } = await writeTextEncoder(sink, 'tokenizer_x4', 'text_encoder_x4', v.tokenizer, v.text);
+  const { tokenizer, textEncoder } = await writeTextEncoder(sink, 'tokenizer_x4', 'text_encoder_x4', v.tokenizer, v.text, spec);
 
   const build = (frames: number) => (g: GraphBuilder, b: 1 | 2) => buildVsrUNet(ctxFor(g, v.unet.params, v.unet.precision), v.unet.cfg, { batch: b, frames, height: tile.height, width: tile.width });
   const { g: main, batch } = buildForCfg('vsr_unet', build(VSR_WINDOW_FRAMES), spec.gpuBufferLimit);

@@ -68,6 +68,8 @@ export async function createClipTextEncoder(pack: PackSource, opts: { device: 'w
     device: opts.device,
     dtype: 'fp32',
     local_files_only: true,
+    // Weight shards onnx/text_model.onnx_data[_i] (packs before external text weights have none).
+    use_external_data_format: te.externalData.length || false,
     session_options: opts.sessionOptions ?? {},
   } as Parameters<typeof CLIPTextModel.from_pretrained>[1]);
   return {
