@@ -234,3 +234,19 @@ test('a .ckpt (torch zip, {"state_dict": …}) and a diffusers folder give the s
   for (const [k, t] of sdBase) assert.deepEqual(viaFolder.unet.get(k)!.read(), t.read(), k);
   assert.deepEqual(viaFolder.record, { loras: [], checkpoint: { name: 'folder', mode: 'replace' } });
 });
+
+test('storedValue (what a pack of each precision holds) is within half a step of W and stable when stored again', async () => {
+  const { storedValue } = await import('../../src/convert/personalize/stored-value.ts');
+  const w = lavieUnet().get('down_blocks.0.attentions.0.transformer_blocks.0.ff.net.0.proj.weight')!;
+  const conv = lavieUnet().get('down_blocks.0.resnets.0.conv1.weight')!;
+  for (const t of [w, conv]) {
+    const x = t.read();
+    for (const p of ['fp16', 'int8', 'int4'] as const) {
+      const s = storedValue(x, t.shape, p);
+      const absmax = x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const step = p === 'fp16' ? absmax * 2 ** -10 : p === 'int4' && t.shape.length === 2 ? absmax / 7 : absmax / 127;
+      assert.ok(maxAbsDiff(s, x).diff <= step / 2 + 1e-7, `${p} [${t.shape}]`);
+      assertClose(storedValue(s, t.shape, p), s, `${p} [${t.shape}] stored twice`, 1e-6);
+    }
+  }
+});
