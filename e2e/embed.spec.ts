@@ -37,7 +37,7 @@ test('embed example: generate through postMessage, get progress and an MP4 Blob;
   await expect(page.frameLocator('#lavie').locator('[data-state="ready"]')).toBeVisible();
 
   await page.getByRole('button', { name: 'Generate' }).click();
-  await expect.poll(async () => (await events()).some((e) => (e.type === 'result' && e.final) || (e.type === 'error' && e.id)), { timeout: TIMEOUT }).toBe(true);
+  await expect.poll(async () => (await events()).some((e) => (e.type === 'result' && e.final) || (e.type === 'error' && e.id && e.id !== 'bad')), { timeout: TIMEOUT }).toBe(true);
   const evs = await events();
   const err = evs.find((e) => e.type === 'error' && e.id !== 'bad');
   expect(err, JSON.stringify(err)).toBeUndefined();
