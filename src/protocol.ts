@@ -28,6 +28,8 @@ export interface PackInfo {
   height: number;
   frames: number;
   fps: number;
+  /** Base lengths the pack has graphs for (long videos; absent: `frames` only). */
+  lengths?: number[];
   defaults: SamplerDefaults;
   /** Later stages this pack can run (absent: base only). VSR keeps the frame count and fps of its input. */
   stages: {

@@ -47,7 +47,7 @@ export function embeddingOrigin(allow: string[], ancestor: string | undefined, r
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The request fields a host may send (EmbedRequest); nothing else travels further. */
-const REQUEST_FIELDS = ['prompt', 'negativePrompt', 'seed', 'steps', 'guidanceScale', 'sampler', 'interpolate', 'superResolve'] as const satisfies readonly (keyof EmbedRequest)[];
+const REQUEST_FIELDS = ['prompt', 'negativePrompt', 'seed', 'steps', 'guidanceScale', 'sampler', 'interpolate', 'superResolve', 'frames', 'segments'] as const satisfies readonly (keyof EmbedRequest)[];
 
 /** A well-formed host message, or null (ignored without an answer). The request's values are
  * checked next, against the request contract, and refused with a 'bad-request' error event. */

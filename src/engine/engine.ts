@@ -11,6 +11,7 @@ import { createSession, type ModelSession, type Runtime, type SessionCounters } 
 import type { Embeddings, StageEnv } from './stages/cascade-stage.ts';
 import { STAGES, planStages, type PlannedStage } from './stages/plan.ts';
 import { vsrTiles } from './stages/vsr.ts';
+import { baseLengths } from './stages/base.ts';
 import { createClipTextEncoder, type PromptEncoder, type TextEncoderParts } from './text/text-encoder.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, RgbaFrame, StagePlan } from './types.ts';
 
@@ -195,6 +196,7 @@ function packInfo(rt: Runtime, m: PackManifest, total: number): PackInfo {
     bytes: total,
     testWeights: m.testWeights,
     ...base,
+    ...(baseLengths(m).length > 1 ? { lengths: baseLengths(m) } : {}),
     defaults: { steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default },
     device: rt.provider,
     compute: graphVariant(c.baseUnet, rt.compute).compute,

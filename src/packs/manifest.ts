@@ -132,6 +132,8 @@ export interface PackManifest {
     tokenizer: { files: PackFile[] };
     textEncoder: TextEncoderComponent;
     baseUnet: GraphComponent;
+    /** Base UNets for longer videos (FreeNoise's windowed temporal attention), same weight shards as baseUnet. */
+    longBaseUnets?: (GraphComponent & { frames: number })[];
     vaeDecoder: GraphComponent;
     vaeEncoder?: GraphComponent;
     /** Temporal interpolation UNet: inputs sample, condition, timestep, encoder_hidden_states. */
@@ -239,6 +241,7 @@ export function parseManifest(json: unknown): PackManifest {
       tokenizer: { files: arr(obj(c.tokenizer, 'components.tokenizer').files, 'components.tokenizer.files', 16).map((x, i) => packFile(x, `components.tokenizer.files[${i}]`)) },
       textEncoder: { ...graphComponent(te, 'components.textEncoder'), folder, config: packFile(te.config, 'components.textEncoder.config'), hiddenSize: int(te.hiddenSize, 'components.textEncoder.hiddenSize', 1, 65536) },
       baseUnet: graphComponent(c.baseUnet, 'components.baseUnet'),
+      ...(c.longBaseUnets === undefined ? {} : { longBaseUnets: arr(c.longBaseUnets, 'components.longBaseUnets', 64).map((x, i) => ({ ...graphComponent(x, `components.longBaseUnets[${i}]`), frames: int(obj(x, `components.longBaseUnets[${i}]`).frames, `components.longBaseUnets[${i}].frames`, 1, 1024) })) }),
       vaeDecoder: graphComponent(c.vaeDecoder, 'components.vaeDecoder'),
       ...(c.vaeEncoder === undefined ? {} : { vaeEncoder: graphComponent(c.vaeEncoder, 'components.vaeEncoder') }),
       ...(c.interpUnet === undefined ? {} : { interpUnet: graphComponent(c.interpUnet, 'components.interpUnet') }),
@@ -365,7 +368,7 @@ export function graphVariant(c: GraphComponent, compute: ComputePrecision): { fi
 export function packFiles(m: PackManifest): PackFile[] {
   const c = m.components;
   const v = c.vsr;
-  const graphs = [c.textEncoder, c.baseUnet, c.vaeDecoder, c.vaeEncoder, c.interpUnet, v?.textEncoder, v?.unet, ...(v?.unetTails ?? []), v?.vaeDecoder].filter((g): g is GraphComponent => g !== undefined);
+  const graphs = [c.textEncoder, c.baseUnet, ...(c.longBaseUnets ?? []), c.vaeDecoder, c.vaeEncoder, c.interpUnet, v?.textEncoder, v?.unet, ...(v?.unetTails ?? []), v?.vaeDecoder].filter((g): g is GraphComponent => g !== undefined);
   const all = [...c.tokenizer.files, c.textEncoder.config, ...(v ? [...v.tokenizer.files, v.textEncoder.config] : []), ...graphs.flatMap((g) => [g.graph, ...(g.graphF16 ? [g.graphF16] : []), ...g.externalData])];
   // Graphs may share weight shards (VSR window lengths): count each file once.
   return [...new Map(all.map((f) => [f.path, f])).values()];

@@ -66,6 +66,8 @@ export interface TinyPackOptions {
   /** VSR tiles (default: the whole 32×32 grid, one tile). */
   vsrTile?: TileSpec;
   vsrVaeTile?: TileSpec;
+  /** Extra base lengths (FreeNoise long videos), e.g. [24, 32]. */
+  longFrames?: number[];
 }
 
 /** The tiny pack into a folder (Node); see writeTinyPack. */
@@ -98,6 +100,7 @@ export async function writeTinyPack(sink: PackSink, log?: (l: string) => void, o
       },
       tokenizer: await readTokenizerFolder(memoryFolder('synthetic tokenizer', tok.files), ''),
       latent: TINY_LATENT,
+      ...(opts.longFrames ? { longFrames: opts.longFrames } : {}),
       gpuBufferLimit: opts.gpuBufferLimit,
       defaultSteps: 10,
       log,

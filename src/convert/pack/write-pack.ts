@@ -4,6 +4,7 @@
 import { buildClipText, type ClipTextConfig } from '../graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../graphs/nn.ts';
 import type { Params } from '../graphs/params.ts';
+import { FREENOISE_WINDOWS } from '../../engine/freenoise.ts';
 import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../graphs/vae.ts';
 import { buildVsrUNet, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
@@ -38,6 +39,8 @@ export interface PackSpec {
   };
   /** SD-1.4 style tokenizer folder (vocab.json, merges.txt, …), read. */
   tokenizer: TokenizerFolderFiles;
+  /** Extra base lengths (FreeNoise long videos, 16 + 4k frames): one windowed base UNet graph each. */
+  longFrames?: number[];
   /** Latent video the base UNet is built for (static shapes). */
   latent: { frames: number; height: number; width: number };
   fps?: number;
@@ -111,7 +114,16 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
   const ug = new GraphBuilder('base_unet');
   buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
   spec.unet.params.assertAllUsed();
-  const unet = componentOf(await writeGraphWithF16(ug, sink, 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes }));
+  const unetWritten = await writeGraphWithF16(ug, sink, 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes });
+  const unet = componentOf(unetWritten);
+  // Long videos (FreeNoise): one windowed graph per extra length, on the same weight shards; CFG
+  // batch 1 where batch 2 would pass the buffer bound (full size, 64 frames).
+  const longBaseUnets = [];
+  for (const lf of spec.longFrames ?? []) {
+    const { g, batch } = buildForCfg(`base_unet_f${lf}`, (g, b) => buildBaseUNet(ctxFor(g, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: b, frames: lf, height: lh, width: lw }, FREENOISE_WINDOWS), spec.gpuBufferLimit);
+    longBaseUnets.push({ frames: lf, ...componentOf(await writeGraphWithF16(g, sink, 'unet', `unet_f${lf}`, { precision: spec.unet.precision, reuse: unetWritten })) });
+    log(`base UNet, ${lf} frames (FreeNoise windows): CFG batch ${batch}, largest intermediate ${((g.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+  }
   log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
 
   // VAE decoder, one frame at a time.
@@ -152,6 +164,7 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
       tokenizer: { files: tokFiles },
       textEncoder: textGraph,
       baseUnet: unet,
+      ...(longBaseUnets.length ? { longBaseUnets } : {}),
       vaeDecoder,
       vaeEncoder,
       ...(interpUnet ? { interpUnet } : {}),
