@@ -29,7 +29,10 @@ test('tiny pack with a 24-frame graph: a 24-frame DDIM request makes 24 frames; 
     assert.deepEqual(frames.map((f) => f.index), Array.from({ length: 24 }, (_, i) => i));
     assert.equal(validateRequest({ ...req, frames: 32 }, engine.pack)?.field, 'frames');
     assert.throws(() => engine.plan({ ...req, frames: 32 }), (e: BadRequestError) => e.field === 'frames');
-    assert.throws(() => engine.plan({ ...req, interpolate: true }), (e: BadRequestError) => e.field === 'interpolate');
+    // Interpolation over 16-frame segments sharing boundary frames: 4·24 − 3 frames, each once, in order.
+    const smooth: RgbaFrame[] = [];
+    await engine.generate({ ...req, interpolate: true }, { signal: new AbortController().signal, onProgress: () => {}, onFrame: (f) => { smooth.push(f); } });
+    assert.deepEqual(smooth.slice(24).map((f) => f.index), Array.from({ length: 93 }, (_, i) => i));
     const ranges = [{ prompt: 'a red ball rolls', from: 0, to: 11 }, { prompt: 'a red ball stops', from: 12, to: 23 }];
     assert.throws(() => engine.plan({ ...req, segments: ranges }), (e: BadRequestError) => e.field === 'segments');
   } finally {

@@ -18,8 +18,6 @@ async function sessions(env: StageEnv, m: PackManifest, unet: { name: string; c:
 function unetFor(m: PackManifest, req: GenerateRequest): { name: string; c: GraphComponent; frames: number } {
   const frames = req.frames === undefined ? m.stages.base.frames : requestFrames(req);
   if (frames === m.stages.base.frames) return { name: 'base_unet', c: m.components.baseUnet, frames };
-  // The interpolation stage's segment plan for long inputs (pipeline/interp-segments.ts) is not wired into its run yet.
-  if (req.interpolate) throw new BadRequestError(`Smoother (interpolation) takes ${m.stages.base.frames} base frames for now, not ${frames}.`, 'interpolate');
   const c = m.components.longBaseUnets?.find((u) => u.frames === frames);
   if (!c) throw new BadRequestError(`This model pack makes no ${frames}-frame base video.`, 'frames');
   return { name: `base_unet_f${frames}`, c, frames };

@@ -4,9 +4,13 @@
 // Prompt as LaVie's script builds it (with its ", 4k." suffix); the negative prompt is the user's
 // (the script's literal "None" is a YAML accident — see README).
 import type { PackManifest } from '../../packs/manifest.ts';
+import { interpSegments } from '../pipeline/interp-segments.ts';
 import { runInterpStage } from '../pipeline/interp-stage.ts';
 import { interpDdimPlan } from '../schedulers/index.ts';
 import { relativeCost, type CascadeStage, type StageEnv } from './cascade-stage.ts';
+
+/** Noise streams per segment (stream 0 initial latents, 1000 + i posterior samples). */
+const SEGMENT_STREAMS = 100_000;
 
 async function sessions(env: StageEnv, m: PackManifest) {
   return [await env.session('vae_encoder', m.components.vaeEncoder!), await env.session('interp_unet', m.components.interpUnet!), await env.session('vae_decoder', m.components.vaeDecoder)] as const;
@@ -33,17 +37,30 @@ export const interpStage: CascadeStage = {
     const sequential = m.components.interpUnet!.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
     const emb = await env.embed(env.text, r.req.negativePrompt, r.req.prompt + interp.promptSuffix, sequential);
     try {
-      await runInterpStage(env.rt, { vaeEncoder, unet, vaeDecoder }, {
-        input: r.input,
-        plan: interpDdimPlan(interp.steps),
-        guidanceScale: interp.guidanceScale,
-        latent: interp.latent,
-        embeddings: emb.pair,
-        sequentialCfg: emb.halves,
-        scalingFactor: m.stages.base.vaeScalingFactor,
-        noise: r.noise,
-        previewEvery: Math.max(1, Math.round(interp.steps / 10)),
-      }, { signal: r.signal, onProgress: r.onProgress, onPreview: r.onPreview, onFrame: r.onFrame });
+      // A long base video: 16-frame segments sharing boundary frames, each output frame from one segment.
+      const segments = interpSegments(r.input.length, m.stages.base.frames);
+      for (const [k, seg] of segments.entries()) {
+        await runInterpStage(env.rt, { vaeEncoder, unet, vaeDecoder }, {
+          input: r.input.slice(seg.start, seg.start + m.stages.base.frames),
+          plan: interpDdimPlan(interp.steps),
+          guidanceScale: interp.guidanceScale,
+          latent: interp.latent,
+          embeddings: emb.pair,
+          sequentialCfg: emb.halves,
+          scalingFactor: m.stages.base.vaeScalingFactor,
+          noise: (stream, count) => r.noise(k * SEGMENT_STREAMS + stream, count),
+          previewEvery: Math.max(1, Math.round(interp.steps / 10)),
+        }, {
+          signal: r.signal,
+          // Denoising steps count over all segments (the ETA scales with the steps left in total).
+          onProgress: (p) => r.onProgress(p.phase !== 'denoise' ? p : {
+            ...p, step: k * p.total + p.step, total: segments.length * p.total,
+            ...(p.etaMs !== undefined && p.total > p.step ? { etaMs: (p.etaMs * (segments.length * p.total - k * p.total - p.step)) / (p.total - p.step) } : {}),
+          }),
+          onPreview: r.onPreview,
+          onFrame: (f) => (f.index >= seg.from && f.index < seg.to ? r.onFrame({ ...f, index: 4 * seg.start + f.index }) : undefined),
+        });
+      }
     } finally {
       emb.free();
     }
