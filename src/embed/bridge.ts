@@ -5,7 +5,7 @@
 // may restrict further at build time (VITE_EMBED_ORIGINS). The embed runs only if the page that
 // actually contains it is on the list, accepts messages only from that window and origin, and
 // posts events only to that origin. Anything else is ignored without an answer.
-import { randomSeed, requestDefaults, toErrorInfo, validateRequest, withDefaults, type ErrorInfo, type PackInfo, type RequestBody } from '../protocol.ts';
+import { BODY_FIELDS, randomSeed, requestDefaults, toErrorInfo, validateRequest, withDefaults, type ErrorInfo, type PackInfo, type RequestBody } from '../protocol.ts';
 import { EMBED_PROTOCOL, type EmbedEvent, type EmbedRequest, type HostMessage } from './protocol.ts';
 
 /** A list of origins ("https://a.example, https://b.example") → normalized origins; anything else dropped. */
@@ -46,9 +46,6 @@ export function embeddingOrigin(allow: string[], ancestor: string | undefined, r
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The request fields a host may send (EmbedRequest); nothing else travels further. */
-const REQUEST_FIELDS = ['prompt', 'negativePrompt', 'seed', 'steps', 'guidanceScale', 'sampler', 'interpolate', 'superResolve', 'frames', 'segments'] as const satisfies readonly (keyof EmbedRequest)[];
-
 /** A well-formed host message, or null (ignored without an answer). The request's values are
  * checked next, against the request contract, and refused with a 'bad-request' error event. */
 export function parseHostMessage(data: unknown): HostMessage | null {
@@ -58,7 +55,7 @@ export function parseHostMessage(data: unknown): HostMessage | null {
   if (data.type !== 'generate' || !isObj(data.request)) return null;
   // Copy only known own fields: nothing else the host sent travels further.
   const request: Record<string, unknown> = {};
-  for (const k of REQUEST_FIELDS) if (Object.hasOwn(data.request, k) && data.request[k] !== undefined) request[k] = data.request[k];
+  for (const k of BODY_FIELDS) if (Object.hasOwn(data.request, k) && data.request[k] !== undefined) request[k] = data.request[k];
   return { protocol: EMBED_PROTOCOL, type: 'generate', id: data.id, request: request as unknown as EmbedRequest };
 }
 

@@ -162,6 +162,9 @@ const RULES: { [K in keyof GenerateRequest]-?: (v: unknown, pack?: StageOffer, r
   segments: (v, _pack, r) => (v === undefined ? null : !Array.isArray(v) ? 'must be a list' : segmentsProblem(v as PromptSegment[], requestFrames((r ?? {}) as { frames?: number }))),
 };
 
+/** Every field a caller may set (all but the id), in the contract's order: e.g. what the embed accepts from a host. */
+export const BODY_FIELDS = (Object.keys(RULES) as (keyof GenerateRequest)[]).filter((f): f is keyof RequestBody => f !== 'id');
+
 /**
  * The one check of a request: the first field that breaks the contract, as a typed error (code
  * 'bad-request', with the field), or null. `pack`: also refuse stages the pack does not offer.

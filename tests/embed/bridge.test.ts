@@ -115,7 +115,7 @@ test('fuzz: arbitrary messages from anywhere never throw, and only well-formed o
 
 test('a request outside the contract is answered with bad-request naming the field, and never runs', () => {
   const h = harness();
-  for (const [id, request, field] of [['s', { prompt: 'x', steps: LIMITS.steps.max + 1 }, 'steps'], ['p', { prompt: '  ' }, 'prompt'], ['i', { prompt: 'x', interpolate: true }, 'interpolate'], ['g', { prompt: 'x', seed: -1 }, 'seed']] as const) {
+  for (const [id, request, field] of [['s', { prompt: 'x', steps: LIMITS.steps.max + 1 }, 'steps'], ['p', { prompt: '  ' }, 'prompt'], ['i', { prompt: 'x', interpolate: true }, 'interpolate'], ['g', { prompt: 'x', seed: -1 }, 'seed'], ['f', { prompt: 'x', frames: 17 }, 'frames']] as const) {
     assert.equal(h.bridge.onMessage({ origin: HOST, source: h.parent, data: { protocol: EMBED_PROTOCOL, type: 'generate', id, request } }), true);
     const ev = h.parent.sent.at(-1)!.msg as { type: string; id: string; error: { code: string; field?: string } };
     assert.deepEqual([ev.type, ev.id, ev.error.code, ev.error.field], ['error', id, 'bad-request', field]);
