@@ -20,8 +20,11 @@ import type { PackManifest, PersonalizeMode } from '../packs/manifest.ts';
 import { personalize, type PersonalizeSpec } from './personalize/apply.ts';
 import type { StateDict } from './tensor.ts';
 
-/** A file the conversion reads: the first of `oneOf` present in the folder; optional ones may be absent. */
-export interface InputFile { oneOf: readonly string[]; optional?: boolean }
+/**
+ * A file the conversion reads: the first of `oneOf` present in the folder; optional ones may be
+ * absent. `weights` says which network's weights it holds (stored at that network's precision).
+ */
+export interface InputFile { oneOf: readonly string[]; optional?: boolean; weights?: 'unet' | 'vae' | 'text' }
 
 const tokenizerInputs = (dir: string): InputFile[] => [
   ...TOKENIZER_FILES.required.map((f) => ({ oneOf: [`${dir}/${f}`] })),
@@ -37,22 +40,23 @@ export const OFFICIAL_INPUTS = {
   sd14: [
     { oneOf: ['unet/config.json'], optional: true },
     { oneOf: ['vae/config.json'], optional: true },
-    { oneOf: VAE_WEIGHTS },
+    { oneOf: VAE_WEIGHTS, weights: 'vae' },
     { oneOf: ['text_encoder/config.json'], optional: true },
-    { oneOf: TEXT_WEIGHTS },
+    { oneOf: TEXT_WEIGHTS, weights: 'text' },
     ...tokenizerInputs('tokenizer'),
   ],
   /** stable-diffusion-x4-upscaler: the VSR stage's VAE, text encoder and tokenizer. */
   x4: [
     { oneOf: ['vae/config.json'], optional: true },
-    { oneOf: VAE_WEIGHTS },
+    { oneOf: VAE_WEIGHTS, weights: 'vae' },
     { oneOf: ['text_encoder/config.json'], optional: true },
-    { oneOf: TEXT_WEIGHTS },
+    { oneOf: TEXT_WEIGHTS, weights: 'text' },
     ...tokenizerInputs('tokenizer'),
   ],
-  base: [{ oneOf: ['lavie_base.pt'] }],
-  interp: [{ oneOf: ['lavie_interpolation.pt'] }],
-  vsr: [{ oneOf: ['lavie_vsr.pt'] }],
+  /** YaohuiW/LaVie: one checkpoint per UNet. */
+  base: [{ oneOf: ['lavie_base.pt'], weights: 'unet' }],
+  interp: [{ oneOf: ['lavie_interpolation.pt'], weights: 'unet' }],
+  vsr: [{ oneOf: ['lavie_vsr.pt'], weights: 'unet' }],
 } as const satisfies Record<string, readonly InputFile[]>;
 
 /** The paths of `inputs` a folder listing provides (the first present of each), and which required ones it lacks. */

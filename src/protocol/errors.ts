@@ -15,6 +15,13 @@ export type ErrorCode =
   | 'cancelled'
   | 'bad-request'
   | 'checkpoint-invalid'
+  | 'hub-offline'
+  | 'hub-cut'
+  | 'hub-corrupt'
+  | 'hub-gated'
+  | 'hub-not-found'
+  | 'hub-unavailable'
+  | 'hub-endpoint-refused'
   | 'internal';
 
 export interface ErrorText {
@@ -71,6 +78,42 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorText>> = {
   'checkpoint-invalid': {
     message: 'The model file cannot be converted',
     next: 'Check that you chose the right file for this part of the model and that it was downloaded completely.',
+    recoverable: true,
+  },
+  // Fetching the official weights from the Hugging Face Hub (or a mirror of it).
+  'hub-offline': {
+    message: 'The model site cannot be reached',
+    next: 'Check your internet connection (and the model site address, if you changed it), then try again. Files already downloaded are kept.',
+    recoverable: true,
+  },
+  'hub-cut': {
+    message: 'The download kept breaking off',
+    next: 'Try again: it continues where it stopped, nothing already downloaded is fetched twice.',
+    recoverable: true,
+  },
+  'hub-corrupt': {
+    message: 'A downloaded file does not match the one published',
+    next: 'Try again: the damaged file was not kept and is downloaded afresh. If it happens again, the model site address you set serves altered files: use the official one.',
+    recoverable: true,
+  },
+  'hub-gated': {
+    message: 'The model site asks for a login or for accepted licence terms',
+    next: 'Open the model page on huggingface.co, sign in and accept its terms, then provide an access token (HF_TOKEN for the command line); or use a site that serves these files openly.',
+    recoverable: true,
+  },
+  'hub-not-found': {
+    message: 'The model files are not where they should be',
+    next: 'Check the repository and the revision you asked for: the files may have been renamed or removed. The default revision is main.',
+    recoverable: true,
+  },
+  'hub-unavailable': {
+    message: 'The model site answered with an error',
+    next: 'The site may be busy or down: try again in a few minutes. Files already downloaded are kept.',
+    recoverable: true,
+  },
+  'hub-endpoint-refused': {
+    message: 'This model site address is not allowed here',
+    next: 'Use the default address, or one of the sites this deployment allows (its operator sets the list).',
     recoverable: true,
   },
   internal: {

@@ -3,63 +3,21 @@
 // diffusers configs, safetensors weights and the CLIP tokenizer), at tiny size with random weights.
 // The pack it writes must load in the engine and generate; wrong inputs must fail with one typed line.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TINY_LATENT, TINY_UNET, TINY_VAE, TINY_VSR_UNET, TINY_X4_VAE, tinyClipConfig } from '../../src/convert/cli/make-tiny-pack.ts';
-import { buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
-import { buildClipText } from '../../src/convert/graphs/clip_text.ts';
-import { buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
-import { buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
-import { syntheticStateDict } from '../../src/convert/synthetic.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
 import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
-import { writeStateDictSafetensorsFile, writeSyntheticTokenizerFolder, writeTorchCheckpointFile, writeTorchZipFile } from '../../src/convert/cli/node-io.ts';
-
-
+import { writeTorchZipFile } from '../../src/convert/cli/node-io.ts';
+import { TINY_LATENT } from '../../src/convert/cli/make-tiny-pack.ts';
+import { writeTinyOfficialFiles } from '../support/official-files.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'convert-cli-'));
-const shape = { batch: 1, frames: TINY_LATENT.frames, height: TINY_LATENT.height, width: TINY_LATENT.width };
-const sd14 = join(root, 'stable-diffusion-v1-4');
-for (const d of ['unet', 'vae', 'text_encoder', 'tokenizer']) mkdirSync(join(sd14, d), { recursive: true });
-const vocab = writeSyntheticTokenizerFolder(join(sd14, 'tokenizer'));
-const clipCfg = tinyClipConfig(vocab);
-// diffusers-style configs: the converter reads these instead of assuming SD-1.4's sizes.
-writeFileSync(join(sd14, 'unet/config.json'), JSON.stringify({ ...TINY_UNET, _class_name: 'UNet2DConditionModel', down_block_types: TINY_UNET.down_block_types.map((s) => s.replace('3D', '2D')), up_block_types: TINY_UNET.up_block_types.map((s) => s.replace('3D', '2D')) }));
-writeFileSync(join(sd14, 'vae/config.json'), JSON.stringify(TINY_VAE));
-writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(clipCfg));
-writeStateDictSafetensorsFile(join(sd14, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(2, (ctx) => {
-  buildVaeDecoder(ctx, TINY_VAE, { batch: 1, height: 8, width: 8 });
-  buildVaeEncoder(ctx, TINY_VAE, { batch: 1, height: 64, width: 64 });
-}));
-writeStateDictSafetensorsFile(join(sd14, 'text_encoder/model.safetensors'), syntheticStateDict(3, (ctx) => buildClipText(ctx, clipCfg, { batch: 1 })));
-const basePt = join(root, 'lavie_base.pt');
-writeTorchCheckpointFile(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, TINY_UNET, shape)), { wrap: 'ema' });
-const interpCfg = { ...TINY_UNET, in_channels: 8, use_first_frame: true };
-const interpPt = join(root, 'lavie_interpolation.pt');
-writeTorchCheckpointFile(interpPt, syntheticStateDict(4, (ctx) => buildInterpUNet(ctx, interpCfg, shape)), { wrap: 'ema' });
-
-// The x4 upscaler folder and lavie_vsr.pt ({"ema": …} like the release), with LaVie's VSR config JSON.
-const x4 = join(root, 'stable-diffusion-x4-upscaler');
-for (const d of ['vae', 'text_encoder', 'tokenizer']) mkdirSync(join(x4, d), { recursive: true });
-const vocabX4 = writeSyntheticTokenizerFolder(join(x4, 'tokenizer'), { padToken: '!' });
-const x4Text = tinyClipConfig(vocabX4, 'gelu');
-writeFileSync(join(x4, 'vae/config.json'), JSON.stringify(TINY_X4_VAE));
-writeFileSync(join(x4, 'text_encoder/config.json'), JSON.stringify(x4Text));
-writeStateDictSafetensorsFile(join(x4, 'vae/diffusion_pytorch_model.safetensors'), syntheticStateDict(6, (ctx) => {
-  buildVaeDecoder(ctx, TINY_X4_VAE, { batch: 1, height: 8, width: 8 });
-  buildVaeEncoder(ctx, TINY_X4_VAE, { batch: 1, height: 32, width: 32 });
-}));
-writeStateDictSafetensorsFile(join(x4, 'text_encoder/model.safetensors'), syntheticStateDict(7, (ctx) => buildClipText(ctx, x4Text, { batch: 1 })));
-const vsrPt = join(root, 'lavie_vsr.pt');
-writeTorchCheckpointFile(vsrPt, syntheticStateDict(5, (ctx) => buildVsrUNet(ctx, TINY_VSR_UNET, { batch: 1, frames: 8, height: 32, width: 32 })), { wrap: 'ema' });
-const vsrConfig = join(root, 'unet_3d_config.json');
-writeFileSync(vsrConfig, JSON.stringify(TINY_VSR_UNET));
-
+const { sd14, x4, basePt, interpPt, vsrPt, vsrConfig } = writeTinyOfficialFiles(root);
 const latent = `${TINY_LATENT.height}x${TINY_LATENT.width}`;
 
 test('convert: official file layout → a pack the engine loads and runs (base + interpolation + super-resolution)', async () => {

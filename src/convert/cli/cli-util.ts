@@ -2,6 +2,7 @@
 // one argument parser, `--help`/`-h` printing the usage and exiting 0, and a failure printing one
 // line (the typed error's message), never a stack trace.
 import { CheckpointError } from '../errors.ts';
+import { ERRORS, LaVieError } from '../../protocol/errors.ts';
 
 export interface CliSpec {
   /** Full usage text printed by --help (first line: `usage: …`). */
@@ -77,7 +78,10 @@ export function runCli(spec: CliSpec, main: (args: CliArgs) => Promise<void>): v
 }
 
 function fail(e: unknown, spec: CliSpec): never {
-  const msg = e instanceof CheckpointError ? `error [${e.reason}]: ${e.message}` : `error: ${e instanceof Error ? e.message : String(e)}`;
+  // Checkpoint errors name the rule the file broke; other typed errors say what to do next.
+  const msg = e instanceof CheckpointError ? `error [${e.reason}]: ${e.message}`
+    : e instanceof LaVieError ? `error [${e.code}]: ${e.message}. ${ERRORS[e.code].next}`
+    : `error: ${e instanceof Error ? e.message : String(e)}`;
   process.stderr.write(`${msg.split('\n')[0]}\n`);
   if (process.env.LAVIE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n${spec.usage}\n`);
   process.exit(1);

@@ -1,3 +1,5 @@
+// npm run convert -- --from-hub --out <packDir> [--stages …] [--endpoint URL] [--revision REV] [--cache DIR]
+//   (downloads the official files first; see from-hub.ts), or from local files:
 // npm run convert -- --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir>
 //                    [--interp <lavie_interpolation.pt>]
 //                    [--vsr <lavie_vsr.pt> --x4 <stable-diffusion-x4-upscaler folder> [--vsr-config <unet_3d_config.json>]]
@@ -12,11 +14,22 @@ import { WEIGHT_PRECISIONS, type WeightPrecision } from '../graphs/weights.ts';
 import { convertOfficial, type ConvertOptions, type FileRef, type OfficialInputs, type PersonalizeInputs } from '../official.ts';
 import { PERSONALIZE_MODES, type PersonalizeMode } from '../../packs/manifest.ts';
 import { runCli } from './cli-util.ts';
+import { convertFromHub } from './from-hub.ts';
 import { dirPackSink, nodeFolder } from './node-io.ts';
 
 export const USAGE = `usage: npm run convert -- --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [options]
+   or: npm run convert -- --from-hub --out <packDir> [hub options] [options]
 
 Turns the official LaVie checkpoints and Stable Diffusion folders into a LaVie Web pack.
+
+from the Hugging Face Hub (downloads only what the stages need; resumable, verified, cached):
+  --from-hub                list and download YaohuiW/LaVie, CompVis/stable-diffusion-v1-4 and
+                            stabilityai/stable-diffusion-x4-upscaler instead of --base/--sd14/…
+  --stages <s>              base | base+interp | base+vsr | base+interp+vsr (default base)
+  --endpoint <url>          Hub address (default $HF_ENDPOINT or https://huggingface.co); $HF_TOKEN is sent if set
+  --revision <rev>          for every repo, or <repo>=<rev>,… (default main)
+  --cache <dir>             where downloads are kept (default ~/.cache/lavie-web/hub)
+  --retries <n>             attempts per request after a failure (default 5)
 
 required:
   --base <file>             lavie_base.pt (its "ema" state dict) or a .safetensors state dict
@@ -127,5 +140,6 @@ async function convertLocal(a: Record<string, string>, loraArgs: readonly string
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('convert.ts')) {
-  runCli({ usage: USAGE, options: ['base', 'sd14', 'out', 'interp', 'vsr', 'x4', 'vsr-config', 'personalize', 'mode', ...CONVERT_OPTIONS], switches: ['skip-unmatched'], repeatable: ['lora'] }, ({ opts, lists }) => convertLocal(opts, lists.lora));
+  runCli({ usage: USAGE, options: ['base', 'sd14', 'out', 'interp', 'vsr', 'x4', 'vsr-config', 'personalize', 'mode', 'stages', 'endpoint', 'revision', 'cache', 'retries', ...CONVERT_OPTIONS], switches: ['skip-unmatched', 'from-hub'], repeatable: ['lora'] }, ({ opts, lists }) =>
+    opts['from-hub'] ? convertFromHub(opts, convertOptions(opts), undefined, personalizeInputs(opts, lists.lora ?? [])) : convertLocal(opts, lists.lora));
 }

@@ -73,10 +73,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
+export const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
 
 /** One more failed attempt; throws when the budget is spent. */
-class Attempts {
+export class Attempts {
   private failures = 0;
   constructor(private readonly o: Required<Pick<DownloadOptions, 'retries' | 'backoffMs' | 'maxBackoffMs'>>, private readonly signal?: AbortSignal) {}
   progressed(): void {

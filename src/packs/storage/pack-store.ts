@@ -24,7 +24,7 @@ export interface PartialWriter {
 }
 
 export interface PackStore {
-  readonly kind: 'opfs' | 'cache' | 'memory';
+  readonly kind: 'opfs' | 'cache' | 'memory' | 'fs';
   /** A verified file, or null. */
   file(pack: string, sha256: string): Promise<Blob | null>;
   /** The bytes of an unfinished download, or null. */
