@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import { drainedOrClosed } from './pack-server.ts';
 
 export interface HubFault {
   /** Repos that answer 401 (listing) and 403 (files), as gated repos do. */
@@ -216,17 +217,4 @@ export async function startFakeHub(): Promise<FakeHub> {
   hub.cdnOrigin = `http://127.0.0.1:${await listen(cdn)}`; // another port: another origin, so CORS applies
 
   return hub;
-}
-
-/** A client that went away never drains: wait for 'close' too, and leave no listeners behind. */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

@@ -145,7 +145,8 @@ export async function startPackServer(root: string, opts: { host?: string; heade
   return state;
 }
 
-function drainedOrClosed(res: ServerResponse): Promise<void> {
+/** A client that went away never drains: wait for 'close' too, and leave no listeners behind. */
+export function drainedOrClosed(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
