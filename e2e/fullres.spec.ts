@@ -18,19 +18,10 @@ import * as op from '../src/convert/onnx/ops.ts';
 import { runGraph } from '../src/convert/runtime/node-run.ts';
 import { fillNormal, mulberry32 } from '../src/convert/synthetic.ts';
 import { cpuPlacedNodes, openOrtPage, runOnWebGpu } from './support/ort-page.ts';
+import { maxAbsDiff } from '../tests/helpers/fixtures.ts';
 
 const DIR = join(process.env.LAVIE_FULLRES_FIXTURES ?? resolve('../shared/fixtures/lavie-fullres'), 'sd_vae_fullres');
 const TOL = (refMax: number) => 1e-4 * Math.max(1, refMax);
-
-function maxDiff(got: ArrayLike<number>, want: ArrayLike<number>): { diff: number; refMax: number } {
-  let diff = 0;
-  let refMax = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    refMax = Math.max(refMax, Math.abs(want[i]!));
-  }
-  return { diff, refMax };
-}
 
 test.describe.configure({ mode: 'serial' });
 
@@ -92,7 +83,7 @@ test('sd_vae_fullres decoder, 8×8 latent tile → 64×64 on WebGPU, matches onn
   expect(res.error, res.error).toBeUndefined();
   expect(cpuPlacedNodes(res.log), 'nodes placed on the CPU').toEqual([]);
   expect(res.outputs.decoded!.dims).toEqual([...ref.shape]);
-  const { diff, refMax } = maxDiff(res.outputs.decoded!.data, ref.data as Float32Array);
+  const { diff, refMax } = maxAbsDiff(res.outputs.decoded!.data, ref.data as Float32Array);
   console.log(`sd_vae_fullres decoder tile on WebGPU: max |webgpu − node| ${diff.toExponential(2)} (max |ref| ${refMax.toFixed(3)})`);
   expect(diff).toBeLessThanOrEqual(TOL(refMax));
 });

@@ -8,6 +8,7 @@ import { Params, type Synthesizer } from './graphs/params.ts';
 import { GraphBuilder } from './onnx/graph.ts';
 import type { Shape, StateDict, TensorRef } from './tensor.ts';
 import { numel } from './tensor.ts';
+import { mulberry32 } from './prng.ts';
 
 /** FNV-1a 32-bit hash of a string (stable seed per key). */
 export function hashString(s: string): number {
@@ -19,17 +20,7 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: tiny, fast, deterministic 32-bit PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from './prng.ts';
 
 export function fillNormal(out: Float32Array, rand: () => number, scale = 1, offset = 0): Float32Array {
   for (let i = 0; i < out.length; i += 2) {

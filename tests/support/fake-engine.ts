@@ -5,6 +5,7 @@
 // (offers an interpolation stage: 4·16 − 3 frames at 24 fps).
 import { BadRequestError, LaVieError, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, StagePlan } from '../../src/engine/types.ts';
+import { mulberry32 } from '../../src/convert/prng.ts';
 
 function options(pack: PackRef): URLSearchParams {
   if (pack.kind !== 'url') return new URLSearchParams();
@@ -12,17 +13,6 @@ function options(pack: PackRef): URLSearchParams {
   return new URLSearchParams(q >= 0 ? pack.baseUrl.slice(q + 1) : '');
 }
 
-// mulberry32: a tiny seeded PRNG, so the same seed gives the same video.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -76,7 +66,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
       const { signal } = hooks;
       const stages = plan(req);
       const t0 = performance.now();
-      const r = rng(req.seed);
+      const r = mulberry32(req.seed);
       // Per-seed video parameters (the "latents").
       const phase = r() * Math.PI * 2;
       const hue = [r(), r(), r()];
