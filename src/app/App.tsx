@@ -1,5 +1,10 @@
 import { useEffect, useRef } from 'react';
-import { ErrorPanel, HistoryPanel, OutputPanel, PackPanel, PromptForm, StoragePanel } from './components.tsx';
+import { ErrorPanel } from './components/ErrorPanel.tsx';
+import { HistoryPanel } from './components/HistoryPanel.tsx';
+import { OutputPanel } from './components/Output.tsx';
+import { PackPanel } from './components/PackPanel.tsx';
+import { PromptForm } from './components/PromptForm.tsx';
+import { StoragePanel } from './components/StoragePanel.tsx';
 import { useApp } from './state.ts';
 
 export function App() {
