@@ -125,7 +125,14 @@ export function packRefFromLocation(search: string = typeof location === 'undefi
 }
 
 let client: EngineClient | null = null;
-const engine = () => (client ??= new EngineClient());
+const engine = () => {
+  if (client) return client;
+  client = new EngineClient();
+  // The worker lost its model outside any request (e.g. reloading after a GPU reset failed): say so,
+  // and stop offering Generate on a model that is gone.
+  client.onUnsolicitedError = (error) => useApp.setState({ status: 'error', error, pack: null, progress: null, etaMs: null });
+  return client;
+};
 
 /** Text tokens of a prompt on the loaded pack's tokenizer (null: none loaded). */
 export const countPromptTokens = (text: string): Promise<number | null> => engine().countTokens(text);

@@ -34,6 +34,10 @@ export class EngineClient {
   private loads: PendingLoad[] = [];
   private readonly counts = new Map<string, (n: number | null) => void>();
 
+  /** An error outside any pending request (e.g. the model was lost: reloading it after a GPU fault
+   * failed). Without this the app would keep showing a model the worker no longer has. */
+  onUnsolicitedError: ((error: ErrorInfo) => void) | null = null;
+
   constructor(private readonly factory: WorkerFactory = createEngineWorker) {}
 
   /** Load (or replace) the engine's model pack. */
@@ -90,7 +94,9 @@ export class EngineClient {
       // A worker that failed to start or threw at top level is gone: start afresh on next use.
       this.worker?.terminate();
       this.worker = null;
-      this.failAll({ code: 'internal', message: `The engine worker stopped: ${e.message || 'it could not be started'}.`, recoverable: true });
+      const error: ErrorInfo = { code: 'internal', message: `The engine worker stopped: ${e.message || 'it could not be started'}.`, recoverable: true };
+      if (this.loads.length || this.runs.size) this.failAll(error);
+      else this.onUnsolicitedError?.(error); // the loaded model went with the worker
     });
     w.addEventListener('messageerror', () => this.failAll({ code: 'internal', message: 'A message from the engine worker could not be read.', recoverable: true }));
     this.worker = w;
@@ -148,7 +154,8 @@ export class EngineClient {
       case 'error':
         if (ev.id !== null) this.settle(ev.id, ev);
         else if (this.loads.length) this.loads.shift()!.reject(new RemoteError(ev.error));
-        else this.failAll(ev.error); // an error outside any request: fail whatever is waiting
+        else if (this.runs.size) this.failAll(ev.error); // an error outside any request: fail whatever is waiting
+        else this.onUnsolicitedError?.(ev.error);
         return;
     }
   }
