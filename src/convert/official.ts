@@ -97,6 +97,8 @@ export interface ConvertOptions {
   textPrecision?: WeightPrecision;
   /** Base-stage latent video (default 16 frames of 40×64). */
   frames?: number;
+  /** Extra base lengths for long videos (FreeNoise; 16 + 4k up to LIMITS.frames.max). */
+  longFrames?: number[];
   latent?: { height: number; width: number };
   log?: (line: string) => void;
 }
@@ -202,6 +204,7 @@ export async function convertOfficial(inputs: OfficialInputs, sink: PackSink, o:
     ...(vsr ? { vsr } : {}),
     tokenizer: sd.tokenizer,
     latent: { frames: o.frames ?? 16, height: o.latent?.height ?? 40, width: o.latent?.width ?? 64 },
+    ...(o.longFrames?.length ? { longFrames: o.longFrames } : {}),
     log: o.log,
   });
 }

@@ -6,6 +6,7 @@ import type { GenerateRequest, PackInfo, Stage } from '../protocol.ts';
 import { graphVariant, packBytes, type GraphComponent, type PackManifest } from '../packs/manifest.ts';
 import type { PackSource } from '../packs/pack-source.ts';
 import { gaussianNoise } from './noise.ts';
+import { perFrameContexts, type PromptSchedule } from './prompt-schedule.ts';
 import type { DeviceTensor } from './runtime/device.ts';
 import { createSession, type ModelSession, type Runtime, type SessionCounters } from './runtime/runtime.ts';
 import type { Embeddings, StageEnv } from './stages/cascade-stage.ts';
@@ -168,19 +169,36 @@ export class LaVieEngine implements GenerationEngine {
 }
 
 /** Text embeddings [2, L, D] = [negative, prompt] on the device (LaVie's CFG batch order), and
- * with `halves` also each as [1, L, D] for UNets that run the two CFG branches separately. */
-async function embed(rt: Runtime, encoder: PromptEncoder, negative: string, prompt: string, halves: boolean): Promise<Embeddings> {
+ * with `halves` also each as [1, L, D] for UNets that run the two CFG branches separately. A prompt
+ * schedule (per-frame-text graphs) gives [2·F, L, D]: the negative prompt on every frame, then each
+ * frame's prompt (halves [F, L, D]). */
+async function embed(rt: Runtime, encoder: PromptEncoder, negative: string, prompt: string | PromptSchedule, halves: boolean): Promise<Embeddings> {
   const dev = rt.device;
-  const emb = await encoder.encode([negative, prompt]);
+  const emb = typeof prompt === 'string' ? await encoder.encode([negative, prompt]) : await scheduleEmbeddings(encoder, negative, prompt);
   const pair: DeviceTensor = dev.alloc(emb.dims);
   dev.upload(pair, emb.data);
   if (!halves) return { pair, free: () => dev.free(pair) };
-  const [, l, d] = emb.dims as [number, number, number];
-  const uncond = dev.alloc([1, l, d]);
-  const cond = dev.alloc([1, l, d]);
-  dev.upload(uncond, emb.data.subarray(0, l * d));
-  dev.upload(cond, emb.data.subarray(l * d));
+  const [rows, l, d] = emb.dims as [number, number, number];
+  const half = [rows / 2, l, d];
+  const uncond = dev.alloc(half);
+  const cond = dev.alloc(half);
+  dev.upload(uncond, emb.data.subarray(0, (rows / 2) * l * d));
+  dev.upload(cond, emb.data.subarray((rows / 2) * l * d));
   return { pair, halves: { uncond, cond }, free: () => { for (const t of [pair, uncond, cond]) dev.free(t); } };
+}
+
+/** [negative × F, prompt(f) for each f] as [2·F, L, D]; each distinct prompt encoded once, paired with the
+ * negative prompt as the text graph takes them (so one prompt gives the same rows as the plain path). */
+async function scheduleEmbeddings(encoder: PromptEncoder, negative: string, s: PromptSchedule): Promise<{ data: Float32Array; dims: number[] }> {
+  const pairs = [];
+  for (const p of s.prompts) pairs.push(await encoder.encode([negative, p]));
+  const [, l, d] = pairs[0]!.dims as [number, number, number];
+  const row = l * d;
+  const frames = s.index.length;
+  const data = new Float32Array(2 * frames * row);
+  data.set(perFrameContexts([pairs[0]!.data.subarray(0, row)], s.index.map(() => 0)), 0);
+  data.set(perFrameContexts(pairs.map((e) => e.data.subarray(row, 2 * row)), s.index), frames * row);
+  return { data, dims: [2 * frames, l, d] };
 }
 
 /** What the UI learns about a loaded pack: sizes from the same stage plan a generation runs. */

@@ -1,11 +1,23 @@
-// Several prompts over frame ranges of one (long) base video: a per-frame prompt schedule. Each
+// Several prompts over frame ranges of one (long) base video: a per-frame prompt schedule. (The
+// official FreeNoise-LaVie takes one prompt per video; several per video is ours.) Each
 // frame's spatial cross-attention reads its range's text; the temporal attention (FreeNoise's
 // overlapping 16-frame windows) blends across a boundary, so the change of prompt is gradual.
 // Chosen over FreeNoise's motion injection (prompt switched per denoising step and per layer) because
 // it needs no step/layer-specific graph variants: one graph input, [(B·F), 77, D] contexts, built
 // with the `perFrameText` option of the base UNet; one prompt for every range is exactly the
 // single-prompt video. The ranges' rules are the request contract's (segmentsProblem).
-import { BadRequestError, segmentsProblem, type PromptSegment } from '../protocol.ts';
+import { BadRequestError, segmentsProblem, type GenerateRequest, type PromptSegment } from '../protocol.ts';
+
+/** The distinct prompts of a video and each frame's index into them. */
+export interface PromptSchedule { prompts: string[]; index: number[] }
+
+/** The base stage's schedule for `frames` frames: the request's ranges, or its prompt on every frame. */
+export function promptSchedule(req: Pick<GenerateRequest, 'prompt' | 'segments'>, frames: number): PromptSchedule {
+  if (!req.segments) return { prompts: [req.prompt], index: Array.from({ length: frames }, () => 0) };
+  const prompts = [...new Set(req.segments.map((g) => g.prompt))];
+  const ranges = framePromptIndex(req.segments, frames);
+  return { prompts, index: ranges.map((r) => prompts.indexOf(req.segments![r]!.prompt)) };
+}
 
 /** The prompt index of every frame of a video of `frames` frames. */
 export function framePromptIndex(segments: readonly PromptSegment[], frames: number): number[] {

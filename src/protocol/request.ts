@@ -117,6 +117,19 @@ const flag = (offered: (p: StageOffer) => boolean) => (v: unknown, pack?: StageO
   : v && pack && !offered(pack) ? 'is not offered by this model'
   : null;
 
+/** Every base length above LaVie's 16 that FreeNoise allows (20, 24, …, LIMITS.frames.max): what
+ * `npm run convert -- --long-frames all` and the demo pack build graphs for. */
+export function longLengths(): number[] {
+  const { min, max, step } = LIMITS.frames;
+  return Array.from({ length: (max - min) / step }, (_, i) => min + step * (i + 1));
+}
+
+/** Why a base length cannot be built or asked for (the contract's rule), or null. */
+export function framesProblem(v: unknown): string | null {
+  const lim = LIMITS.frames;
+  return number(lim)(v) || ((v as number) - lim.min) % lim.step ? `must be ${lim.min} + ${lim.step}·k frames, at most ${lim.max}` : null;
+}
+
 /** The base length a request asks for. */
 export function requestFrames(r: { frames?: number }): number {
   return r.frames ?? LIMITS.frames.min;
@@ -125,7 +138,8 @@ export function requestFrames(r: { frames?: number }): number {
 const frames = (v: unknown, pack?: StageOffer, r?: Record<string, unknown>): string | null => {
   if (v === undefined) return null;
   const lim = LIMITS.frames;
-  if (number(lim)(v) || ((v as number) - lim.min) % lim.step) return `must be ${lim.min} + ${lim.step}·k frames, at most ${lim.max}`;
+  const bad = framesProblem(v);
+  if (bad) return bad;
   if (pack && !(pack.lengths ?? [lim.min]).includes(v as number)) return `of ${v} frames is not offered by this model (${(pack.lengths ?? [lim.min]).join(', ')})`;
   // FreeNoise shapes only the initial noise: a sampler that draws fresh noise every step undoes it.
   if ((v as number) > lim.min && r && r.sampler !== 'ddim') return 'above 16 frames needs the DDIM sampler';

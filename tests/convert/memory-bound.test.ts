@@ -6,14 +6,13 @@ import { test } from 'node:test';
 import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../../src/convert/graphs/nn.ts';
 import { Params } from '../../src/convert/graphs/params.ts';
-import { FREENOISE_WINDOWS } from '../../src/engine/freenoise.ts';
 import { LAVIE_BASE_UNET_CONFIG, LAVIE_INTERP_UNET_CONFIG, buildBaseUNet, buildInterpUNet } from '../../src/convert/graphs/unet3d.ts';
 import { SD14_VAE_CONFIG, X4_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../../src/convert/graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, buildVsrUNet } from '../../src/convert/graphs/vsr-unet.ts';
 import { fp16Compute } from '../../src/convert/onnx/fp16-compute.ts';
 import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import * as op from '../../src/convert/onnx/ops.ts';
-import { buildForCfg } from '../../src/convert/pack/write-pack.ts';
+import { buildForCfg, buildLongBaseUNet } from '../../src/convert/pack/write-pack.ts';
 import { synthesizer } from '../../src/convert/synthetic.ts';
 import { numel } from '../../src/convert/tensor.ts';
 
@@ -47,9 +46,10 @@ test('full-size base UNet, FreeNoise at 64 frames: the converter picks two batch
   // At CFG batch 2 the top up-block's skip concat is [128, 960, 40, 64] = 1.17 GiB.
   let batch = 0;
   const { g, params, largest } = build('base_unet_L64', (ctx) => {
-    const chosen = buildForCfg('base_unet_L64', (g, b) => buildBaseUNet({ ...ctx, g, p: new Params(new Map(), 'synthetic', synthesizer(0)) }, LAVIE_BASE_UNET_CONFIG, { batch: b, frames: 64, height: 40, width: 64 }, FREENOISE_WINDOWS));
+    // The graph packs ship: windowed, one text context per frame (several prompts over ranges).
+    const chosen = buildForCfg('base_unet_L64', (g, b) => buildLongBaseUNet({ ...ctx, g, p: new Params(new Map(), 'synthetic', synthesizer(0)) }, LAVIE_BASE_UNET_CONFIG, { batch: b, frames: 64, height: 40, width: 64 }));
     batch = chosen.batch;
-    buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: chosen.batch, frames: 64, height: 40, width: 64 }, FREENOISE_WINDOWS);
+    buildLongBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: chosen.batch, frames: 64, height: 40, width: 64 });
   });
   assert.equal(batch, 1);
   assert.ok(largest.bytes <= GiB, `largest intermediate ${largest.name} [${largest.shape}] = ${largest.bytes} bytes`);

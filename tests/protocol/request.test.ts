@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FREENOISE_WINDOWS } from '../../src/engine/freenoise.ts';
-import { BadRequestError, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, checkSeed, randomSeed, validateRequest, withDefaults, type GenerateRequest } from '../../src/protocol.ts';
+import { longFramesArg } from '../../src/convert/cli/long-frames.ts';
+import { BadRequestError, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, checkSeed, framesProblem, longLengths, randomSeed, validateRequest, withDefaults, type GenerateRequest } from '../../src/protocol.ts';
 
 const ok: GenerateRequest = { id: 'r1', prompt: 'a cat', negativePrompt: '', seed: 0, steps: 1, guidanceScale: 0, sampler: 'ddpm' };
 const fieldOf = (r: unknown, pack?: Parameters<typeof validateRequest>[1]) => validateRequest(r, pack)?.field ?? null;
@@ -71,4 +72,12 @@ test('long videos: frames 16 + 4k up to 64 (FreeNoise windows), offered by the p
   assert.equal(fieldOf({ ...ddim, segments: [{ prompt: 'a', from: 0, to: 7 }, { prompt: 'b', from: 8, to: 15 }] }), 'segments');
   assert.equal(fieldOf({ ...ddim, segments: 'a@0-15' }), 'segments');
   assert.deepEqual(withDefaults({ prompt: 'x', frames: 32, sampler: 'ddim', segments: [{ prompt: ' a ', from: 0, to: 31 }] }, { steps: 1, guidanceScale: 1, sampler: 'ddpm' }, () => 1).segments, [{ prompt: 'a', from: 0, to: 31 }]);
+});
+
+test('long lengths: every 16 + 4k up to the limit, the ones packs are built for (--long-frames)', () => {
+  assert.deepEqual(longLengths(), [20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64]);
+  assert.ok(longLengths().every((n) => framesProblem(n) === null));
+  assert.deepEqual(longFramesArg('all'), longLengths());
+  assert.deepEqual(longFramesArg('64, 32,32'), [32, 64]);
+  for (const bad of ['16', '30', '68', 'x']) assert.throws(() => longFramesArg(bad), /--long-frames/);
 });

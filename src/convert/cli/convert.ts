@@ -4,7 +4,7 @@
 //                    [--interp <lavie_interpolation.pt>]
 //                    [--vsr <lavie_vsr.pt> --x4 <stable-diffusion-x4-upscaler folder> [--vsr-config <unet_3d_config.json>]]
 //                    [--unet-precision fp32|fp16|int8|int4] [--vae-precision …] [--text-precision …]
-//                    [--frames 16] [--latent 40x64] [--name "…"]
+//                    [--frames 16] [--long-frames all|24,32,…] [--latent 40x64] [--name "…"]
 // Turns the official files into a LaVie Web pack (src/convert/official.ts does the work; this file
 // only maps flags and paths onto it). The pack appears in --out only once it is complete.
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { convertOfficial, type ConvertOptions, type FileRef, type OfficialInputs
 import { PERSONALIZE_MODES, type PersonalizeMode } from '../../packs/manifest.ts';
 import { runCli } from './cli-util.ts';
 import { convertFromHub } from './from-hub.ts';
+import { longFramesArg } from './long-frames.ts';
 import { dirPackSink, nodeFolder } from './node-io.ts';
 
 export const USAGE = `usage: npm run convert -- --base <lavie_base.pt> --sd14 <stable-diffusion-v1-4 folder> --out <packDir> [options]
@@ -51,12 +52,14 @@ personalization (SD-1.x; see README "Personalization"):
   --skip-unmatched          drop LoRA modules that match no spatial layer (default: refuse the LoRA)
 shapes and name:
   --frames <n>              base frames (default 16)
+  --long-frames <list>      long-video base lengths (FreeNoise): "all" (20, 24, …, 64) or e.g. 32,64;
+                            one extra graph each on the same weights (default none)
   --latent <HxW>            base latent size (default 40x64 = a 320x512 video)
   --name <text>             pack name shown in the app (default "LaVie base")
   -h, --help                print this help`;
 
 /** Flags of the conversion itself (shared with any other front end, e.g. a hub download). */
-export const CONVERT_OPTIONS = ['name', 'unet-precision', 'vae-precision', 'text-precision', 'frames', 'latent'] as const;
+export const CONVERT_OPTIONS = ['name', 'unet-precision', 'vae-precision', 'text-precision', 'frames', 'long-frames', 'latent'] as const;
 
 const precision = (v: string | undefined, flag: string): WeightPrecision | undefined => {
   if (v === undefined) return undefined;
@@ -75,6 +78,7 @@ export function convertOptions(a: Record<string, string>): ConvertOptions {
     vaePrecision: precision(a['vae-precision'], '--vae-precision'),
     textPrecision: precision(a['text-precision'], '--text-precision'),
     frames,
+    ...(a['long-frames'] ? { longFrames: longFramesArg(a['long-frames']) } : {}),
     latent: { height: lh, width: lw },
     log: (l) => console.log(l),
   };

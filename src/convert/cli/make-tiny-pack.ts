@@ -10,6 +10,7 @@ import { X4_VAE_CONFIG, type VaeConfig } from '../graphs/vae.ts';
 import { LAVIE_VSR_UNET_CONFIG, type VsrUNetConfig } from '../graphs/vsr-unet.ts';
 import { syntheticTokenizerFolderFiles } from '../pack/synthetic-tokenizer.ts';
 import { writePack } from '../pack/write-pack.ts';
+import { longFramesArg } from './long-frames.ts';
 import { memoryFolder, type PackSink } from '../io/bytes.ts';
 import { readTokenizerFolder } from '../tokenizer.ts';
 import type { TileSpec } from '../../packs/manifest.ts';
@@ -109,12 +110,15 @@ export async function writeTinyPack(sink: PackSink, log?: (l: string) => void, o
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('make-tiny-pack.ts')) {
-  const usage = `usage: npm run make-tiny-pack -- <outDir>
+  const usage = `usage: npm run make-tiny-pack -- <outDir> [--long-frames all|none|24,32,…]
 
-Writes the tiny random-weight test pack (the official lavie-tiny fixtures' shapes) to <outDir>.`;
-  runCli({ usage, maxPositional: 1 }, async ({ positional: [out] }) => {
+Writes the tiny random-weight test pack (the official lavie-tiny fixtures' shapes) to <outDir>, with
+long-video base graphs (FreeNoise, per-frame text) for every length 20, 24, …, 64 unless told otherwise:
+the demo pack offers every length the app's length control allows.`;
+  runCli({ usage, maxPositional: 1, options: ['long-frames'] }, async ({ positional: [out], opts }) => {
     if (!out) throw new Error('an output folder is required (see --help)');
-    await makeTinyPack(resolve(out), (l) => console.log(l));
+    const long = opts['long-frames'] ?? 'all';
+    await makeTinyPack(resolve(out), (l) => console.log(l), long === 'none' ? {} : { longFrames: longFramesArg(long) });
     console.log(`tiny pack written to ${resolve(out)}`);
   });
 }

@@ -69,6 +69,15 @@ export function buildForCfg(name: string, build: (g: GraphBuilder, batch: 1 | 2)
   return { g: g1, batch: 1 };
 }
 
+/**
+ * The base UNet a pack ships for a long length: FreeNoise's windowed temporal attention, and one text
+ * context per frame (`encoder_hidden_states` [(B·F), 77, D]) so that several prompts over frame
+ * ranges need no second graph (one prompt: the engine repeats it, which is exactly the plain graph).
+ */
+export function buildLongBaseUNet(ctx: NetCtx, cfg: UNet3DConfig, shape: { batch: number; frames: number; height: number; width: number }): void {
+  buildBaseUNet(ctx, cfg, shape, FREENOISE_WINDOWS, { perFrameText: true });
+}
+
 /** Tokenizer (tokenizer.json from vocab + merges) and CLIP text encoder (batch 2 = [negative, prompt]) in transformers.js layout. */
 async function writeTextEncoder(sink: PackSink, tokFolder: string, folder: string, tokenizerFiles: TokenizerFolderFiles, text: PackSpec['text'], spec: { shardBytes?: number }): Promise<{ tokenizer: PackFile[]; textEncoder: TextEncoderComponent }> {
   const tokenizer = await writeTokenizerFolder(tokenizerFiles, sink, tokFolder);
@@ -120,7 +129,7 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
   // batch 1 where batch 2 would pass the buffer bound (full size, 64 frames).
   const longBaseUnets = [];
   for (const lf of spec.longFrames ?? []) {
-    const { g, batch } = buildForCfg(`base_unet_f${lf}`, (g, b) => buildBaseUNet(ctxFor(g, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: b, frames: lf, height: lh, width: lw }, FREENOISE_WINDOWS), spec.gpuBufferLimit);
+    const { g, batch } = buildForCfg(`base_unet_f${lf}`, (g, b) => buildLongBaseUNet(ctxFor(g, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: b, frames: lf, height: lh, width: lw }), spec.gpuBufferLimit);
     longBaseUnets.push({ frames: lf, ...componentOf(await writeGraphWithF16(g, sink, 'unet', `unet_f${lf}`, { precision: spec.unet.precision, reuse: unetWritten })) });
     log(`base UNet, ${lf} frames (FreeNoise windows): CFG batch ${batch}, largest intermediate ${((g.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
   }

@@ -4,6 +4,7 @@
 import type { GraphComponent, PackManifest } from '../../packs/manifest.ts';
 import { BadRequestError, requestFrames, type GenerateRequest } from '../../protocol.ts';
 import { freeNoiseSource } from '../freenoise.ts';
+import { promptSchedule, type PromptSchedule } from '../prompt-schedule.ts';
 import { runBaseStage } from '../pipeline/base-stage.ts';
 import type { BetaSchedule } from '../schedulers/alphas.ts';
 import { createSampler } from '../schedulers/index.ts';
@@ -23,13 +24,19 @@ function unetFor(m: PackManifest, req: GenerateRequest): { name: string; c: Grap
   return { name: `base_unet_f${frames}`, c, frames };
 }
 
-/** The base stage's prompt: several prompts over ranges need per-frame-text graphs (base UNet option
- * perFrameText, src/engine/prompt-schedule.ts) that packs do not ship yet; one prompt for every range
- * is the single-prompt video. */
-function basePrompt(req: GenerateRequest): string {
-  const prompts = [...new Set((req.segments ?? []).map((g) => g.prompt))];
-  if (prompts.length > 1) throw new BadRequestError('Different prompts over frame ranges are not available with this model pack yet.', 'segments');
-  return prompts[0] ?? req.prompt;
+/** Whether a base UNet graph takes one text context per frame (packs' long graphs; src/engine/prompt-schedule.ts). */
+function perFrameText(c: GraphComponent): boolean {
+  const rows = c.inputs.find((i) => i.name === 'encoder_hidden_states')?.shape[0];
+  return rows !== undefined && rows > (c.inputs.find((i) => i.name === 'sample')?.shape[0] ?? 2);
+}
+
+/** The base stage's text: a per-frame schedule for graphs that take one, else the one prompt (several
+ * different prompts over ranges need a per-frame-text graph: packs converted before them have none). */
+function basePrompt(req: GenerateRequest, u: { c: GraphComponent; frames: number }): string | PromptSchedule {
+  const schedule = promptSchedule(req, u.frames);
+  if (perFrameText(u.c)) return schedule;
+  if (schedule.prompts.length > 1) throw new BadRequestError('Different prompts over frame ranges need a model pack converted with per-frame text (this one is older): convert it again.', 'segments');
+  return schedule.prompts[0]!;
 }
 
 /** The base lengths a pack offers. */
@@ -41,7 +48,11 @@ export const baseStage: CascadeStage = {
   name: 'base',
   offered: () => true,
   // A base length other than the pack's (long videos) enters here, from the request.
-  output: (m, req) => (basePrompt(req), { frames: unetFor(m, req).frames, width: m.stages.base.width, height: m.stages.base.height, fps: m.stages.base.fps }),
+  output: (m, req) => {
+    const u = unetFor(m, req);
+    basePrompt(req, u); // refused at planning, before any GPU work
+    return { frames: u.frames, width: m.stages.base.width, height: m.stages.base.height, fps: m.stages.base.fps };
+  },
   cost: (m, req) => {
     const u = unetFor(m, req);
     const calls = u.c.inputs.find((i) => i.name === 'sample')?.shape[0] === 1 ? 2 : 1;
@@ -58,7 +69,7 @@ export const baseStage: CascadeStage = {
     const latent = { ...b.latent, frames: u.frames };
     const sequential = u.c.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
     r.onProgress({ phase: 'text', step: 0, total: 1 });
-    const emb = await env.embed(env.text, r.req.negativePrompt, basePrompt(r.req), sequential);
+    const emb = await env.embed(env.text, r.req.negativePrompt, basePrompt(r.req, u), sequential);
     try {
       r.onProgress({ phase: 'text', step: 1, total: 1 });
       const plan = createSampler(r.req.sampler, r.req.steps, {

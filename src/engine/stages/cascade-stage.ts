@@ -6,13 +6,15 @@ import type { GraphComponent, PackManifest } from '../../packs/manifest.ts';
 import type { PackSource } from '../../packs/pack-source.ts';
 import type { GenerateRequest, Stage, StageVideo } from '../../protocol.ts';
 import type { StageProgress } from '../pipeline/stage.ts';
+import type { PromptSchedule } from '../prompt-schedule.ts';
 import type { DeviceTensor } from '../runtime/device.ts';
 import type { ModelSession, Runtime } from '../runtime/runtime.ts';
 import type { PromptEncoder, TextEncoderParts } from '../text/text-encoder.ts';
 import type { PreviewImage, RgbaFrame } from '../types.ts';
 
 /** Text embeddings [2, L, D] = [negative, prompt] on the device, and for UNets that run the two
- * CFG branches as separate calls also each as [1, L, D]. */
+ * CFG branches as separate calls also each as [1, L, D]; for a prompt schedule (per-frame-text
+ * graphs) [2·F, L, D] and halves [F, L, D]. */
 export interface Embeddings { pair: DeviceTensor; halves?: { uncond: DeviceTensor; cond: DeviceTensor }; free(): void }
 
 /** What the engine lends a stage: the runtime, the pack, and resources kept for the pack's lifetime. */
@@ -25,7 +27,7 @@ export interface StageEnv {
   readonly text: PromptEncoder;
   /** Another text encoder of the pack (e.g. VSR's x4 one): created on first use, then kept. */
   textEncoder(key: string, parts: TextEncoderParts): Promise<PromptEncoder>;
-  embed(encoder: PromptEncoder, negative: string, prompt: string, halves: boolean): Promise<Embeddings>;
+  embed(encoder: PromptEncoder, negative: string, prompt: string | PromptSchedule, halves: boolean): Promise<Embeddings>;
 }
 
 /** One run of a stage. */
