@@ -6,6 +6,7 @@ import { downloadFiles, type DownloadOptions } from '../download/download.ts';
 import { PackDownloadError, PackInvalidError, type PackSource } from '../pack-source.ts';
 import { fileEntry } from './verify.ts';
 import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from '../storage/pack-store.ts';
+import { neededByDependents, storedFile, unretire } from '../storage/shared-files.ts';
 
 export interface UrlPackOptions extends DownloadOptions {
   store: PackStore;
@@ -59,7 +60,7 @@ async function fetchManifest(base: string, o: UrlPackOptions): Promise<PackManif
 export function storedPackSource(manifest: PackManifest, store: PackStore, key: string): PackSource {
   const blob = async (path: string) => {
     const e = fileEntry(manifest, path);
-    const b = await store.file(key, e.sha256);
+    const b = await storedFile(store, key, e.sha256); // a derived pack's unchanged files live in its base
     if (!b) throw new PackInvalidError(`${path} is missing from local storage (deleted while in use?)`, path);
     return b;
   };
@@ -101,9 +102,11 @@ export async function openUrlPack(baseUrl: string, o: UrlPackOptions): Promise<P
   await downloadFiles(base, files, store, key, o);
   if (missing.length) {
     await store.writeJson(key, 'info', info(true));
-    // An updated pack at the same URL: files only the old version used are dead weight.
-    await store.prune(key, new Set(files.map((f) => f.sha256)));
+    // An updated pack at the same URL: files only the old version used are dead weight (unless a
+    // pack personalized from it still uses them).
+    await store.prune(key, new Set([...files.map((f) => f.sha256), ...(await neededByDependents(store, key))]));
   }
+  await unretire(store, key);
   return { ...storedPackSource(manifest, store, key), key };
 }
 

@@ -3,6 +3,7 @@
 // download can never be mistaken for a good one. Unfinished downloads are kept aside as partials so
 // they can resume with an HTTP Range request.
 import { LaVieError, isDomException } from '../../protocol/errors.ts';
+import type { PackPersonalization } from '../manifest.ts';
 
 export interface StoredPackInfo {
   /** Stable key of the pack (derived from where it came from). */
@@ -15,6 +16,10 @@ export interface StoredPackInfo {
   totalBytes: number;
   complete: boolean;
   savedAt: number;
+  /** The stored pack this one was derived from (a personalized pack shares its unchanged files). */
+  base?: string;
+  /** What was merged into its weights (LoRAs with multipliers). */
+  personalization?: PackPersonalization;
 }
 
 /** Appends to a partial file. `close` keeps what was written (for a later resume). */

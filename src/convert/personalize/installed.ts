@@ -1,0 +1,265 @@
+// Personalize an installed pack: apply LoRAs to the weights a pack already stores, without the
+// original checkpoints. The pack's graphs say where each weight lives (an initializer inline in the
+// .onnx or a range of a weight shard) and how it is stored; each weight a LoRA changes is read back
+// (dequantized: graphs/weights.ts in reverse), merged by the same applyLoras as the converter, and
+// stored again at the pack's precision with the converter's own quantizers. Sizes never change, so
+// the result is a list of byte-range patches of a few files; every other file stays as it is.
+import { CheckpointError } from '../errors.ts';
+import type { UNet3DConfig } from '../graphs/unet3d.ts';
+import { MATMUL_NBITS_BLOCK, quantizeInt8, quantizeNBits4 } from '../graphs/weights.ts';
+import { joinPath } from '../io/bytes.ts';
+import { ONNX_DTYPE } from '../onnx/graph.ts';
+import { readOnnxIndex, type InitializerInfo, type OnnxIndex } from '../onnx/read-initializers.ts';
+import { f16ToF32, f32ToF16, transpose2d, type StateDict, type TensorRef } from '../tensor.ts';
+import { CancelledError } from '../../protocol/errors.ts';
+import type { GraphComponent, PackManifest, PackPersonalization } from '../../packs/manifest.ts';
+import { applyLoras } from './lora-merge.ts';
+
+/** Read access to the installed pack's files (paths as in its manifest). */
+export interface InstalledFiles {
+  read(path: string): Promise<Uint8Array>;
+  slice(path: string, offset: number, length: number): Promise<Uint8Array>;
+}
+
+export interface InstalledLora { name: string; sd: StateDict; multiplier: number }
+
+export interface FilePatches { path: string; patches: { offset: number; bytes: Uint8Array }[] }
+
+export interface InstalledPlan {
+  /** Byte-range rewrites per file of the pack (same sizes). */
+  files: FilePatches[];
+  /** The pack's personalization after this one (earlier merges kept, these LoRAs appended). */
+  record: PackPersonalization;
+  lines: string[];
+  /** `unet:<key>` / `text:<key>` of each rewritten weight. */
+  changed: Set<string>;
+}
+
+export interface InstalledOptions {
+  skipUnmatched?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** How one weight is stored: its initializers and how to turn them into float32 `[out, …]` and back. */
+interface StoredWeight {
+  shape: number[];
+  precision: 'fp32' | 'fp16' | 'int8' | 'int4';
+  layout: 'linear' | 'conv' | 'plain';
+  names: string[];
+}
+
+const SUFFIX = /:(f16|i8|scale|q4|q4scale|\d+(?:x\d+)*)$/;
+
+/** A graph component (one network's graphs sharing weight shards) with its parsed graphs. */
+interface Net { graphs: { path: string; dir: string; bytes: Uint8Array; index: OnnxIndex }[] }
+
+async function openNet(files: InstalledFiles, comps: GraphComponent[]): Promise<Net> {
+  const graphs: Net['graphs'] = [];
+  for (const c of comps) {
+    for (const f of [c.graph, ...(c.graphF16 ? [c.graphF16] : [])]) {
+      const bytes = await files.read(f.path);
+      graphs.push({ path: f.path, dir: f.path.split('/').slice(0, -1).join('/'), bytes, index: readOnnxIndex(bytes) });
+    }
+  }
+  return { graphs };
+}
+
+function describe(index: OnnxIndex, key: string): StoredWeight | undefined {
+  const init = index.initializers;
+  const q4 = init.get(`${key}:q4`);
+  if (q4) {
+    const node = index.nodes.find((n) => n.opType === 'MatMulNBits' && n.inputs[1] === `${key}:q4`);
+    const K = node?.ints.get('K');
+    const N = node?.ints.get('N');
+    if (K === undefined || N === undefined) return undefined;
+    return { shape: [N, K], precision: 'int4', layout: 'linear', names: [`${key}:q4`, `${key}:q4scale`] };
+  }
+  const i8 = init.get(`${key}:i8`);
+  if (i8) return i8.dims.length === 2 ? { shape: [i8.dims[1]!, i8.dims[0]!], precision: 'int8', layout: 'linear', names: [`${key}:i8`, `${key}:scale`] } : { shape: i8.dims, precision: 'int8', layout: 'conv', names: [`${key}:i8`, `${key}:scale`] };
+  const f16 = init.get(`${key}:f16`);
+  if (f16) return f16.dims.length === 2 ? { shape: [f16.dims[1]!, f16.dims[0]!], precision: 'fp16', layout: 'linear', names: [`${key}:f16`] } : { shape: f16.dims, precision: 'fp16', layout: 'conv', names: [`${key}:f16`] };
+  const f32 = init.get(key);
+  if (f32 && f32.dataType === ONNX_DTYPE.float32) {
+    // A float32 2-D weight is a Linear stored [in, out] when a MatMul reads it; otherwise a plain table.
+    if (f32.dims.length === 2 && index.nodes.some((n) => n.opType === 'MatMul' && n.inputs[1] === key)) return { shape: [f32.dims[1]!, f32.dims[0]!], precision: 'fp32', layout: 'linear', names: [key] };
+    return { shape: f32.dims, precision: 'fp32', layout: f32.dims.length >= 3 ? 'conv' : 'plain', names: [key] };
+  }
+  return undefined;
+}
+
+/** Every state-dict key a graph stores (initializer names without the storage suffixes). */
+function keysOf(index: OnnxIndex): string[] {
+  return [...new Set([...index.initializers.keys()].map((n) => n.replace(SUFFIX, '')))];
+}
+
+/** The two things LoRA name resolution needs from the UNet config, read off its keys. */
+function unetConfigOf(keys: readonly string[]): Pick<UNet3DConfig, 'layers_per_block' | 'up_block_types'> {
+  let layers = 0;
+  let ups = 0;
+  const attn = new Set<number>();
+  for (const k of keys) {
+    let m = k.match(/^down_blocks\.0\.resnets\.(\d+)\./);
+    if (m) layers = Math.max(layers, +m[1]! + 1);
+    m = k.match(/^up_blocks\.(\d+)\.(attentions)?/);
+    if (m) {
+      ups = Math.max(ups, +m[1]! + 1);
+      if (m[2]) attn.add(+m[1]!);
+    }
+  }
+  return { layers_per_block: layers, up_block_types: Array.from({ length: ups }, (_, i) => (attn.has(i) ? 'CrossAttnUpBlock3D' : 'UpBlock3D')) };
+}
+
+const f32Of = (b: Uint8Array) => new Float32Array(b.slice().buffer);
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Bytes of an initializer of `g` (inline or in a shard). */
+async function initBytes(files: InstalledFiles, g: Net['graphs'][number], it: InitializerInfo): Promise<Uint8Array> {
+  if (it.raw) return g.bytes.subarray(it.raw.offset, it.raw.offset + it.raw.length);
+  const e = it.external!;
+  return files.slice(joinPath(g.dir, e.location), e.offset, e.length);
+}
+
+/** The stored weight as float32 in the state dict's orientation (`[out, in]` for linears). */
+async function decode(files: InstalledFiles, g: Net['graphs'][number], w: StoredWeight): Promise<Float32Array> {
+  const get = (n: string) => initBytes(files, g, g.index.initializers.get(n)!);
+  const [out, cols] = [w.shape[0]!, w.shape.slice(1).reduce((a, b) => a * b, 1)];
+  if (w.precision === 'int4') {
+    const packed = await get(w.names[0]!);
+    const scales = f32Of(await get(w.names[1]!));
+    const blocks = Math.ceil(cols / MATMUL_NBITS_BLOCK);
+    const r = new Float32Array(out * cols);
+    for (let n = 0; n < out; n++) for (let k = 0; k < cols; k++) {
+      const kb = Math.floor(k / MATMUL_NBITS_BLOCK);
+      const byte = packed[(n * blocks + kb) * (MATMUL_NBITS_BLOCK / 2) + ((k % MATMUL_NBITS_BLOCK) >> 1)]!;
+      r[n * cols + k] = ((k % 2 ? byte >> 4 : byte & 15) - 8) * scales[n * blocks + kb]!;
+    }
+    return r;
+  }
+  let stored: Float32Array;
+  if (w.precision === 'int8') {
+    const q = new Int8Array((await get(w.names[0]!)).slice().buffer);
+    const scale = f32Of(await get(w.names[1]!));
+    // Linears are stored [in, out] with a scale per column; convs [out, …] with one per row.
+    stored = w.layout === 'linear' ? Float32Array.from(q, (v, i) => v * scale[i % out]!) : Float32Array.from(q, (v, i) => v * scale[Math.floor(i / cols)]!);
+  } else if (w.precision === 'fp16') {
+    const h = new Uint16Array((await get(w.names[0]!)).slice().buffer);
+    stored = Float32Array.from(h, f16ToF32);
+  } else {
+    stored = f32Of(await get(w.names[0]!));
+  }
+  return w.layout === 'linear' ? transpose2d(stored, cols, out) : stored;
+}
+
+/** The merged float32 weight stored again as the converter would (graphs/weights.ts). */
+function encode(w: StoredWeight, x: Float32Array): Uint8Array[] {
+  const [out, cols] = [w.shape[0]!, w.shape.slice(1).reduce((a, b) => a * b, 1)];
+  if (w.precision === 'int4') {
+    const { packed, scales } = quantizeNBits4(x, out, cols);
+    return [packed, bytesOf(scales)];
+  }
+  const s = w.layout === 'linear' ? transpose2d(x, out, cols) : x;
+  if (w.precision === 'fp32') return [bytesOf(s)];
+  if (w.precision === 'fp16') return [bytesOf(Uint16Array.from(s, f32ToF16))];
+  const { q, scale } = w.layout === 'linear' ? quantizeInt8(s, [cols, out], 1) : quantizeInt8(s, w.shape, 0);
+  return [bytesOf(q), bytesOf(scale)];
+}
+
+/**
+ * State dict view of a network's stored weights. Values are read synchronously by the merge, so each
+ * is fetched (dequantized) into `cache` just before its merged value is computed.
+ */
+function storedStateDict(net: Net, stored: Map<string, StoredWeight>, cache: Map<string, Float32Array>, tag: string): StateDict {
+  const main = net.graphs[0]!;
+  const sd: StateDict = new Map();
+  for (const key of keysOf(main.index)) {
+    const w = describe(main.index, key);
+    if (!w) continue;
+    stored.set(key, w);
+    sd.set(key, {
+      dtype: 'float32', shape: w.shape,
+      read: () => {
+        const v = cache.get(`${tag}:${key}`);
+        if (!v) throw new Error(`${key}: read before it was fetched`);
+        return v;
+      },
+    } satisfies TensorRef);
+  }
+  return sd;
+}
+
+/**
+ * Plan the rewrite of an installed pack for `loras`: which bytes of which files change. Errors are
+ * the converter's typed ones (unmatched modules, wrong shapes, non-finite values, SDXL/SD-2 files);
+ * nothing is written here.
+ */
+export async function planInstalledPersonalization(manifest: PackManifest, files: InstalledFiles, loras: readonly InstalledLora[], o: InstalledOptions = {}): Promise<InstalledPlan> {
+  const c = manifest.components;
+  const unetNet = await openNet(files, [c.baseUnet, ...(c.longBaseUnets ?? [])]);
+  const textNet = await openNet(files, [c.textEncoder]);
+  const stored = { unet: new Map<string, StoredWeight>(), text: new Map<string, StoredWeight>() };
+  const cache = new Map<string, Float32Array>();
+  const unet = storedStateDict(unetNet, stored.unet, cache, 'unet');
+  const text = storedStateDict(textNet, stored.text, cache, 'text');
+  const unetKeys = keysOf(unetNet.graphs[0]!.index);
+  const merged = applyLoras(
+    { unet, unetKeys, unetConfig: unetConfigOf(unetKeys), text, textKeys: keysOf(textNet.graphs[0]!.index) },
+    loras.map((l) => ({ file: l.name, sd: l.sd, multiplier: l.multiplier })),
+    { unmatched: o.skipUnmatched ? 'skip' : 'error' },
+  );
+  const patches = new Map<string, Map<number, Uint8Array>>();
+  const patch = (path: string, offset: number, bytes: Uint8Array) => {
+    let m = patches.get(path);
+    if (!m) patches.set(path, (m = new Map()));
+    m.set(offset, bytes);
+  };
+  const changed = [...merged.changed];
+  let done = 0;
+  for (const tagged of changed) {
+    if (o.signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
+    const [tag, key] = [tagged.slice(0, tagged.indexOf(':')), tagged.slice(tagged.indexOf(':') + 1)] as ['unet' | 'text', string];
+    const net = tag === 'unet' ? unetNet : textNet;
+    const w = stored[tag].get(key)!;
+    if (w.layout === 'plain') throw new CheckpointError('unknown-layout', `${key}: a LoRA changes this table, which a pack stores as a plain tensor; only Linear and Conv weights can be merged here`, { key });
+    // Dequantize from the first graph, merge exactly as the converter does, store again.
+    cache.set(tagged, await decode(files, net.graphs[0]!, w));
+    const after = (tag === 'unet' ? merged.unet : merged.text!).get(key)!.read();
+    cache.delete(tagged);
+    const enc = encode(w, after);
+    for (const g of net.graphs) {
+      w.names.forEach((name, i) => {
+        const it = g.index.initializers.get(name);
+        if (!it) return;
+        const bytes = enc[i]!;
+        const len = it.raw?.length ?? it.external!.length;
+        if (len !== bytes.byteLength) throw new Error(`${g.path}: ${name} holds ${len} bytes, the merged weight ${bytes.byteLength}`);
+        if (it.raw) patch(g.path, it.raw.offset, bytes);
+        else patch(joinPath(g.dir, it.external!.location), it.external!.offset, bytes);
+      });
+    }
+    o.onProgress?.(++done, changed.length);
+    await Promise.resolve(); // let a cancel message in between weights
+  }
+  const record: PackPersonalization = {
+    ...(manifest.personalization ?? { loras: [] }),
+    loras: [...(manifest.personalization?.loras ?? []), ...merged.reports.map((r) => ({ name: r.file, multiplier: r.multiplier }))],
+  };
+  const lines = merged.reports.map((r) => `${r.file} (${r.format}, ×${r.multiplier}): ${r.unet} UNet and ${r.text} text-encoder weights${r.skipped.length ? `; ${r.skipped.length} unmatched module(s) skipped` : ''}`);
+  return {
+    files: [...patches].map(([path, m]) => ({ path, patches: [...m].map(([offset, bytes]) => ({ offset, bytes })).sort((a, b) => a.offset - b.offset) })),
+    record,
+    lines,
+    changed: merged.changed,
+  };
+}
+
+
+/** The weight `unet:<key>` / `text:<key>` as an installed pack stores it, as float32 (`[out, …]`). */
+export async function readInstalledWeight(manifest: PackManifest, files: InstalledFiles, tagged: string): Promise<Float32Array> {
+  const c = manifest.components;
+  const [tag, key] = [tagged.slice(0, tagged.indexOf(':')), tagged.slice(tagged.indexOf(':') + 1)];
+  const net = await openNet(files, [tag === 'text' ? c.textEncoder : c.baseUnet]);
+  const w = describe(net.graphs[0]!.index, key);
+  if (!w) throw new Error(`${tagged}: not stored in this pack`);
+  return decode(files, net.graphs[0]!, w);
+}

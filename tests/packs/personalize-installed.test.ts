@@ -1,0 +1,164 @@
+// Personalizing an installed pack (browser path, here on the in-memory store): the weights equal
+// the converter's `--lora` conversion (byte for byte at fp32, within the quantization step at int8
+// and int4), only the changed files are stored for the new pack (the rest are the base's files),
+// and deleting frees exactly the personalized pack's own files (mark-and-sweep over manifests).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { memoryFolder, type PackSink } from '../../src/convert/io/bytes.ts';
+import { convertOfficial, type PersonalizeInputs } from '../../src/convert/official.ts';
+import { readInstalledWeight } from '../../src/convert/personalize/installed.ts';
+import type { WeightPrecision } from '../../src/convert/graphs/weights.ts';
+import { packFiles, type PackManifest } from '../../src/packs/manifest.ts';
+import { personalizeStoredPack } from '../../src/packs/personalize-stored.ts';
+import { storedPackSource } from '../../src/packs/sources/url.ts';
+import { memoryStore } from '../../src/packs/storage/memory.ts';
+import type { PackStore } from '../../src/packs/storage/pack-store.ts';
+import { deleteStoredPack } from '../../src/packs/storage/shared-files.ts';
+import { listStoredPacks } from '../../src/packs/storage/stored-packs.ts';
+import { CancelledError } from '../../src/protocol/errors.ts';
+import { fixtureDir } from '../helpers/fixtures.ts';
+
+const read = (dir: string, f: string) => new Uint8Array(readFileSync(join(fixtureDir(dir), f)));
+const unetCfg = JSON.parse(readFileSync(join(fixtureDir('base_unet'), 'config.json'), 'utf8'));
+const sd14 = memoryFolder('sd', new Map<string, Uint8Array>([
+  ['unet/config.json', new TextEncoder().encode(JSON.stringify({ ...unetCfg, down_block_types: unetCfg.down_block_types.map((s: string) => s.replace('3D', '2D')), up_block_types: unetCfg.up_block_types.map((s: string) => s.replace('3D', '2D')) }))],
+  ['vae/config.json', read('sd_vae', 'config.json')],
+  ['vae/diffusion_pytorch_model.safetensors', read('sd_vae', 'weights.safetensors')],
+  ['text_encoder/config.json', read('clip_text', 'config.json')],
+  ['text_encoder/model.safetensors', read('clip_text', 'weights.safetensors')],
+  ...['vocab.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer_config.json'].map((f) => [`tokenizer/${f}`, read('clip_tokenizer', f)] as [string, Uint8Array]),
+]));
+const inputs = new Map<string, Uint8Array>([
+  ['weights.safetensors', read('base_unet', 'weights.safetensors')],
+  ['lora.safetensors', read('lora_unet', 'lora.safetensors')],
+  ['lora_te.safetensors', read('lora_clip_text', 'lora.safetensors')],
+]);
+const folder = memoryFolder('in', inputs);
+const LORAS = [{ name: 'lora.safetensors', multiplier: 0.8 }, { name: 'lora_te.safetensors', multiplier: 1 }];
+
+/** A pack converted in memory: path → bytes, and its manifest. */
+async function convert(precision: WeightPrecision, personalize?: PersonalizeInputs): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+  const files = new Map<string, Uint8Array>();
+  const sink: PackSink = {
+    async create(path) {
+      const chunks: Uint8Array[] = [];
+      const h = createHash('sha256');
+      return {
+        write(c) { chunks.push(c.slice()); h.update(c); },
+        close() {
+          const b = Buffer.concat(chunks);
+          files.set(path, new Uint8Array(b));
+          return { bytes: b.byteLength, sha256: h.digest('hex') };
+        },
+      };
+    },
+    async commit() {},
+    async abort() {},
+  };
+  const manifest = await convertOfficial({ base: { folder, path: 'weights.safetensors' }, sd14, ...(personalize ? { personalize } : {}) }, sink, { unetPrecision: precision, textPrecision: precision, frames: 4, latent: { height: 8, width: 16 } });
+  return { manifest, files };
+}
+
+/** Install a converted pack into the store as a download would (files under their sha256). */
+async function install(store: PackStore, key: string, p: { manifest: PackManifest; files: Map<string, Uint8Array> }): Promise<void> {
+  for (const f of packFiles(p.manifest)) {
+    const w = await store.writer(key, f.sha256, true);
+    await w.write(p.files.get(f.path)!);
+    await w.close();
+    await store.commit(key, f.sha256);
+  }
+  await store.writeJson(key, 'manifest', p.manifest);
+  await store.writeJson(key, 'info', { key, origin: 'https://example.test/pack/', name: p.manifest.name, bytes: 0, totalBytes: 0, complete: true, savedAt: 1 });
+}
+
+const cliLoras: PersonalizeInputs = { loras: LORAS.map((l) => ({ file: { folder, path: l.name }, multiplier: l.multiplier })) };
+const uploads = LORAS.map((l) => ({ ...l, bytes: inputs.get(l.name)! }));
+
+for (const precision of ['fp32', 'int8', 'int4'] as WeightPrecision[]) {
+  test(`${precision}: a stored pack personalized with two LoRAs equals the converter's --lora pack; unchanged files are shared`, async () => {
+    const plain = await convert(precision);
+    const cli = await convert(precision, cliLoras);
+    const store = memoryStore();
+    await install(store, 'base', plain);
+    const out = await personalizeStoredPack(store, 'base', uploads);
+    assert.deepEqual(out.manifest.personalization, { loras: LORAS });
+    assert.deepEqual(out.lines.map((l) => l.replace(/:.*?:/, ':')), ['lora.safetensors (kohya, ×0.8): 26 UNet and 0 text-encoder weights', 'lora_te.safetensors (kohya, ×1): 0 UNet and 11 text-encoder weights']);
+
+    const mine = new Map(packFiles(out.manifest).map((f) => [f.path, f.sha256]));
+    const theirs = new Map(packFiles(cli.manifest).map((f) => [f.path, f.sha256]));
+    const base = new Map(packFiles(plain.manifest).map((f) => [f.path, f.sha256]));
+    assert.deepEqual([...mine.keys()].sort(), [...theirs.keys()].sort());
+    const changedPaths = [...mine].filter(([p, s]) => base.get(p) !== s).map(([p]) => p).sort();
+    // Only the UNet and text-encoder graphs / shards holding merged weights change.
+    assert.ok(changedPaths.length > 0 && changedPaths.every((p) => /^(unet|text_encoder)\//.test(p)), changedPaths.join());
+    assert.deepEqual(changedPaths, [...theirs].filter(([p, s]) => base.get(p) !== s).map(([p]) => p).sort(), 'the same files change as in the --lora conversion');
+    // The personalized pack stores only its changed files; the others are the base's, stored once.
+    const own = (await store.files(out.key)).map((f) => f.sha256).sort();
+    assert.deepEqual(own, [...new Set(changedPaths.map((p) => mine.get(p)!))].sort());
+    const source = storedPackSource(out.manifest, store, out.key);
+    for (const f of packFiles(out.manifest)) {
+      const bytes = await source.read(f.path);
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), f.sha256, f.path);
+    }
+
+    if (precision === 'fp32') {
+      for (const p of changedPaths) assert.equal(mine.get(p), theirs.get(p), `${p} byte-equal to the --lora conversion`);
+    } else {
+      // Merged into the dequantized stored weight and quantized again: within one quantization step.
+      const files = (m: Map<string, Uint8Array>) => ({ read: async (p: string) => m.get(p)!, slice: async (p: string, o: number, l: number) => m.get(p)!.subarray(o, o + l) });
+      const personalized = new Map(await Promise.all(packFiles(out.manifest).map(async (f) => [f.path, await source.read(f.path)] as [string, Uint8Array])));
+      let worst = 0;
+      for (const tagged of ['unet:down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight', 'text:text_model.encoder.layers.0.mlp.fc1.weight']) {
+        const a = await readInstalledWeight(out.manifest, files(personalized), tagged);
+        const b = await readInstalledWeight(cli.manifest, files(cli.files), tagged);
+        const amax = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        let d = 0;
+        for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+        worst = Math.max(worst, d / amax);
+      }
+      // At most one quantization step (int8: amax/127 per channel; int4: amax/7 per block of 32),
+      // relative to the tensor's amax. Measured: int8 1/127, int4 1/7.
+      assert.ok(worst <= (precision === 'int8' ? 1.01 / 127 : 1.01 / 7), `${precision}: relative diff ${worst}`);
+      assert.ok(worst > 0 || precision !== 'int4', 'rounding twice differs somewhere');
+    }
+
+    // Deleting the personalized pack frees its own files only.
+    const baseFiles = (await store.files('base')).map((f) => f.sha256).sort();
+    await deleteStoredPack(store, out.key);
+    assert.deepEqual(await store.packs(), ['base']);
+    assert.deepEqual((await store.files('base')).map((f) => f.sha256).sort(), baseFiles);
+  });
+}
+
+test('deleting the base of a personalized pack keeps what it needs (hidden) until the personalized one goes too', async () => {
+  const plain = await convert('fp32');
+  const store = memoryStore();
+  await install(store, 'base', plain);
+  const out = await personalizeStoredPack(store, 'base', uploads.slice(1));
+  const listed = await listStoredPacks(store);
+  assert.deepEqual(listed.map((p) => [p.key, p.complete, p.base, p.personalization]).sort(), [['base', true, undefined, undefined], [out.key, true, 'base', { loras: [LORAS[1]] }]].sort());
+  await deleteStoredPack(store, 'base');
+  assert.deepEqual((await listStoredPacks(store)).map((p) => p.key), [out.key], 'the base is no longer listed');
+  const needed = new Set(packFiles(out.manifest).map((f) => f.sha256));
+  assert.ok((await store.files('base')).every((f) => needed.has(f.sha256)), 'only files the personalized pack uses are kept');
+  const source = storedPackSource(out.manifest, store, out.key);
+  for (const f of packFiles(out.manifest)) await source.read(f.path); // all still there
+  await deleteStoredPack(store, out.key);
+  assert.deepEqual(await store.packs(), [], 'swept');
+});
+
+test('bad LoRA and cancel leave the stored pack untouched and write nothing', async () => {
+  const plain = await convert('fp32');
+  const store = memoryStore();
+  await install(store, 'base', plain);
+  const before = (await store.files('base')).map((f) => f.sha256).sort();
+  await assert.rejects(personalizeStoredPack(store, 'base', [{ name: 'dreambooth.safetensors', bytes: read('dreambooth_unet', 'personal.safetensors'), multiplier: 1 }]), (e: Error & { code?: string; reason?: string }) => e.code === 'checkpoint-invalid' && e.reason === 'unknown-layout');
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(personalizeStoredPack(store, 'base', uploads, { signal: ac.signal }), CancelledError);
+  assert.deepEqual(await store.packs(), ['base']);
+  assert.deepEqual((await store.files('base')).map((f) => f.sha256).sort(), before);
+});
