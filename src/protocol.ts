@@ -100,6 +100,25 @@ export interface VideoMeta {
   elapsedMs: number;
   /** Of elapsedMs, time spent awaiting ORT runs (instrumentation; see SessionCounters.runMs). */
   ortMs?: number;
+  /** GPU buffers held on the engine's device (WebGPU only), as of this stage's end. */
+  gpuMemory?: GpuMemoryReport;
+}
+
+/** Who created a GPU buffer: onnxruntime (sessions, its allocator, the text encoder) or our WGSL kernels' tensors. */
+export type GpuMemoryOwner = 'ort' | 'kernels';
+/** Pack load, then each stage of the latest generation. */
+export type GpuMemoryPhase = 'load' | Stage;
+
+/** Live and peak bytes of the GPU buffers on the engine's device (engine/runtime/gpu-memory.ts). */
+export interface GpuMemoryReport {
+  liveBytes: number;
+  /** Highest live total since the device was created. */
+  peakBytes: number;
+  /** Buffers live now. */
+  buffers: number;
+  owners: Record<GpuMemoryOwner, { liveBytes: number; peakBytes: number }>;
+  /** Per phase: the highest live total while it ran, and each owner's highest. */
+  phases: Partial<Record<GpuMemoryPhase, { peakBytes: number; ort: number; kernels: number }>>;
 }
 
 export type WorkerRequest =

@@ -39,7 +39,8 @@ export async function runGeneration(engine: GenerationEngine, req: GenerateReque
         sinks.delete(stage);
         if (signal.aborted) return;
         const ortMs = engine.counters?.runMs !== undefined ? { ortMs: engine.counters.runMs - ort0 } : {};
-        emit({ type: 'result', id, stage, final: s.index === plan.length - 1, video, meta: { ...meta, seed: req.seed, elapsedMs: now() - t0, ...ortMs } });
+        const memory = engine.gpuMemory?.();
+        emit({ type: 'result', id, stage, final: s.index === plan.length - 1, video, meta: { ...meta, seed: req.seed, elapsedMs: now() - t0, ...ortMs, ...(memory ? { gpuMemory: memory } : {}) } });
       },
     });
     if (!signal.aborted && sinks.size) throw new LaVieError('internal', `The engine did not finish the ${[...sinks.keys()].join(', ')} stage.`);

@@ -2,7 +2,7 @@
 // generation. DOM-free: the worker runs it on onnxruntime-web/WebGPU, tests and CLIs on
 // onnxruntime-node. A generation is a loop over the planned stages (stages/plan.ts): each stage
 // knows its sizes, cost and networks; the engine lends them sessions, text encoders and noise.
-import type { GenerateRequest, PackInfo, Stage } from '../protocol.ts';
+import type { GenerateRequest, GpuMemoryReport, PackInfo, Stage } from '../protocol.ts';
 import { graphVariant, packBytes, type GraphComponent, type PackManifest } from '../packs/manifest.ts';
 import type { PackSource } from '../packs/pack-source.ts';
 import { gaussianNoise } from './noise.ts';
@@ -136,6 +136,7 @@ export class LaVieEngine implements GenerationEngine {
       const name = p.stage.name;
       // A later stage reads this one's frames; the last stage's only go to the hook.
       const keep: RgbaFrame[] | null = i < plan.length - 1 ? [] : null;
+      this.rt.memory?.enter(name);
       await hooks.onStageStart?.(name, p.output);
       await p.stage.run(this.env, {
         req,
@@ -155,6 +156,10 @@ export class LaVieEngine implements GenerationEngine {
       input = keep ?? [];
     }
     return plan[plan.length - 1]!.output;
+  }
+
+  gpuMemory(): GpuMemoryReport | undefined {
+    return this.rt.memory?.report();
   }
 
   countTokens(text: string): number {

@@ -1,6 +1,6 @@
 // What the worker needs from the engine. The engine is DOM-free; it yields decoded RGBA frames and
 // the worker turns them into video (src/video).
-import type { GenerateRequest, PackInfo, ProgressInfo, Stage, StageVideo } from '../protocol.ts';
+import type { GenerateRequest, GpuMemoryReport, PackInfo, ProgressInfo, Stage, StageVideo } from '../protocol.ts';
 
 export interface RgbaFrame {
   index: number;
@@ -40,5 +40,7 @@ export interface GenerationEngine {
   generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult>;
   /** Text tokens of a prompt (the UI's counter against the CLIP limit), if the engine can tell. */
   countTokens?(text: string): number;
+  /** GPU buffers on the engine's device by owner and phase (WebGPU only). */
+  gpuMemory?(): GpuMemoryReport | undefined;
   dispose(): Promise<void>;
 }

@@ -5,6 +5,7 @@
 import type * as ortTypes from 'onnxruntime-common';
 import { LaVieError, type ComputePrecision } from '../../protocol.ts';
 import type { TensorDevice } from './device.ts';
+import type { GpuMemoryCounter } from './gpu-memory.ts';
 
 export interface OrtModule {
   InferenceSession: typeof ortTypes.InferenceSession;
@@ -35,6 +36,8 @@ export interface Runtime {
   readonly compute: ComputePrecision;
   /** onnxruntime-web takes external data as Blobs (read once, by ORT); onnxruntime-node does not. */
   readonly blobExternalData?: boolean;
+  /** Every GPU buffer on the device, by owner and phase (WebGPU only). */
+  readonly memory?: GpuMemoryCounter;
   /** Give the GPU device back (after every session is released): a new pack or a rebuild after a
    * GPU fault gets a fresh device instead of leaking the old one's memory. */
   dispose?(): void;

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { LaVieError } from '../../protocol/errors.ts';
 import { CpuDevice } from './cpu-device.ts';
 import type { OrtModule, Runtime } from './runtime.ts';
+import { GpuMemoryCounter } from './gpu-memory.ts';
 import { WebGpuDevice } from './webgpu-device.ts';
 
 export class NoWebGpuError extends LaVieError {
@@ -58,8 +59,11 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
   const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
   const gpu = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  // Counted before anyone else sees the device, so every buffer ORT or our kernels create is tallied.
+  const memory = new GpuMemoryCounter();
+  memory.install(gpu as unknown as import('./gpu-memory.ts').BufferFactory);
   ort.env.webgpu.adapter = adapter;
-  const device = new WebGpuDevice(gpu, mod);
+  const device = new WebGpuDevice(gpu, mod, memory);
   // Diagnostics and fault-injection tests reach the worker's device here (e.g. destroy() to simulate a loss).
   (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice = gpu;
   return {
@@ -69,6 +73,7 @@ export async function createWebRuntime(opts: WebRuntimeOptions = {}): Promise<We
     // fp16 halves activation memory and bandwidth; only where the device can run f16 shaders.
     compute: gpu.features.has('shader-f16') ? 'fp16' : 'fp32',
     blobExternalData: true,
+    memory,
     gpu,
     dispose: () => gpu.destroy(),
     lost: gpu.lost,

@@ -2,6 +2,7 @@
 // kernels and ORT's sessions read and write the same buffers (no copies, no readbacks).
 import type * as ortTypes from 'onnxruntime-common';
 import { cfhw, numelOf, type DeviceCounters, type DeviceTensor, type Offset5, type Term, type TensorDevice } from './device.ts';
+import type { GpuMemoryCounter } from './gpu-memory.ts';
 import { KERNELS, type KernelName } from './kernels.ts';
 
 const USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
@@ -28,8 +29,13 @@ export class WebGpuDevice implements TensorDevice {
   private dummy: GPUBuffer;
   private live = new Set<GPUBuffer>();
 
-  constructor(readonly device: GPUDevice, private readonly ort: { Tensor: typeof ortTypes.Tensor }) {
-    this.dummy = device.createBuffer({ size: 16, usage: USAGE });
+  constructor(readonly device: GPUDevice, private readonly ort: { Tensor: typeof ortTypes.Tensor }, private readonly memory?: GpuMemoryCounter) {
+    this.dummy = this.createBuffer({ size: 16, usage: USAGE });
+  }
+
+  /** Every buffer of ours goes through here: the memory counter books it to 'kernels'. */
+  private createBuffer(desc: GPUBufferDescriptor): GPUBuffer {
+    return this.memory ? this.memory.as('kernels', () => this.device.createBuffer(desc)) : this.device.createBuffer(desc);
   }
 
   /** Buffers currently allocated by the engine (leak checks). */
@@ -43,7 +49,7 @@ export class WebGpuDevice implements TensorDevice {
 
   alloc(dims: readonly number[]): DeviceTensor {
     const n = numelOf(dims);
-    const buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: USAGE });
+    const buffer = this.createBuffer({ size: Math.max(16, Math.ceil((n * 4) / 16) * 16), usage: USAGE });
     this.live.add(buffer);
     return new GpuTensor([...dims], buffer);
   }
@@ -63,7 +69,7 @@ export class WebGpuDevice implements TensorDevice {
   }
 
   private async readBytes(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
-    const staging = this.device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+    const staging = this.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(buffer, 0, staging, 0, Math.ceil(bytes / 4) * 4);
     this.device.queue.submit([enc.finish()]);
@@ -93,7 +99,7 @@ export class WebGpuDevice implements TensorDevice {
   /** Run one kernel over `n` invocations; bindings 0..k are the buffers, the last is the uniform block. */
   private dispatch(name: KernelName, n: number, buffers: GPUBuffer[], params: ArrayBuffer): void {
     const p = this.pipeline(name);
-    const uniform = this.device.createBuffer({ size: Math.max(16, Math.ceil(params.byteLength / 16) * 16), usage: 0x40 /* UNIFORM */ | 0x08 });
+    const uniform = this.createBuffer({ size: Math.max(16, Math.ceil(params.byteLength / 16) * 16), usage: 0x40 /* UNIFORM */ | 0x08 });
     this.device.queue.writeBuffer(uniform, 0, params);
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
     entries.push({ binding: buffers.length, resource: { buffer: uniform } });
@@ -172,7 +178,7 @@ export class WebGpuDevice implements TensorDevice {
   async toRgba(image: DeviceTensor, mode: 'round' | 'truncate' = 'round'): Promise<Uint8Array> {
     const [, , h, w] = image.dims as [number, number, number, number];
     const hw = h * w;
-    const packed = this.device.createBuffer({ size: Math.max(16, hw * 4), usage: USAGE });
+    const packed = this.createBuffer({ size: Math.max(16, hw * 4), usage: USAGE });
     const u = new Uint32Array(4);
     u[0] = hw;
     u[1] = mode === 'truncate' ? 1 : 0;
