@@ -92,6 +92,8 @@ test.describe('app with the real engine (demo pack)', () => {
     expect(v.frameCount).toBe(pack.frames);
     expect([v.width, v.height]).toEqual([pack.width, pack.height]);
     expect(v.duration).toBeCloseTo(pack.frames / pack.fps, 2);
+    // The GPU memory counter (result meta → technical details): a nonzero peak, split by owner and phase.
+    await expect(page.locator('dd[data-field="GPU memory"]')).toHaveText(/^peak [1-9][\d.]* [KMG]?B \(ORT [1-9][\d.]* [KMG]?B, kernels [1-9][\d.]* [KMG]?B\); by phase: load [1-9].*, base video [1-9]/);
     await page.screenshot({ path: `${ARTIFACTS}/app-done-1280x800.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}/app-done-390x844.png`, fullPage: true });

@@ -1,5 +1,5 @@
 // Small display helpers.
-import type { Phase } from '../protocol.ts';
+import type { GpuMemoryReport, Phase, VideoMeta } from '../protocol.ts';
 
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '—';
@@ -31,3 +31,18 @@ export const PHASE_LABEL: Record<Phase, string> = {
 };
 
 export const STAGE_LABEL = { base: 'Base video', interp: 'Interpolation', vsr: 'Super-resolution' } as const;
+
+/** "peak 1.2 GB (ORT 1.1 GB, kernels 80 MB); load 900 MB, base 1.2 GB" — the GPU memory counter's summary. */
+export function formatGpuMemory(m: GpuMemoryReport): string {
+  const phases = Object.entries(m.phases).map(([name, p]) => `${name === 'load' ? 'load' : STAGE_LABEL[name as keyof typeof STAGE_LABEL].toLowerCase()} ${formatBytes(p.peakBytes)}`);
+  return `peak ${formatBytes(m.peakBytes)} (ORT ${formatBytes(m.owners.ort.peakBytes)}, kernels ${formatBytes(m.owners.kernels.peakBytes)}); by phase: ${phases.join(', ')}; live now ${formatBytes(m.liveBytes)}`;
+}
+
+/** Rows of a result's technical details (label, value). */
+export function technicalDetails(meta: VideoMeta): [string, string][] {
+  return [
+    ['Seed', String(meta.seed)],
+    ...(meta.ortMs !== undefined ? [['Awaiting ORT', formatDuration(meta.ortMs)] as [string, string]] : []),
+    ...(meta.gpuMemory ? [['GPU memory', formatGpuMemory(meta.gpuMemory)] as [string, string]] : []),
+  ];
+}

@@ -1,6 +1,6 @@
 // The output card: progress, live preview and the finished video.
 import { useEffect, useRef } from 'react';
-import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration } from '../format.ts';
+import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration, technicalDetails } from '../format.ts';
 import type { ResultInfo } from '../state.ts';
 import { useApp } from '../state.ts';
 
@@ -76,6 +76,10 @@ export function ResultPlayer() {
         {earlier.map((r) => (
           <a key={r.url} className="button secondary" href={r.url} download={downloadName(r)}>Download {STAGE_LABEL[r.stage].toLowerCase()} ({r.meta.frames} frames)</a>
         ))}
+        <details className="tech-details">
+          <summary>Technical details</summary>
+          <dl>{technicalDetails(meta).map(([k, v]) => <div key={k}><dt>{k}</dt><dd data-field={k}>{v}</dd></div>)}</dl>
+        </details>
       </figcaption>
     </figure>
   );
