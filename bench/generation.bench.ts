@@ -5,6 +5,7 @@
 import { test, type Page } from '@playwright/test';
 import { NO_WEBGPU_LAUNCH } from '../playwright.config.ts';
 import { stats } from './support.ts';
+import { formatGpuMemory } from '../src/app/format.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spyOnWorker, workerEvents } from '../e2e/support/pages.ts';
 import { startPackServer } from '../tests/support/pack-server.ts';
@@ -61,7 +62,8 @@ async function generation(page: Page, ep: 'webgpu' | 'wasm') {
       total: result.t - t0,
     };
     const ortMs = result.meta?.ortMs ?? NaN;
-    const out = { device, steps: STEPS, phases, step: stats(stepMs), ortMs, outsideOrtMs: phases.total - phases.encode - ortMs, frames: result.meta?.frames, lastDecode: last('decode').progress };
+    const gpuMemory = result.meta?.gpuMemory ?? null;
+    const out = { device, steps: STEPS, phases, step: stats(stepMs), ortMs, outsideOrtMs: phases.total - phases.encode - ortMs, frames: result.meta?.frames, lastDecode: last('decode').progress, gpuMemory };
     mkdirSync('e2e-artifacts/bench', { recursive: true });
     writeFileSync(`e2e-artifacts/bench/generation-${ep}.json`, JSON.stringify(out, null, 2));
     const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -70,6 +72,8 @@ async function generation(page: Page, ep: 'webgpu' | 'wasm') {
     console.log(`| **total** | ${f(phases.total)} | 100 % |`);
     console.log(`| one step: median (min–max) | ${f(out.step.median)} (${f(out.step.min)}–${f(out.step.max)}) | |`);
     console.log(`| awaiting ORT run() / the rest (excl. encode) | ${f(ortMs)} / ${f(out.outsideOrtMs)} | |\n`);
+    // The GPU memory counter (WebGPU only): every buffer on the engine's device, by owner and phase.
+    if (gpuMemory) console.log(`GPU memory (tiny pack, ${device}): ${formatGpuMemory(gpuMemory)}\n`);
   } finally {
     await app.close();
   }

@@ -82,7 +82,7 @@ export async function waitForPackLoaded(page: Page, timeout = 10 * 60_000): Prom
 }
 
 /** An event the app's engine worker sent, as recorded by spyOnWorker (with the page's receive time). */
-export interface WorkerEventRecord { t: number; type: string; progress?: { phase: string; step: number; total: number; elapsedMs: number; etaMs?: number; download?: { file: string; bytesPerSec?: number } }; meta?: { elapsedMs: number; ortMs?: number; frames: number } }
+export interface WorkerEventRecord { t: number; type: string; progress?: { phase: string; step: number; total: number; elapsedMs: number; etaMs?: number; download?: { file: string; bytesPerSec?: number } }; meta?: { elapsedMs: number; ortMs?: number; frames: number; gpuMemory?: import('../../src/protocol.ts').GpuMemoryReport } }
 
 /** Record the app's engine-worker progress and result events in `window.__workerEvents` (call before page.goto). */
 export async function spyOnWorker(page: Page): Promise<void> {
