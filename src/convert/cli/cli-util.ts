@@ -80,7 +80,9 @@ export function runCli(spec: CliSpec, main: (args: CliArgs) => Promise<void>): v
 function fail(e: unknown, spec: CliSpec): never {
   // Checkpoint errors name the rule the file broke; other typed errors say what to do next.
   const msg = e instanceof CheckpointError ? `error [${e.reason}]: ${e.message}`
-    : e instanceof LaVieError ? `error [${e.code}]: ${e.message}. ${ERRORS[e.code].next}`
+    // A request outside the contract: the message names the field (the app's "next step" talks of its form).
+    : e instanceof LaVieError && e.code === 'bad-request' ? `error [${e.code}]: ${e.message}`
+    : e instanceof LaVieError ? `error [${e.code}]: ${e.message.replace(/\.$/, '')}. ${ERRORS[e.code].next}`
     : `error: ${e instanceof Error ? e.message : String(e)}`;
   process.stderr.write(`${msg.split('\n')[0]}\n`);
   if (process.env.LAVIE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n${spec.usage}\n`);
