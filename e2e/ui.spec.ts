@@ -159,6 +159,31 @@ test.describe('app UI with a fake engine', () => {
     expect((await decodeDownload(page)).frameCount).toBe(16);
   });
 
+  // The app's side of LaVie option 4 (the real engine runs it in the @slow test of app.spec.ts, on
+  // onnxruntime-node in tests/engine/vsr.test.ts): three stages, each earlier video offered while
+  // the next runs, the final one 61 frames at 24 fps and 4× the base size.
+  test('all three stages (option 4): the estimate, the base and interpolated videos offered, then 61 frames at 4× the size', async ({ page }) => {
+    await open(page, 'interp=1&vsr=1&stepMs=10&width=32&height=32'); // small frames: 61 of them at 4× are encoded and decoded
+    const u = ui(page);
+    await expect(u.generate).toBeEnabled();
+    const pack = await packVideoFacts(page);
+    await page.getByRole('checkbox', { name: /Smoother/ }).check();
+    await page.getByRole('checkbox', { name: /High resolution/ }).check();
+    await expect(page.getByRole('note', { name: 'Super-resolution estimate' })).toContainText(/8 windows × 1 tile × 1 step/);
+    await u.prompt.fill('a hot air balloon over hills');
+    await u.seed.fill('22');
+    await u.steps.fill('2');
+    await u.generate.click();
+    await expect(u.download.and(page.locator('[download="lavie-seed22-vsr.mp4"]')).or(u.alert)).toBeVisible({ timeout: 60_000 });
+    await expect(u.alert).toHaveCount(0);
+    const v = await decodeDownload(page);
+    expect(v.frameCount).toBe(61);
+    expect([v.width, v.height]).toEqual([4 * pack.width, 4 * pack.height]);
+    expect(v.duration).toBeCloseTo(61 / 24, 2);
+    await expect(page.getByRole('link', { name: /Download interpolation \(61 frames\)/ })).toHaveAttribute('href', /^blob:/);
+    await expect(page.getByRole('link', { name: /Download base video \(16 frames\)/ })).toHaveAttribute('href', /^blob:/);
+  });
+
   test('finished videos are kept in the history across a reload; play, reuse settings, delete', async ({ page }) => {
     await open(page, 'stepMs=10');
     const u = ui(page);

@@ -2,7 +2,7 @@
 // the real contract (a stage plan, stages announced in order, progress, preview, frames in order,
 // AbortSignal), deterministic per seed, fast. Behaviour is chosen by the pack URL, e.g.
 // `/?pack=fake:?stepMs=300&fail=gpu-oom&failAt=2`, `fake:?loadFail=no-webgpu`, `fake:?interp=1`
-// (offers an interpolation stage: 4·16 − 3 frames at 24 fps).
+// (offers an interpolation stage: 4·16 − 3 frames at 24 fps), `fake:?vsr=1` (super-resolution: ×4).
 import { BadRequestError, LaVieError, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, StagePlan } from '../../src/engine/types.ts';
 import { mulberry32 } from '../../src/convert/prng.ts';
@@ -51,13 +51,22 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
     defaults: { steps: 6, guidanceScale: 7.5, sampler: 'ddim' },
     device: 'fake',
     compute: 'fp32',
-    stages: o.get('interp') ? { interp: { frames: 61, width, height, fps: 24 } } : {},
+    stages: {
+      ...(o.get('interp') ? { interp: { frames: 61, width, height, fps: 24 } } : {}),
+      ...(o.get('vsr') ? { vsr: { frames: 16, width: 4 * width, height: 4 * height, fps: 8, scale: 4, tiles: 1, steps: 1, stepCost: 2 } } : {}),
+    },
   };
-  const plan = (req: GenerateRequest): StagePlan[] => stagesOf(req).map((stage) => {
-    const video: StageVideo | undefined = stage === 'base' ? pack : pack.stages[stage];
-    if (!video) throw new BadRequestError(`The fake pack has no ${stage} stage.`);
-    return { stage, video: { frames: video.frames, width: video.width, height: video.height, fps: video.fps }, cost: req.steps + video.frames };
-  });
+  const plan = (req: GenerateRequest): StagePlan[] => {
+    let input: StageVideo = pack;
+    return stagesOf(req).map((stage) => {
+      const offered: StageVideo | undefined = stage === 'base' ? pack : pack.stages[stage];
+      if (!offered) throw new BadRequestError(`The fake pack has no ${stage} stage.`);
+      // Like the real VSR stage: ×4 of its input, keeping the input's frames and fps.
+      const video = stage === 'vsr' ? { frames: input.frames, width: 4 * input.width, height: 4 * input.height, fps: input.fps } : { frames: offered.frames, width: offered.width, height: offered.height, fps: offered.fps };
+      input = video;
+      return { stage, video, cost: req.steps + video.frames };
+    });
+  };
 
   return {
     pack,
