@@ -15,7 +15,8 @@ export type ComputePrecision = 'fp32' | 'fp16';
 export type PackRef =
   | { kind: 'builtin' } // the tiny demo pack generated at build time (test weights: output is noise)
   | { kind: 'url'; baseUrl: string } // <baseUrl>/manifest.json, e.g. a Hugging Face repo's resolve/main/
-  | { kind: 'local'; name: string; dir?: FileSystemDirectoryHandle; files?: Record<string, File> };
+  | { kind: 'local'; name: string; dir?: FileSystemDirectoryHandle; files?: Record<string, File> }
+  | { kind: 'stored'; key: string; name: string }; // a pack that exists only in this browser's storage (personalized from a stored one)
 
 export interface PackInfo {
   name: string;

@@ -6,7 +6,7 @@ import { packHosts, packUrlAllowed } from '../src/packs/download/hosts.ts';
 import { PackDownloadError, type PackSource } from '../src/packs/pack-source.ts';
 import { builtinPackUrl } from '../src/packs/sources/builtin.ts';
 import { filesFromDirectory, openLocalPack } from '../src/packs/sources/local-folder.ts';
-import { openUrlPack } from '../src/packs/sources/url.ts';
+import { openStoredPack, openUrlPack } from '../src/packs/sources/url.ts';
 import { defaultStore, storageEstimate } from '../src/packs/storage/browser-default.ts';
 
 export interface LoadContext {
@@ -21,6 +21,7 @@ export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<Pa
     const files = pack.dir ? await filesFromDirectory(pack.dir) : new Map(Object.entries(pack.files ?? {}));
     return openLocalPack(files, (file, done, total) => ctx.onProgress?.({ phase: 'verify', step: done, total, elapsedMs: elapsedMs(), download: { file, fileLoaded: done, fileBytes: total, filesDone: 0, filesTotal: 0 } }));
   }
+  if (pack.kind === 'stored') return openStoredPack(defaultStore(), pack.key);
   const url = pack.kind === 'builtin' ? builtinPackUrl(import.meta.env.BASE_URL, self.location.origin) : pack.baseUrl;
   const hosts = packHosts(import.meta.env.VITE_PACK_HOSTS);
   if (!packUrlAllowed(url, self.location.origin, hosts)) {

@@ -3,6 +3,7 @@ import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { HistoryPanel } from './components/HistoryPanel.tsx';
 import { OutputPanel } from './components/Output.tsx';
 import { PackPanel } from './components/PackPanel.tsx';
+import { PersonalizePanel } from './components/PersonalizePanel.tsx';
 import { PromptForm } from './components/PromptForm.tsx';
 import { StoragePanel } from './components/StoragePanel.tsx';
 import { useApp } from './state.ts';
@@ -29,7 +30,7 @@ export function App() {
         <p className="tagline">Text-to-video that runs entirely in your browser, on your GPU. Nothing is uploaded.</p>
       </header>
       <main className="layout">
-        <div className="area-pack col"><PackPanel /><StoragePanel /></div>
+        <div className="area-pack col"><PackPanel /><StoragePanel /><PersonalizePanel /></div>
         <div className="area-form"><PromptForm /></div>
         <div className="area-out col" ref={outRef}>
           <ErrorPanel />

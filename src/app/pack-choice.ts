@@ -39,6 +39,7 @@ export function rememberedPack(): PackRef | null {
     if (v?.kind === 'builtin') return { kind: 'builtin' };
     if (v?.kind === 'url' && typeof v.baseUrl === 'string') return { kind: 'url', baseUrl: v.baseUrl };
     if (v?.kind === 'local' && typeof v.name === 'string') return { kind: 'local', name: v.name };
+    if (v?.kind === 'stored' && typeof (v as { key?: unknown }).key === 'string' && typeof v.name === 'string') return { kind: 'stored', key: (v as { key: string }).key, name: v.name };
   } catch {
     // unreadable: fall back to the default
   }

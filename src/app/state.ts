@@ -5,6 +5,7 @@ import { LAVIE_DEFAULTS, randomSeed, requestDefaults, toErrorInfo, validateReque
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { normalizeBaseUrl } from '../packs/sources/url.ts';
 import { listStoredPacks } from '../packs/storage/stored-packs.ts';
+import { deleteStoredPack } from '../packs/storage/shared-files.ts';
 import { defaultStore } from '../packs/storage/browser-default.ts';
 import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
@@ -81,6 +82,7 @@ export function storedKeyOf(ref: PackRef): string | null {
   try {
     if (ref.kind === 'builtin') return packKey(normalizeBaseUrl(builtinPackUrl(import.meta.env.BASE_URL, location.origin)));
     if (ref.kind === 'url') return packKey(normalizeBaseUrl(ref.baseUrl));
+    if (ref.kind === 'stored') return ref.key;
   } catch {
     // not a URL
   }
@@ -199,7 +201,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     async deleteStoredPack(key) {
       if (key === storedKeyOf(get().packRef) && get().pack) return; // in use (later stages read from it)
-      await defaultStore().deletePack(key);
+      await deleteStoredPack(defaultStore(), key); // shared files stay while another pack uses them
       await get().refreshStorage();
     },
 

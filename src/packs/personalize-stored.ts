@@ -129,3 +129,13 @@ function withFiles(m: PackManifest, replaced: Map<string, PackFile>): unknown {
   };
   return walk(m);
 }
+
+/** Messages of the personalize worker (workers/personalize.worker.ts). */
+export type PersonalizeRequest =
+  | { type: 'start'; id: string; baseKey: string; loras: { name: string; file: Blob; multiplier: number }[]; skipUnmatched?: boolean }
+  | { type: 'cancel'; id: string };
+
+export type PersonalizeEvent =
+  | { type: 'progress'; id: string; progress: PersonalizeProgress }
+  | { type: 'done'; id: string; key: string; name: string; lines: string[]; writtenBytes: number }
+  | { type: 'error'; id: string; error: { code: string; message: string; recoverable: boolean } };

@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { memoryFolder, type PackSink } from '../../src/convert/io/bytes.ts';
 import { convertOfficial, type PersonalizeInputs } from '../../src/convert/official.ts';
+import { writeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
+import { LaVieEngine } from '../../src/engine/engine.ts';
+import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
+import type { RgbaFrame } from '../../src/engine/types.ts';
 import { readInstalledWeight } from '../../src/convert/personalize/installed.ts';
 import type { WeightPrecision } from '../../src/convert/graphs/weights.ts';
 import { packFiles, type PackManifest } from '../../src/packs/manifest.ts';
 import { personalizeStoredPack } from '../../src/packs/personalize-stored.ts';
-import { storedPackSource } from '../../src/packs/sources/url.ts';
+import { openStoredPack, storedPackSource } from '../../src/packs/sources/url.ts';
 import { memoryStore } from '../../src/packs/storage/memory.ts';
 import type { PackStore } from '../../src/packs/storage/pack-store.ts';
 import { deleteStoredPack } from '../../src/packs/storage/shared-files.ts';
@@ -39,10 +43,9 @@ const inputs = new Map<string, Uint8Array>([
 const folder = memoryFolder('in', inputs);
 const LORAS = [{ name: 'lora.safetensors', multiplier: 0.8 }, { name: 'lora_te.safetensors', multiplier: 1 }];
 
-/** A pack converted in memory: path → bytes, and its manifest. */
-async function convert(precision: WeightPrecision, personalize?: PersonalizeInputs): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
-  const files = new Map<string, Uint8Array>();
-  const sink: PackSink = {
+/** A sink keeping the pack's files in `files` (path → bytes). */
+function memorySink(files: Map<string, Uint8Array>): PackSink {
+  return {
     async create(path) {
       const chunks: Uint8Array[] = [];
       const h = createHash('sha256');
@@ -58,6 +61,12 @@ async function convert(precision: WeightPrecision, personalize?: PersonalizeInpu
     async commit() {},
     async abort() {},
   };
+}
+
+/** A pack converted in memory: path → bytes, and its manifest. */
+async function convert(precision: WeightPrecision, personalize?: PersonalizeInputs): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+  const files = new Map<string, Uint8Array>();
+  const sink = memorySink(files);
   const manifest = await convertOfficial({ base: { folder, path: 'weights.safetensors' }, sd14, ...(personalize ? { personalize } : {}) }, sink, { unetPrecision: precision, textPrecision: precision, frames: 4, latent: { height: 8, width: 16 } });
   return { manifest, files };
 }
@@ -161,4 +170,24 @@ test('bad LoRA and cancel leave the stored pack untouched and write nothing', as
   await assert.rejects(personalizeStoredPack(store, 'base', uploads, { signal: ac.signal }), CancelledError);
   assert.deepEqual(await store.packs(), ['base']);
   assert.deepEqual((await store.files('base')).map((f) => f.sha256).sort(), before);
+});
+
+test('the engine runs the personalized tiny demo pack from storage; the LoRA changes the video', async () => {
+  const files = new Map<string, Uint8Array>();
+  await writeTinyPack(memorySink(files));
+  const manifest = JSON.parse(new TextDecoder().decode(files.get('manifest.json')!)) as PackManifest;
+  const store = memoryStore();
+  await install(store, 'tiny', { manifest, files });
+  const out = await personalizeStoredPack(store, 'tiny', [{ name: 'lora.safetensors', bytes: inputs.get('lora.safetensors')!, multiplier: 0.8 }]);
+  const rt = createNodeRuntime();
+  const frames = async (key: string) => {
+    const engine = await LaVieEngine.load(rt, await openStoredPack(store, key));
+    const got: RgbaFrame[] = [];
+    await engine.generate({ id: key, prompt: 'a red fox', negativePrompt: '', seed: 3, steps: 2, guidanceScale: 7.5, sampler: 'ddim' }, { signal: new AbortController().signal, onProgress: () => {}, onPreview: () => {}, onFrame: (f) => { got.push(f); } });
+    return got;
+  };
+  const base = await frames('tiny');
+  const personalized = await frames(out.key);
+  assert.equal(personalized.length, base.length);
+  assert.notDeepEqual(personalized[0]!.rgba, base[0]!.rgba, 'the merged LoRA changes the frames');
 });

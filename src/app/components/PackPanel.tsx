@@ -7,7 +7,7 @@ import { useApp } from '../state.ts';
 import { canPickFolder, pickFolder, rememberedFolder } from '../pack-choice.ts';
 
 function packLabel(ref: PackRef): string {
-  return ref.kind === 'builtin' ? 'built-in demo pack' : ref.kind === 'url' ? ref.baseUrl : `folder "${ref.name}"`;
+  return ref.kind === 'builtin' ? 'built-in demo pack' : ref.kind === 'url' ? ref.baseUrl : ref.kind === 'stored' ? `stored pack "${ref.name}"` : `folder "${ref.name}"`;
 }
 
 export function PackPanel() {

@@ -73,6 +73,17 @@ export function storedPackSource(manifest: PackManifest, store: PackStore, key: 
   };
 }
 
+/** A pack that exists only in the store (personalized from a stored pack): every file must be there. */
+export async function openStoredPack(store: PackStore, key: string): Promise<PackSource & { key: string }> {
+  const json = await store.readJson(key, 'manifest');
+  if (!json) throw new PackInvalidError('This stored pack is gone (deleted?). Choose another model.');
+  const manifest = parse(json, 'stored manifest');
+  for (const f of packFiles(manifest)) {
+    if (!(await storedFile(store, key, f.sha256))) throw new PackInvalidError(`${f.path} of this stored pack is missing from local storage (the browser may have cleared it); personalize the pack again.`, f.path);
+  }
+  return { ...storedPackSource(manifest, store, key), key };
+}
+
 /** Open a URL pack through the store, downloading what is missing. */
 export async function openUrlPack(baseUrl: string, o: UrlPackOptions): Promise<PackSource & { key: string }> {
   const base = normalizeBaseUrl(baseUrl);

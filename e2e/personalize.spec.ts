@@ -1,0 +1,97 @@
+// Personalizing a stored pack in the browser: the real tiny pack is put into OPFS as a download
+// leaves it, the real personalize worker merges a LoRA (lavie-tiny lora_unet fixture) into it, the new
+// pack shares the unchanged files (its own folder holds only the rewritten ones), is listed with its
+// LoRA and multiplier and can be chosen, and deleting it frees only its own files. The engine is the
+// fake one (loading the real tiny pack takes minutes on SwiftShader); the merge math and the engine
+// reading the result are checked in Node (tests/packs/personalize-installed.test.ts).
+import { expect, test, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import { fixtureDir } from '../tests/helpers/fixtures.ts';
+import { useFakeEngine } from './support/pages.ts';
+
+const TIMEOUT = 2 * 60_000;
+
+/** Store the built-in tiny pack in OPFS under `key`, laid out as src/packs/storage/opfs.ts keeps a download. */
+async function storeTinyPack(page: Page, key: string): Promise<void> {
+  await page.evaluate(async (key) => {
+    const manifest = await (await fetch('/packs/tiny/manifest.json')).json();
+    const files = new Map<string, string>();
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (typeof o.path === 'string' && typeof o.sha256 === 'string') files.set(o.sha256, o.path);
+        else Object.values(o).forEach(walk);
+      }
+    };
+    walk(manifest.components);
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('lavie-packs', { create: true });
+    const dir = await root.getDirectoryHandle(key, { create: true });
+    const put = async (name: string, body: Blob | string) => {
+      const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
+      await w.write(body);
+      await w.close();
+    };
+    for (const [sha, path] of files) await put(sha, await (await fetch(`/packs/tiny/${path}`)).blob());
+    await put('manifest.json', JSON.stringify(manifest));
+    await put('info.json', JSON.stringify({ key, origin: 'e2e', name: manifest.name, bytes: 0, totalBytes: 0, complete: true, savedAt: 1 }));
+  }, key);
+}
+
+/** File counts (verified, sha256-named) of each pack folder in OPFS. */
+async function opfsFiles(page: Page): Promise<Record<string, string[]>> {
+  return page.evaluate(async () => {
+    type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
+    const root = (await (await navigator.storage.getDirectory()).getDirectoryHandle('lavie-packs')) as Dir;
+    const out: Record<string, string[]> = {};
+    for await (const [name, h] of root.entries()) {
+      if (h.kind !== 'directory') continue;
+      out[name] = [];
+      for await (const [f, g] of (h as Dir).entries()) if (g.kind === 'file' && /^[0-9a-f]{64}$/.test(f)) out[name]!.push(f);
+    }
+    return out;
+  });
+}
+
+test('personalize a stored pack with a LoRA: listed with its multiplier, shared files, delete frees only its own', async ({ page }) => {
+  test.setTimeout(TIMEOUT * 2);
+  await useFakeEngine(page);
+  await page.goto(`/?pack=${encodeURIComponent('fake:?')}`);
+  await storeTinyPack(page, 'pe2etiny');
+  await page.reload();
+  const model = page.getByRole('region', { name: 'Model' });
+  await expect(model).toContainText('fake-test-pack');
+  const panel = page.getByRole('region', { name: 'Personalize' });
+  await panel.getByRole('button', { name: 'Personalize LaVie tiny (test weights)' }).click();
+  await panel.getByLabel('LoRA files (.safetensors)').setInputFiles(join(fixtureDir('lora_unet'), 'lora.safetensors'));
+  await panel.getByLabel('Multiplier for lora.safetensors').fill('0.8');
+  await panel.getByRole('button', { name: 'Apply LoRAs' }).click();
+  await expect(panel.getByRole('status')).toContainText('lora.safetensors (kohya, ×0.8): 26 UNet and 0 text-encoder weights', { timeout: TIMEOUT });
+  const row = panel.getByRole('listitem', { name: /^Personalized pack LaVie tiny \(test weights\) \+ lora ×0\.8/ });
+  await expect(row).toContainText('LoRAs: lora.safetensors ×0.8');
+
+  const before = await opfsFiles(page);
+  const keys = Object.keys(before);
+  expect(keys).toHaveLength(2);
+  const [own, base] = keys.sort((a, b) => before[a]!.length - before[b]!.length) as [string, string];
+  // Only the rewritten UNet files are its own (fp32 tiny pack: the one weight shard).
+  expect(before[own]!.length).toBeGreaterThan(0);
+  expect(before[own]!.length).toBeLessThanOrEqual(3);
+  expect(before[base]!.length).toBeGreaterThan(10);
+  expect(before[own]!.filter((f) => before[base]!.includes(f))).toEqual([]);
+
+  // Chosen from the list, it is what the app loads (the fake engine stands in for inference).
+  await row.getByRole('button', { name: 'Use' }).click();
+  await expect(model.locator('dt:text-is("From") + dd')).toHaveText('stored pack "LaVie tiny (test weights) + lora ×0.8"', { timeout: TIMEOUT });
+  await expect(row.getByRole('button', { name: 'In use' })).toBeDisabled();
+
+  // Switch away, then delete the personalized pack: the base keeps every file.
+  await model.getByText('Change model').click();
+  await model.getByRole('button', { name: 'Use demo pack' }).click();
+  await expect(model.locator('dt:text-is("From") + dd')).toHaveText('built-in demo pack', { timeout: TIMEOUT });
+  await page.getByRole('listitem', { name: /^Stored pack LaVie tiny \(test weights\) \+ lora/ }).getByRole('button', { name: 'Delete' }).click();
+  await expect(row).toHaveCount(0);
+  const after = await opfsFiles(page);
+  expect(Object.keys(after)).toEqual([base]);
+  expect(after[base]!.sort()).toEqual(before[base]!.sort());
+});
