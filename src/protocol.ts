@@ -2,7 +2,7 @@
 // With src/protocol/ (the request contract and the error codes) this is the whole contract: the UI
 // never sees ORT, tensors or WGSL. Imports nothing outside src/protocol/.
 import type { ErrorInfo } from './protocol/errors.ts';
-import type { GenerateRequest, SamplerDefaults } from './protocol/request.ts';
+import type { GenerateRequest, OptionPeak, SamplerDefaults } from './protocol/request.ts';
 
 export * from './protocol/errors.ts';
 export * from './protocol/request.ts';
@@ -46,6 +46,9 @@ export interface PackInfo {
       stepCost: number;
     };
   };
+  /** Estimated GPU peak (bytes) of each LaVie option (1 base … 4 all stages) the pack offers, at its
+   * default length, sessions released between stages as the memory budget needs (engine/stages/plan.ts). */
+  memory?: OptionPeak[];
   /** The GPU adapter's buffer limits, when running on WebGPU. */
   adapter?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** Execution provider actually in use ('webgpu' | 'wasm' | 'cpu'). */

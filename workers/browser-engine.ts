@@ -12,6 +12,7 @@ export async function createEngine(pack: PackRef, ctx: LoadContext = {}): Promis
   const rt = await createWebRuntime();
   const t0 = performance.now();
   return LaVieEngine.load(rt, source, {
+    ...(ctx.budgetBytes !== undefined ? { budgetBytes: ctx.budgetBytes } : {}),
     onProgress: (p) => ctx.onProgress?.({ phase: 'load', step: p.loaded, total: p.total, elapsedMs: performance.now() - t0 }),
   });
 }

@@ -7,7 +7,8 @@ import type { GenerationEngine } from '../src/engine/types.ts';
 import { runGeneration } from './generation.ts';
 import type { VideoOutput } from './video-sink.ts';
 
-export type EngineFactory = (pack: PackRef, ctx: { signal: AbortSignal; onProgress: (p: ProgressInfo) => void }) => Promise<GenerationEngine>;
+/** `budgetBytes`: GPU bytes the engine may hold, learned from failures on this device (absent: unbounded). */
+export type EngineFactory = (pack: PackRef, ctx: { signal: AbortSignal; onProgress: (p: ProgressInfo) => void; budgetBytes?: number }) => Promise<GenerationEngine>;
 export type Post = (event: WorkerEvent) => void;
 
 export interface EngineHost {
@@ -33,6 +34,12 @@ export function createEngineHost(post: Post, factory: EngineFactory, output: Vid
     chain = chain.then(job).catch((e: unknown) => post({ type: 'error', id: null, error: toErrorInfo(e) }));
   };
   const controllers = new Map<string, AbortController>();
+  /** What failed allocations and lost devices taught: stay below 90 % of the peak the engine held then. */
+  let learnedBytes: number | undefined;
+  const learn = (e: GenerationEngine | null) => {
+    const peak = e?.gpuMemory?.()?.peakBytes;
+    if (peak) learnedBytes = Math.min(learnedBytes ?? Infinity, Math.floor(0.9 * peak));
+  };
 
   async function load(pack: PackRef): Promise<void> {
     const t0 = performance.now();
@@ -43,7 +50,7 @@ export function createEngineHost(post: Post, factory: EngineFactory, output: Vid
     const ctrl = (loading = new AbortController());
     let e: GenerationEngine;
     try {
-      e = await factory(pack, { signal: ctrl.signal, onProgress: (progress) => post({ type: 'progress', id: null, progress }) });
+      e = await factory(pack, { signal: ctrl.signal, onProgress: (progress) => post({ type: 'progress', id: null, progress }), ...(learnedBytes !== undefined ? { budgetBytes: learnedBytes } : {}) });
     } catch (err) {
       const error: ErrorInfo = ctrl.signal.aborted ? { code: 'cancelled', message: 'Loading cancelled: downloaded files are kept and the rest resumes next time.', recoverable: true } : toErrorInfo(err);
       post({ type: 'error', id: null, error });
@@ -57,8 +64,11 @@ export function createEngineHost(post: Post, factory: EngineFactory, output: Vid
     post({ type: 'loaded', pack: e.pack });
     // A lost GPU device takes every buffer and session with it (a running generation fails with
     // 'device-lost'): start over on a new device with the same pack, so the next generation works.
-    void e.lost?.then(() => enqueue(async () => {
-      if (engine === e) await load(pack);
+    void e.lost?.then((info) => enqueue(async () => {
+      if (engine !== e) return;
+      // A crash of the GPU process (reason 'unknown') is usually memory; device.destroy() is not.
+      if ((info as { reason?: string } | undefined)?.reason !== 'destroyed') learn(e);
+      await load(pack);
     }));
   }
 
@@ -82,6 +92,7 @@ export function createEngineHost(post: Post, factory: EngineFactory, output: Vid
       // by ORT's allocator). Release everything and rebuild device and sessions for the same pack,
       // before the next request runs (the chain is serial).
       if (error.code === 'gpu-oom' && current) {
+        learn(engine);
         const pack = current;
         enqueue(() => load(pack));
       }

@@ -12,6 +12,8 @@ import { defaultStore, storageEstimate } from '../src/packs/storage/browser-defa
 export interface LoadContext {
   signal?: AbortSignal;
   onProgress?: (p: ProgressInfo) => void;
+  /** GPU bytes the engine may hold (learned from failures; engine-host.ts). */
+  budgetBytes?: number;
 }
 
 export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<PackSource> {

@@ -1,6 +1,6 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
-import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, SamplerDefaults, SamplerName, Stage, VideoMeta } from '../protocol.ts';
+import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, SamplerDefaults, SamplerName, Stage, VideoMeta, GpuMemoryGB } from '../protocol.ts';
 import { LAVIE_DEFAULTS, randomSeed, requestDefaults, toErrorInfo, validateRequest } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { normalizeBaseUrl } from '../packs/sources/url.ts';
@@ -26,6 +26,8 @@ export interface FormFields {
   interpolate: boolean;
   /** LaVie option 3 (4 with interpolate): "High resolution" (×4 super-resolution). */
   superResolve: boolean;
+  /** "GPU memory" setting in GB ('' = not set: no budget beyond what the device taught the engine). */
+  gpuMemory: '' | `${GpuMemoryGB}`;
 }
 
 export interface ResultInfo { url: string; meta: VideoMeta; bytes: number; stage: Stage; final: boolean }
@@ -108,6 +110,7 @@ export function parseForm(f: FormFields): { ok: true; request: RequestBody } | {
   const request: RequestBody = {
     prompt: f.prompt.trim(), negativePrompt: f.negativePrompt.trim(), seed: num(f.seed), steps: num(f.steps), guidanceScale: num(f.guidanceScale), sampler: f.sampler,
     ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}),
+    ...(f.gpuMemory ? { gpuMemoryGB: Number(f.gpuMemory) as GpuMemoryGB } : {}),
   };
   const bad = validateRequest(request, undefined, { needsId: false });
   return bad ? { ok: false, error: bad.toInfo() } : { ok: true, request };
@@ -116,7 +119,7 @@ export function parseForm(f: FormFields): { ok: true; request: RequestBody } | {
 /** The form's fields for a pack's defaults (a new random seed). */
 function formDefaults(pack: SamplerDefaults): Omit<FormFields, 'prompt'> {
   const d = requestDefaults(pack);
-  return { negativePrompt: d.negativePrompt, seed: String(d.seed), steps: String(d.steps), guidanceScale: String(d.guidanceScale), sampler: d.sampler, interpolate: false, superResolve: false };
+  return { negativePrompt: d.negativePrompt, seed: String(d.seed), steps: String(d.steps), guidanceScale: String(d.guidanceScale), sampler: d.sampler, interpolate: false, superResolve: false, gpuMemory: '' };
 }
 
 /** `?pack=<base URL>` selects a hosted pack; otherwise the remembered choice, else the built-in demo pack. */
@@ -238,7 +241,7 @@ export const useApp = create<AppState>()((set, get) => {
       if (!e) return;
       const r = e.request;
       set((s) => ({
-        form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve },
+        form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve, gpuMemory: s.form.gpuMemory },
         touched: { ...s.touched, steps: true, guidanceScale: true, sampler: true },
       }));
     },

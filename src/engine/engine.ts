@@ -9,8 +9,8 @@ import { gaussianNoise } from './noise.ts';
 import { perFrameContexts, type PromptSchedule } from './prompt-schedule.ts';
 import type { DeviceTensor } from './runtime/device.ts';
 import { createSession, type ModelSession, type Runtime, type SessionCounters } from './runtime/runtime.ts';
-import type { Embeddings, StageEnv } from './stages/cascade-stage.ts';
-import { STAGES, planStages, type PlannedStage } from './stages/plan.ts';
+import type { Embeddings, StageEnv, StageNetwork } from './stages/cascade-stage.ts';
+import { STAGES, memoryBudget, memoryPlan, networkActivationBytes, networkWeightBytes, optionPeaks, planStages, residentNetworks, type MemoryPlan, type PlannedStage } from './stages/plan.ts';
 import { vsrTiles } from './stages/vsr.ts';
 import { baseLengths } from './stages/base.ts';
 import { createClipTextEncoder, type PromptEncoder, type TextEncoderParts } from './text/text-encoder.ts';
@@ -37,10 +37,16 @@ const NOISE_BASE: Record<Stage, number> = { base: 0, interp: 1 << 20, vsr: 2 << 
 
 type TextDevice = 'webgpu' | 'wasm' | 'cpu';
 
-/** Sessions and text encoders of one pack, each created once (on first use) and kept until dispose. */
+/**
+ * Sessions and text encoders of one pack, each created on first use and kept while the memory
+ * budget allows: before a stage, networks it does not use are released (those later stages need
+ * last, least recently used first) until its own fit; a released one is created again when needed.
+ */
 class PackResources {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private readonly encoders = new Map<string, Promise<PromptEncoder>>();
+  /** Estimated device bytes of each created network (plan.ts), by key, in order of last use. */
+  private readonly held = new Map<string, number>();
 
   constructor(
     private readonly rt: Runtime,
@@ -52,11 +58,56 @@ class PackResources {
   ) {}
 
   session(name: string, c: GraphComponent): Promise<ModelSession> {
+    this.use(name, c);
     return this.keep(this.sessions, name, () => loadGraph(this.rt, this.source, name, c, this.counters, this.onBytes));
   }
 
   textEncoder(key: string, parts?: TextEncoderParts): Promise<PromptEncoder> {
+    this.use(textKey(key), parts?.textEncoder ?? this.source.manifest.components.textEncoder);
     return this.keep(this.encoders, key, () => createClipTextEncoder(this.source, { device: this.textDevice, sessionOptions: this.rt.sessionOptions() as Record<string, unknown>, ...(parts ? { parts } : {}) }));
+  }
+
+  /** Keys of the networks created now (tests, diagnostics). */
+  get loaded(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /**
+   * Make room for `needed` within `budgetBytes`: release other networks (never the resident base
+   * text encoder), those no `later` stage uses first, then least recently used.
+   */
+  async fit(needed: readonly StageNetwork[], later: readonly StageNetwork[], budgetBytes: number): Promise<void> {
+    if (!Number.isFinite(budgetBytes)) return;
+    const compute = this.rt.compute;
+    const keyOf = (n: StageNetwork) => (n.text ? textKey(n.name) : n.name);
+    const keep = new Set([...residentNetworks(this.source.manifest), ...needed].map(keyOf));
+    const need = [...residentNetworks(this.source.manifest), ...needed].reduce((s, n) => s + networkWeightBytes(n.c, compute), 0)
+      + Math.max(0, ...needed.map((n) => networkActivationBytes(n.c, compute)));
+    const soon = new Set(later.map(keyOf));
+    const others = () => [...this.held].filter(([k]) => !keep.has(k));
+    const victims = others().sort(([a], [b]) => Number(soon.has(a)) - Number(soon.has(b))).map(([k]) => k);
+    for (const k of victims) {
+      if (others().reduce((s, [, b]) => s + b, 0) + need <= budgetBytes) break;
+      await this.release(k);
+    }
+  }
+
+  private use(key: string, c: GraphComponent): void {
+    this.held.delete(key); // re-insert: Map order is the order of last use
+    this.held.set(key, networkWeightBytes(c, this.rt.compute));
+  }
+
+  private async release(key: string): Promise<void> {
+    this.held.delete(key);
+    if (key.startsWith('text:')) {
+      const e = this.encoders.get(key.slice(5));
+      this.encoders.delete(key.slice(5));
+      await (await e?.catch(() => null))?.dispose();
+    } else {
+      const s = this.sessions.get(key);
+      this.sessions.delete(key);
+      await (await s?.catch(() => null))?.release();
+    }
   }
 
   /** A failed creation is forgotten, so the next use tries again. */
@@ -65,7 +116,10 @@ class PackResources {
     if (!p) {
       p = create();
       m.set(key, p);
-      p.catch(() => { if (m.get(key) === p) m.delete(key); });
+      p.catch(() => {
+        if (m.get(key) === p) m.delete(key);
+        this.held.delete(m === this.sessions ? key : textKey(key));
+      });
     }
     return p;
   }
@@ -75,6 +129,8 @@ class PackResources {
     for (const s of this.sessions.values()) await (await s.catch(() => null))?.release();
   }
 }
+
+const textKey = (key: string) => `text:${key}`;
 
 export class LaVieEngine implements GenerationEngine {
   readonly counters: SessionCounters;
@@ -90,11 +146,17 @@ export class LaVieEngine implements GenerationEngine {
     private readonly env: StageEnv,
     private readonly resources: PackResources,
     counters: SessionCounters,
+    private readonly budgetBytes: number,
   ) {
     this.counters = counters;
   }
 
-  static async load(rt: Runtime, source: PackSource, opts: { onProgress?: (p: LoadProgress) => void; textDevice?: TextDevice } = {}): Promise<LaVieEngine> {
+  /**
+   * `budgetBytes`: GPU bytes this engine may hold whatever the request says (what a failed
+   * allocation or a lost device taught the worker; absent: unbounded). Within it, stages after the
+   * base one create their sessions at load only if everything fits; else on first use.
+   */
+  static async load(rt: Runtime, source: PackSource, opts: { onProgress?: (p: LoadProgress) => void; textDevice?: TextDevice; budgetBytes?: number } = {}): Promise<LaVieEngine> {
     const m = source.manifest;
     const counters: SessionCounters = { sessionsCreated: 0, sessionsLive: 0, runs: 0 };
     const total = packBytes(m);
@@ -113,15 +175,35 @@ export class LaVieEngine implements GenerationEngine {
       textEncoder: (key, parts) => resources.textEncoder(key, parts),
       embed: (encoder, negative, prompt, halves) => embed(rt, encoder, negative, prompt, halves),
     };
+    const budgetBytes = opts.budgetBytes ?? Infinity;
     try {
-      // Stages that create their sessions now (base, interpolation); VSR's are created on first use.
-      for (const stage of Object.values(STAGES)) if (stage.offered(m)) await stage.preload?.(env);
+      // Stages that create their sessions now (base; interpolation when base + interpolation fit
+      // the budget); VSR's are created on first use.
+      const option2 = STAGES.interp.offered(m) ? memoryPlan(m, probeRequest(m, { interpolate: true }), rt.compute, budgetBytes) : null;
+      for (const stage of Object.values(STAGES)) {
+        if (!stage.offered(m) || (stage.name === 'interp' && !(option2 && option2.keptBytes <= budgetBytes))) continue;
+        await stage.preload?.(env);
+      }
     } catch (e) {
       await resources.dispose();
       throw e;
     }
     resources.onBytes = () => {};
-    return new LaVieEngine(rt, source, packInfo(rt, m, total), env, resources, counters);
+    return new LaVieEngine(rt, source, packInfo(rt, m, total), env, resources, counters, budgetBytes);
+  }
+
+  /** Whether `req` fits the budget (the request's "GPU memory" setting and the engine's), and what to pick instead. */
+  memoryPlan(req: GenerateRequest): MemoryPlan {
+    return memoryPlan(this.source.manifest, req, this.rt.compute, this.budgetFor(req));
+  }
+
+  private budgetFor(req: GenerateRequest): number {
+    return Math.min(memoryBudget({ ...(req.gpuMemoryGB !== undefined ? { settingGB: req.gpuMemoryGB } : {}) }), this.budgetBytes);
+  }
+
+  /** Networks created now (session names; text encoders as text:<key>). */
+  get loadedNetworks(): string[] {
+    return this.resources.loaded;
   }
 
   plan(req: GenerateRequest): StagePlan[] {
@@ -129,7 +211,9 @@ export class LaVieEngine implements GenerationEngine {
   }
 
   async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {
-    const plan: PlannedStage[] = planStages(this.source.manifest, req);
+    const m = this.source.manifest;
+    const plan: PlannedStage[] = planStages(m, req);
+    const budget = this.budgetFor(req);
     const start = performance.now();
     let input: readonly RgbaFrame[] = [];
     for (const [i, p] of plan.entries()) {
@@ -137,6 +221,8 @@ export class LaVieEngine implements GenerationEngine {
       // A later stage reads this one's frames; the last stage's only go to the hook.
       const keep: RgbaFrame[] | null = i < plan.length - 1 ? [] : null;
       this.rt.memory?.enter(name);
+      // Release what this stage does not use if the budget requires it (later stages' networks last).
+      await this.resources.fit(p.stage.networks(m, req), plan.slice(i + 1).flatMap((q) => q.stage.networks(m, req)), budget);
       await hooks.onStageStart?.(name, p.output);
       await p.stage.run(this.env, {
         req,
@@ -207,9 +293,15 @@ async function scheduleEmbeddings(encoder: PromptEncoder, negative: string, s: P
 }
 
 /** What the UI learns about a loaded pack: sizes from the same stage plan a generation runs. */
+/** A request with the pack's defaults (sizes and memory of an option, before any real request). */
+function probeRequest(m: PackManifest, over: Partial<GenerateRequest> = {}): GenerateRequest {
+  const b = m.stages.base;
+  return { id: '', prompt: '', negativePrompt: '', seed: 0, steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default, ...over };
+}
+
 function packInfo(rt: Runtime, m: PackManifest, total: number): PackInfo {
   const b = m.stages.base;
-  const probe = (over: Partial<GenerateRequest>): GenerateRequest => ({ id: '', prompt: '', negativePrompt: '', seed: 0, steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default, ...over });
+  const probe = (over: Partial<GenerateRequest>): GenerateRequest => probeRequest(m, over);
   const last = (over: Partial<GenerateRequest>) => planStages(m, probe(over)).at(-1)!.output;
   const base = last({});
   const vsr = STAGES.vsr.offered(m) ? m.stages.vsr! : undefined;
@@ -234,5 +326,7 @@ function packInfo(rt: Runtime, m: PackManifest, total: number): PackInfo {
       } : {}),
     },
     ...(rt.limits ? { adapter: rt.limits } : {}),
+    // Estimated GPU peak of each LaVie option this pack offers (sessions released between stages as needed).
+    memory: optionPeaks(m, probe({}), rt.compute),
   };
 }

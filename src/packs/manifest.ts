@@ -36,6 +36,10 @@ export interface GraphComponent {
   /** From the converter's static analysis: node count and the largest intermediate tensor (bytes). */
   nodes?: number;
   largestTensorBytes?: number;
+  /** Static liveness (GraphBuilder.peakLiveBytes): peak bytes of activations alive at once in the
+   * fp32-compute graph, and in the fp16-compute one. The memory budget's activation estimate. */
+  peakLiveBytes?: number;
+  peakLiveBytesF16?: number;
 }
 
 export interface TextEncoderComponent extends GraphComponent {
@@ -215,6 +219,8 @@ function graphComponent(v: unknown, f: string): GraphComponent {
     outputs: arr(o.outputs, `${f}.outputs`, 64).map((x, i) => ioSpec(x, `${f}.outputs[${i}]`)),
     ...(o.nodes === undefined ? {} : { nodes: int(o.nodes, `${f}.nodes`, 0, 1e9) }),
     ...(o.largestTensorBytes === undefined ? {} : { largestTensorBytes: int(o.largestTensorBytes, `${f}.largestTensorBytes`, 0) }),
+    ...(o.peakLiveBytes === undefined ? {} : { peakLiveBytes: int(o.peakLiveBytes, `${f}.peakLiveBytes`, 0) }),
+    ...(o.peakLiveBytesF16 === undefined ? {} : { peakLiveBytesF16: int(o.peakLiveBytesF16, `${f}.peakLiveBytesF16`, 0) }),
   };
 }
 

@@ -24,6 +24,34 @@ export interface GenerateRequest {
   frames?: number;
   /** Several prompts over base-frame ranges (the base stage reads each range's; `prompt` names the video). */
   segments?: PromptSegment[];
+  /** The user's "GPU memory" setting (GB): caps the engine's memory budget (sessions released to fit). */
+  gpuMemoryGB?: GpuMemoryGB;
+}
+
+/** The "GPU memory" setting's choices, in GB (issue 20: most visitors' GPUs have 4–12 GB). */
+export const GPU_MEMORY_CHOICES = [4, 8, 16] as const;
+export type GpuMemoryGB = (typeof GPU_MEMORY_CHOICES)[number];
+
+/** LaVie's options: 1 base, 2 + interpolation, 3 + super-resolution, 4 all three. */
+export type LaVieOption = 1 | 2 | 3 | 4;
+export const lavieOption = (r: { interpolate?: boolean; superResolve?: boolean }): LaVieOption => (1 + (r.interpolate ? 1 : 0) + (r.superResolve ? 2 : 0)) as LaVieOption;
+
+/** An option's estimated GPU peak (engine/stages/plan.ts; PackInfo.memory). */
+export interface OptionPeak { option: LaVieOption; peakBytes: number }
+
+/**
+ * The one fit rule (engine and app): whether `option` fits `budgetBytes`, and if not the option
+ * that fits and keeps the most of its stages (never adding one; ties: the smaller peak), or null.
+ */
+export function memoryFit(peaks: readonly OptionPeak[], option: LaVieOption, budgetBytes: number): { fits: boolean; peakBytes: number; instead: OptionPeak | null } {
+  const peakBytes = peaks.find((p) => p.option === option)?.peakBytes ?? Infinity;
+  if (peakBytes <= budgetBytes) return { fits: true, peakBytes, instead: null };
+  const bits = (o: LaVieOption) => o - 1; // bit 0: interpolation, bit 1: super-resolution
+  const kept = (o: LaVieOption) => (bits(o) & 1) + (bits(o) >> 1);
+  const instead = peaks
+    .filter((p) => (bits(p.option) & ~bits(option)) === 0 && p.peakBytes <= budgetBytes)
+    .sort((a, b) => kept(b.option) - kept(a.option) || a.peakBytes - b.peakBytes)[0] ?? null;
+  return { fits: false, peakBytes, instead };
 }
 
 /** A prompt for base frames from … to, inclusive. */
@@ -87,6 +115,7 @@ export function withDefaults(r: Partial<RequestBody> & { prompt: string }, pack:
     ...(r.superResolve ? { superResolve: true } : {}),
     ...(r.frames !== undefined && r.frames !== LIMITS.frames.min ? { frames: r.frames } : {}),
     ...(r.segments ? { segments: r.segments.map((g) => ({ ...g, prompt: g.prompt.trim() })) } : {}),
+    ...(r.gpuMemoryGB !== undefined ? { gpuMemoryGB: r.gpuMemoryGB } : {}),
   };
 }
 
@@ -100,7 +129,7 @@ export interface StageOffer {
 const LABEL: Record<keyof GenerateRequest, string> = {
   id: 'Request id', prompt: 'Prompt', negativePrompt: 'Negative prompt', seed: 'Seed', steps: 'Steps',
   guidanceScale: 'Guidance scale', sampler: 'Sampler', interpolate: 'Smoother', superResolve: 'High resolution',
-  frames: 'Length', segments: 'Prompts over frame ranges',
+  frames: 'Length', segments: 'Prompts over frame ranges', gpuMemoryGB: 'GPU memory',
 };
 
 const number = (lim: NumberLimit) => (v: unknown): string | null =>
@@ -174,6 +203,7 @@ const RULES: { [K in keyof GenerateRequest]-?: (v: unknown, pack?: StageOffer, r
   superResolve: flag((p) => !!p.stages.vsr),
   frames,
   segments: (v, _pack, r) => (v === undefined ? null : !Array.isArray(v) ? 'must be a list' : segmentsProblem(v as PromptSegment[], requestFrames((r ?? {}) as { frames?: number }))),
+  gpuMemoryGB: (v) => (v === undefined || (GPU_MEMORY_CHOICES as readonly unknown[]).includes(v) ? null : `must be one of ${GPU_MEMORY_CHOICES.join(', ')} GB`),
 };
 
 /** Every field a caller may set (all but the id), in the contract's order: e.g. what the embed accepts from a host. */

@@ -143,6 +143,23 @@ test('an engine failure mid-run: error with the id, no result; out of GPU memory
   assert.equal(events.filter((e) => e.type === 'loaded').length, 2, 'reloaded after the OOM');
 });
 
+test('out of GPU memory teaches a budget: the rebuilt engine gets 90 % of the peak the failed one held', async () => {
+  const budgets: (number | undefined)[] = [];
+  const events: WorkerEvent[] = [];
+  const h = createEngineHost((e) => events.push(e), async (ref, ctx) => {
+    budgets.push(ctx.budgetBytes);
+    const e = await createFakeEngine(ref);
+    const report = { liveBytes: 0, peakBytes: 1000, buffers: 0, owners: { ort: { liveBytes: 0, peakBytes: 900 }, kernels: { liveBytes: 0, peakBytes: 100 } }, phases: {} };
+    return Object.assign(e, { gpuMemory: () => report });
+  }, countingOutput());
+  h.handle({ type: 'load', pack: { kind: 'url', baseUrl: 'fake:?loadMs=0&stepMs=1&fail=gpu-oom&failAt=2' } });
+  await h.idle();
+  h.handle({ type: 'generate', request: request() });
+  await h.idle();
+  await h.idle();
+  assert.deepEqual(budgets, [undefined, 900]);
+});
+
 test('a load failure is an error with id null and its code; cancel-load ends a load as cancelled', async () => {
   const { h, of } = host('fake:?loadFail=no-webgpu&loadMs=0');
   await h.idle();

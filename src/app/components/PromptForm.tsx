@@ -1,7 +1,7 @@
 // The generation form: prompt, settings, stages, Generate/Cancel. Accessible names are part of the
 // contract (e2e tests use getByLabel / getByRole).
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, type NumberLimit } from '../../protocol.ts';
+import { GPU_MEMORY_CHOICES, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, lavieOption, memoryFit, type NumberLimit } from '../../protocol.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { countPromptTokens, useApp } from '../state.ts';
 
@@ -82,6 +82,14 @@ export function PromptForm() {
           <span>High resolution ({vsr ? `${vsr.width}×${vsr.height}` : '1280×2048'}){vsr ? '' : ' · not in this pack'}</span>
         </label>
         {form.superResolve && vsr && <VsrWarning />}
+        <div className="field">
+          <label htmlFor={`${id}-gpumem`}>GPU memory</label>
+          <select id={`${id}-gpumem`} value={form.gpuMemory} onChange={(e) => setField('gpuMemory', e.target.value as typeof form.gpuMemory)}>
+            <option value="">not set</option>
+            {GPU_MEMORY_CHOICES.map((g) => <option key={g} value={String(g)}>{g} GB</option>)}
+          </select>
+        </div>
+        <MemoryFit />
       </fieldset>
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>Generate</button>
@@ -139,3 +147,21 @@ export function VsrWarning() {
     </p>
   );
 }
+
+/** Before a run: whether the chosen option fits the "GPU memory" setting (estimates from the pack's
+ * graphs, PackInfo.memory) and which option to pick instead. */
+export function MemoryFit() {
+  const pack = useApp((s) => s.pack);
+  const form = useApp((s) => s.form);
+  if (!pack?.memory || !form.gpuMemory) return null;
+  const option = lavieOption({ interpolate: form.interpolate && !!pack.stages.interp, superResolve: form.superResolve && !!pack.stages.vsr });
+  const fit = memoryFit(pack.memory, option, Number(form.gpuMemory) * 1e9);
+  return (
+    <p className={`memory-fit ${fit.fits ? 'muted' : 'warning'}`} data-fits={fit.fits}>
+      {fit.fits ? `Fits: about ${formatBytes(fit.peakBytes)} of GPU memory at most.`
+        : `Needs about ${formatBytes(fit.peakBytes)} of GPU memory, more than ${form.gpuMemory} GB: ${fit.instead ? `choose LaVie option ${fit.instead.option} (${OPTION_LABEL[fit.instead.option]}, about ${formatBytes(fit.instead.peakBytes)}) instead` : 'no option of this model fits'}.`}
+    </p>
+  );
+}
+
+const OPTION_LABEL = { 1: 'base video', 2: 'smoother', 3: 'high resolution', 4: 'smoother + high resolution' } as const;

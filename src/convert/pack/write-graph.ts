@@ -80,6 +80,7 @@ export async function writeGraph(g: GraphBuilder, sink: PackSink, dir: string, n
     precision: opts.precision,
     nodes: g.nodes.length,
     largestTensorBytes: g.largestIntermediate()?.bytes ?? 0,
+    peakLiveBytes: g.peakLiveBytes().bytes,
     inputs: g.inputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
     outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype as IoDType, shape: [...v.shape] })),
   };
@@ -92,7 +93,7 @@ export async function writeGraph(g: GraphBuilder, sink: PackSink, dir: string, n
 export async function writeGraphWithF16(g: GraphBuilder, sink: PackSink, dir: string, name: string, opts: WriteGraphOptions): Promise<WrittenGraph> {
   const written = await writeGraph(g, sink, dir, name, opts);
   const f16 = await writeGraph(fp16Compute(g), sink, dir, `${name}.f16`, { ...opts, reuse: opts.reuse ?? written });
-  return { ...written, graphF16: f16.graph };
+  return { ...written, graphF16: f16.graph, ...(f16.peakLiveBytes !== undefined ? { peakLiveBytesF16: f16.peakLiveBytes } : {}) };
 }
 
 /** The manifest record of a written graph (without the shard placements). */

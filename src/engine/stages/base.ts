@@ -8,11 +8,15 @@ import { promptSchedule, type PromptSchedule } from '../prompt-schedule.ts';
 import { runBaseStage } from '../pipeline/base-stage.ts';
 import type { BetaSchedule } from '../schedulers/alphas.ts';
 import { createSampler } from '../schedulers/index.ts';
-import { relativeCost, type CascadeStage, type StageEnv } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork } from './cascade-stage.ts';
+
+const networks = (m: PackManifest, unet: { name: string; c: GraphComponent } = { name: 'base_unet', c: m.components.baseUnet }): StageNetwork[] =>
+  [{ name: unet.name, c: unet.c }, { name: 'vae_decoder', c: m.components.vaeDecoder }];
 
 // One after another: each session's weights pass through memory while it is created.
-async function sessions(env: StageEnv, m: PackManifest, unet: { name: string; c: GraphComponent } = { name: 'base_unet', c: m.components.baseUnet }) {
-  return [await env.session(unet.name, unet.c), await env.session('vae_decoder', m.components.vaeDecoder)] as const;
+async function sessions(env: StageEnv, m: PackManifest, unet?: { name: string; c: GraphComponent }) {
+  const [u, d] = networks(m, unet);
+  return [await env.session(u!.name, u!.c), await env.session(d!.name, d!.c)] as const;
 }
 
 /** The base UNet graph for the request's length (long ones are created on first use). */
@@ -58,6 +62,7 @@ export const baseStage: CascadeStage = {
     const calls = u.c.inputs.find((i) => i.name === 'sample')?.shape[0] === 1 ? 2 : 1;
     return req.steps * calls * relativeCost(m, u.c) + u.frames * relativeCost(m, m.components.vaeDecoder);
   },
+  networks: (m, req) => networks(m, unetFor(m, req)),
   async preload(env) {
     await sessions(env, env.source.manifest);
   },

@@ -30,6 +30,9 @@ export interface StageEnv {
   embed(encoder: PromptEncoder, negative: string, prompt: string | PromptSchedule, halves: boolean): Promise<Embeddings>;
 }
 
+/** A network a stage runs: its session's name and pack component; `text`: a text encoder (env.textEncoder). */
+export interface StageNetwork { readonly name: string; readonly c: GraphComponent; readonly text?: boolean }
+
 /** One run of a stage. */
 export interface StageRun {
   readonly req: GenerateRequest;
@@ -54,6 +57,9 @@ export interface CascadeStage {
   output(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StageVideo;
   /** Work estimate in units of one base UNet call (graph nodes as the proxy), for ETAs before a run. */
   cost(m: PackManifest, req: GenerateRequest, input: StageVideo | null): number;
+  /** The networks this request's run of the stage uses (the engine's memory budget loads and
+   * releases sessions by these; plan.ts estimates the stage's GPU memory from them). */
+  networks(m: PackManifest, req: GenerateRequest): StageNetwork[];
   /** Sessions to create when the pack loads (stages without it create theirs on first use). */
   preload?(env: StageEnv): Promise<void>;
   run(env: StageEnv, run: StageRun): Promise<void>;

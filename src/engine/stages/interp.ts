@@ -7,13 +7,19 @@ import type { PackManifest } from '../../packs/manifest.ts';
 import { interpSegments } from '../pipeline/interp-segments.ts';
 import { runInterpStage } from '../pipeline/interp-stage.ts';
 import { interpDdimPlan } from '../schedulers/index.ts';
-import { relativeCost, type CascadeStage, type StageEnv } from './cascade-stage.ts';
+import type { ModelSession } from '../runtime/runtime.ts';
+import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork } from './cascade-stage.ts';
 
 /** Noise streams per segment (stream 0 initial latents, 1000 + i posterior samples). */
 const SEGMENT_STREAMS = 100_000;
 
+const networks = (m: PackManifest): StageNetwork[] =>
+  [{ name: 'vae_encoder', c: m.components.vaeEncoder! }, { name: 'interp_unet', c: m.components.interpUnet! }, { name: 'vae_decoder', c: m.components.vaeDecoder }];
+
 async function sessions(env: StageEnv, m: PackManifest) {
-  return [await env.session('vae_encoder', m.components.vaeEncoder!), await env.session('interp_unet', m.components.interpUnet!), await env.session('vae_decoder', m.components.vaeDecoder)] as const;
+  const s = [];
+  for (const n of networks(m)) s.push(await env.session(n.name, n.c));
+  return s as [ModelSession, ModelSession, ModelSession];
 }
 
 export const interpStage: CascadeStage = {
@@ -26,6 +32,7 @@ export const interpStage: CascadeStage = {
     return segments * m.stages.interp!.steps * relativeCost(m, m.components.interpUnet!)
       + input!.frames * relativeCost(m, m.components.vaeEncoder!) + out * relativeCost(m, m.components.vaeDecoder);
   },
+  networks: (m) => networks(m),
   async preload(env) {
     await sessions(env, env.source.manifest);
   },

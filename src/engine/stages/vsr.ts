@@ -6,7 +6,12 @@ import { planTiles } from '../pipeline/tiles.ts';
 import { runVsrStage, vsrWindows } from '../pipeline/vsr-stage.ts';
 import type { ModelSession } from '../runtime/runtime.ts';
 import { createVsrSampler, lowResNoiseCoeffs } from '../schedulers/index.ts';
-import { relativeCost, type CascadeStage, type StageEnv } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork } from './cascade-stage.ts';
+
+const networks = (m: PackManifest): StageNetwork[] => {
+  const c = m.components.vsr!;
+  return [{ name: 'vsr_unet', c: c.unet }, ...c.unetTails.map((t) => ({ name: `vsr_unet_f${t.frames}`, c: t })), { name: 'vsr_vae_decoder', c: c.vaeDecoder }, { name: 'vsr', c: c.textEncoder, text: true }];
+};
 
 async function sessions(env: StageEnv, m: PackManifest) {
   const c = m.components.vsr!;
@@ -38,6 +43,7 @@ export const vsrStage: CascadeStage = {
     return vsrWindows(input!.frames, v.windowFrames).length * v.steps * tiles.unet * relativeCost(m, c.unet)
       + input!.frames * tiles.vae * relativeCost(m, c.vaeDecoder);
   },
+  networks: (m) => networks(m),
   async run(env, r) {
     const m = env.source.manifest;
     const v = m.stages.vsr!;
