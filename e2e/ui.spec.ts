@@ -31,6 +31,21 @@ const ui = (page: Page) => ({
 });
 
 test.describe('app UI with a fake engine', () => {
+  test('GPU memory setting: before a run the form says whether the option fits and what to pick instead', async ({ page }) => {
+    await open(page, 'interp=1');
+    const u = ui(page);
+    await expect(u.model).toContainText('fake-test-pack');
+    const fit = page.locator('.memory-fit');
+    await expect(fit).toHaveCount(0); // no setting, no verdict
+    await page.getByLabel('GPU memory', { exact: true }).selectOption('4');
+    await expect(fit).toHaveAttribute('data-fits', 'true');
+    await page.getByRole('checkbox', { name: /Smoother/ }).check();
+    await expect(fit).toHaveAttribute('data-fits', 'false');
+    await expect(fit).toContainText('Needs about 5.0 GB of GPU memory, more than 4 GB: choose LaVie option 1 (base video, about 3.0 GB) instead.');
+    await page.getByLabel('GPU memory', { exact: true }).selectOption('8');
+    await expect(fit).toHaveAttribute('data-fits', 'true');
+  });
+
   test('controls, pack panel and defaults', async ({ page }) => {
     await open(page);
     const u = ui(page);

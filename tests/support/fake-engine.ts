@@ -55,6 +55,8 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
       ...(o.get('interp') ? { interp: { frames: 61, width, height, fps: 24 } } : {}),
       ...(o.get('vsr') ? { vsr: { frames: 16, width: 4 * width, height: 4 * height, fps: 8, scale: 4, tiles: 1, steps: 1, stepCost: 2 } } : {}),
     },
+    // GPU peaks per LaVie option, like the real engine's estimate (3 GB base, 5 GB with interpolation).
+    memory: [{ option: 1, peakBytes: 3e9 }, ...(o.get('interp') ? [{ option: 2 as const, peakBytes: 5e9 }] : [])],
   };
   const plan = (req: GenerateRequest): StagePlan[] => {
     let input: StageVideo = pack;
