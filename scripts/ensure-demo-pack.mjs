@@ -2,7 +2,7 @@
 // from synthetic weights by our own converter, never committed. Regenerated when its generator
 // sources are newer than the pack.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const out = 'public/packs/tiny';
@@ -14,4 +14,20 @@ if (stale) {
   execFileSync(process.execPath, ['--import', 'tsx', 'src/convert/cli/make-tiny-pack.ts', out], { stdio: 'inherit' });
 } else {
   console.log(`demo pack up to date (${out})`);
+}
+
+// The trained LaVie-nano demo pack, once models/lavie-nano holds a trained base stage (state.json lists
+// "vae" and "base" as done; layout/ from training/train.py snapshot). Until then only the tiny pack exists.
+const bundle = 'models/lavie-nano';
+const nanoOut = 'public/packs/nano';
+const state = join(bundle, 'state.json');
+const done = existsSync(state) ? JSON.parse(readFileSync(state, 'utf8')).done ?? [] : [];
+if (done.includes('vae') && done.includes('base') && existsSync(join(bundle, 'layout', 'layout.json'))) {
+  const nanoManifest = join(nanoOut, 'manifest.json');
+  if (!existsSync(nanoManifest) || statSync(nanoManifest).mtimeMs < Math.max(statSync(state).mtimeMs, newest('src/convert'))) {
+    console.log(`converting the LaVie-nano demo pack from ${bundle} …`);
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/convert/cli/make-nano-pack.ts', '--bundle', bundle, nanoOut], { stdio: 'inherit' });
+  } else {
+    console.log(`LaVie-nano demo pack up to date (${nanoOut})`);
+  }
 }

@@ -24,6 +24,8 @@ export interface PackInfo {
   bytes: number;
   /** True for packs with random test weights. */
   testWeights: boolean;
+  /** What the model is and prompts it understands (e.g. the LaVie-nano demo), when the pack says. */
+  about?: { description: string; examplePrompts: string[] };
   /** Output of the base stage. */
   width: number;
   height: number;

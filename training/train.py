@@ -3,6 +3,7 @@
     /usr/bin/python3 training/train.py                 # run / resume every phase (npm run train:nano)
     /usr/bin/python3 training/train.py export          # write the official layouts from the checkpoints
     /usr/bin/python3 training/train.py snapshot        # fp16 resume bundle into models/lavie-nano/
+    /usr/bin/python3 training/train.py layout [dir]    # configs + tokenizers of a bundle (layout/), for npm run setup
 
 Phases (in order): vae → base (text encoder + base UNet) → interp → x4vae → vsr.
 Work dir (checkpoints, losses.tsv, export/): $LAVIE_NANO_WORKDIR or ~/.cache/lavie-nano. When it
@@ -542,6 +543,31 @@ def export(state, out=None):
     return written
 
 
+def write_layout(out, scaling):
+    """Configs and tokenizers of the official layouts (no weights) into <out>/layout/, so the bundle
+    converts without Python: scripts/ensure-demo-pack.mjs puts the bundle's weights next to them."""
+    lay = os.path.join(out, "layout")
+    sd14, x4 = os.path.join(lay, "stable-diffusion-v1-4"), os.path.join(lay, "stable-diffusion-x4-upscaler")
+    write_json(os.path.join(sd14, "unet", "config.json"), C.SD_UNET)
+    write_json(os.path.join(sd14, "vae", "config.json"), dict(C.VAE, scaling_factor=scaling.get("vae", C.VAE["scaling_factor"])))
+    write_json(os.path.join(sd14, "text_encoder", "config.json"), CLIP_CFG)
+    write_dir(os.path.join(sd14, "tokenizer"), VOCAB, MERGES)
+    write_json(os.path.join(x4, "vae", "config.json"), dict(C.X4_VAE, scaling_factor=scaling.get("x4vae", C.X4_VAE["scaling_factor"])))
+    write_json(os.path.join(x4, "text_encoder", "config.json"), CLIP_X4_CFG)
+    write_dir(os.path.join(x4, "tokenizer"), VOCAB, MERGES, pad_token="!")
+    write_json(os.path.join(lay, "vsr_unet_3d_config.json"), C.VSR_UNET)
+    # Which bundle file is which official file (ensure-demo-pack.mjs reads this, not our names).
+    write_json(os.path.join(lay, "layout.json"), {
+        "latent": f"{C.LATENT_H}x{C.LATENT_W}", "frames": C.FRAMES,
+        "files": {"vae.safetensors": "stable-diffusion-v1-4/vae/diffusion_pytorch_model.safetensors",
+                  "text.safetensors": "stable-diffusion-v1-4/text_encoder/model.safetensors",
+                  "base_unet.safetensors": "lavie_base.safetensors",
+                  "interp_unet.safetensors": "lavie_interpolation.safetensors",
+                  "x4vae.safetensors": "stable-diffusion-x4-upscaler/vae/diffusion_pytorch_model.safetensors",
+                  "text_x4.safetensors": "stable-diffusion-x4-upscaler/text_encoder/model.safetensors",
+                  "vsr_unet.safetensors": "lavie_vsr.safetensors"}})
+
+
 def snapshot(state, out=BUNDLE):
     """fp16 weights of every phase with a checkpoint (EMA for finished phases, raw for the running one)."""
     os.makedirs(out, exist_ok=True)
@@ -556,7 +582,8 @@ def snapshot(state, out=BUNDLE):
             sd = blob["ema"][name] if phase in state.p["done"] else blob["models"][name]
             save_file({k: v.half() if v.is_floating_point() else v for k, v in sd.items()}, os.path.join(out, f"{name}.safetensors"))
     write_json(os.path.join(out, "state.json"), info)
-    total = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out))
+    write_layout(out, state.p["scaling"])
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
     log(f"snapshot → {out}: {list(info['phases'])} ({total / 1e6:.1f} MB)")
 
 
@@ -564,6 +591,11 @@ def snapshot(state, out=BUNDLE):
 
 def main(argv):
     torch.set_num_threads(int(os.environ.get("LAVIE_THREADS", "2")))
+    if argv and argv[0] == "layout":  # configs + tokenizers for an existing bundle (no checkpoint needed)
+        out = argv[1] if len(argv) > 1 else BUNDLE
+        with open(os.path.join(out, "state.json")) as f:
+            write_layout(out, json.load(f)["scaling"])
+        return 0
     state = State()
     if argv and argv[0] == "export":
         export(state, argv[1] if len(argv) > 1 else None)

@@ -16,7 +16,7 @@ import { configOr, firstPresent, joinPath, readJson, type PackSink, type SourceF
 import { openCheckpoint } from './io/checkpoint.ts';
 import { writePack } from './pack/write-pack.ts';
 import { readTokenizerFolder, TOKENIZER_FILES } from './tokenizer.ts';
-import type { PackManifest, PersonalizeMode } from '../packs/manifest.ts';
+import type { PackAbout, PackManifest, PersonalizeMode } from '../packs/manifest.ts';
 import { personalize, type PersonalizeSpec } from './personalize/apply.ts';
 import type { StateDict } from './tensor.ts';
 
@@ -100,6 +100,10 @@ export interface ConvertOptions {
   /** Extra base lengths for long videos (FreeNoise; 16 + 4k up to LIMITS.frames.max). */
   longFrames?: number[];
   latent?: { height: number; width: number };
+  /** Banner text and example prompts (manifest.about), e.g. for the LaVie-nano demo pack. */
+  about?: PackAbout;
+  /** Default base steps shown in the app (default LaVie's 50). */
+  defaultSteps?: number;
   log?: (line: string) => void;
 }
 
@@ -196,6 +200,8 @@ export async function convertOfficial(inputs: OfficialInputs, sink: PackSink, o:
   return writePack(sink, {
     name: o.name ?? (personalization ? 'LaVie base (personalized)' : 'LaVie base'),
     ...(personalization ? { personalization } : {}),
+    ...(o.about ? { about: o.about } : {}),
+    ...(o.defaultSteps ? { defaultSteps: o.defaultSteps } : {}),
     testWeights: false,
     unet: { cfg: unetCfg, params: unet, precision: unetP },
     vae: { cfg: sd.vaeCfg, params: sd.vae, precision: vaeP },

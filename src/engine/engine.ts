@@ -310,6 +310,7 @@ function packInfo(rt: Runtime, m: PackManifest, total: number): PackInfo {
     name: m.name,
     bytes: total,
     testWeights: m.testWeights,
+    ...(m.about ? { about: m.about } : {}),
     ...base,
     ...(baseLengths(m).length > 1 ? { lengths: baseLengths(m) } : {}),
     defaults: { steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default },

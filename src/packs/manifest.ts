@@ -147,7 +147,11 @@ export interface PackManifest {
   stages: { base: BaseStage; interp?: InterpStage; vsr?: VsrStage };
   /** Present when SD-1.x LoRAs or a fine-tuned checkpoint were merged into the weights. */
   personalization?: PackPersonalization;
+  /** What the model is, for the app's banner (e.g. the LaVie-nano demo), and prompts it understands. */
+  about?: PackAbout;
 }
+
+export interface PackAbout { description: string; examplePrompts: string[] }
 
 export class ManifestError extends LaVieError {
   constructor(readonly field: string, message: string) {
@@ -224,6 +228,11 @@ function graphComponent(v: unknown, f: string): GraphComponent {
   };
 }
 
+function packAbout(x: unknown): PackAbout {
+  const a = obj(x, 'about');
+  return { description: str(a.description, 'about.description', 300), examplePrompts: arr(a.examplePrompts, 'about.examplePrompts', 16).map((p, i) => str(p, `about.examplePrompts[${i}]`, LIMITS.promptChars)) };
+}
+
 export function parseManifest(json: unknown): PackManifest {
   const o = obj(json, '(root)');
   if (o.format !== PACK_FORMAT) throw new ManifestError('format', `must be "${PACK_FORMAT}"`);
@@ -242,6 +251,7 @@ export function parseManifest(json: unknown): PackManifest {
     version: PACK_VERSION,
     name: str(o.name, 'name', 200),
     testWeights: o.testWeights,
+    ...(o.about === undefined ? {} : { about: packAbout(o.about) }),
     createdBy: str(o.createdBy, 'createdBy', 200),
     components: {
       tokenizer: { files: arr(obj(c.tokenizer, 'components.tokenizer').files, 'components.tokenizer.files', 16).map((x, i) => packFile(x, `components.tokenizer.files[${i}]`)) },

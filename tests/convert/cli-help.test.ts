@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { HelpRequested, UsageError, parseArgs } from '../../src/convert/cli/cli-util.ts';
 import { runNpmCli } from '../helpers/cli.ts';
 
-for (const cli of ['convert', 'fixture', 'inspect', 'make-tiny-pack', 'generate', 'eval:nano', 'bench:convert-full', 'bench:fullsize-fixture', 'bench:memory']) {
+for (const cli of ['convert', 'fixture', 'inspect', 'make-tiny-pack', 'make-nano-pack', 'generate', 'eval:nano', 'bench:convert-full', 'bench:fullsize-fixture', 'bench:memory']) {
   test(`npm run ${cli} -- --help prints usage and exits 0`, () => {
     const r = runNpmCli(cli, ['--help']);
     assert.equal(r.status, 0, r.stderr);

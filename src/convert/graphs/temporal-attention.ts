@@ -36,10 +36,13 @@ export function ropeInvFreqs(): Float32Array {
 }
 
 export function checkRopeFreqs(ctx: NetCtx, key: string): void {
-  const got = ctx.p.get(key, [ROPE_DIM / 2]).read();
+  const t = ctx.p.get(key, [ROPE_DIM / 2]);
+  const got = t.read();
   const want = ropeInvFreqs();
+  // A checkpoint saved in half precision (e.g. the fp16 LaVie-nano bundle) holds them rounded to 11 bits.
+  const rel = t.dtype === 'float16' || t.dtype === 'bfloat16' ? (t.dtype === 'float16' ? 2 ** -11 : 2 ** -8) : 1e-6;
   for (let i = 0; i < want.length; i++) {
-    if (Math.abs(got[i]! - want[i]!) > 1e-6 * Math.max(1, Math.abs(want[i]!))) {
+    if (Math.abs(got[i]! - want[i]!) > rel * Math.max(1, Math.abs(want[i]!))) {
       throw new CheckpointError('wrong-value', `${ctx.p.file}: "${key}" is not RoPE's 10000^(-2i/32) (entry ${i}: ${got[i]})`, { file: ctx.p.file, key });
     }
   }

@@ -12,7 +12,7 @@ import type { WeightPrecision } from '../graphs/weights.ts';
 import { GraphBuilder } from '../onnx/graph.ts';
 import { writeWhole, type PackSink } from '../io/bytes.ts';
 import { writeTokenizerFolder, type TokenizerFolderFiles } from '../tokenizer.ts';
-import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage , type PackPersonalization } from '../../packs/manifest.ts';
+import { PACK_FORMAT, PACK_VERSION, parseManifest, type PackFile, type PackManifest, type TextEncoderComponent, type TileSpec, type VsrComponents, type VsrStage , type PackPersonalization, type PackAbout } from '../../packs/manifest.ts';
 import { componentOf, writeGraph, writeGraphWithF16 } from './write-graph.ts';
 import { LAVIE_DEFAULTS, LIMITS } from '../../protocol/request.ts';
 
@@ -20,6 +20,8 @@ export interface PackSpec {
   name: string;
   /** SD-1.x LoRAs / checkpoint merged into the weights (recorded in the manifest). */
   personalization?: PackPersonalization;
+  /** Banner text and example prompts for the app (manifest.about). */
+  about?: PackAbout;
   testWeights: boolean;
   unet: { cfg: UNet3DConfig; params: Params; precision: WeightPrecision };
   vae: { cfg: VaeConfig; params: Params; precision: WeightPrecision };
@@ -169,6 +171,7 @@ async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManif
     testWeights: spec.testWeights,
     createdBy: 'lavie-web convert 0.1.0',
     ...(spec.personalization ? { personalization: spec.personalization } : {}),
+    ...(spec.about ? { about: spec.about } : {}),
     components: {
       tokenizer: { files: tokFiles },
       textEncoder: textGraph,
