@@ -117,7 +117,9 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
     expect(csp).toContain("frame-ancestors 'self'");
     const alert = page.getByRole('alert');
     await expect(alert).toBeVisible({ timeout: TIMEOUT });
-    await expect(alert).toHaveAttribute('data-code', 'pack-download');
+    await expect(alert).toHaveAttribute('data-code', 'pack-host-refused');
+    await expect(alert).toContainText('This site does not load models from that address');
+    await expect(alert).not.toContainText('VITE_PACK_HOSTS');
     await expect(alert.locator('.message')).toContainText('loads model packs only from its own origin and http://127.0.0.1:*');
   });
 

@@ -65,6 +65,14 @@ export type Stage = 'base' | 'interp' | 'vsr';
 /** The video a stage produces. */
 export interface StageVideo { frames: number; width: number; height: number; fps: number }
 
+/** A stage's work per phase, in units of one base UNet call (graph nodes as the proxy): what the app's
+ * time estimate (src/app/eta.ts) scales by the device's measured rate. Text and video encoding are
+ * not UNet-like work and are timed by the app on their own. */
+export type StageWork = Partial<Record<'condition' | 'denoise' | 'decode', number>>;
+
+/** A stage as a request will run it: its video and its work (plan.ts in the engine computes it). */
+export interface StagePlan { stage: Stage; video: StageVideo; cost: number; work: StageWork }
+
 /** The stages a request runs, in order. */
 export function stagesOf(r: Pick<GenerateRequest, 'interpolate' | 'superResolve'>): Stage[] {
   return ['base', ...(r.interpolate ? ['interp' as const] : []), ...(r.superResolve ? ['vsr' as const] : [])];
@@ -134,7 +142,9 @@ export type WorkerRequest =
   /** How many CLIP tokens `text` takes (answered with 'tokens', at once, even during a generation). */
   | { type: 'count-tokens'; id: string; text: string }
   /** Stop a pack download/load in progress (finished files are kept; the partial one resumes next time). */
-  | { type: 'cancel-load' };
+  | { type: 'cancel-load' }
+  /** The stage plan of a request on the loaded pack (answered with 'plan', at once, even during a generation). */
+  | { type: 'plan'; id: string; request: GenerateRequest };
 
 export type WorkerEvent =
   | { type: 'loaded'; pack: PackInfo }
@@ -145,4 +155,6 @@ export type WorkerEvent =
   | { type: 'cancelled'; id: string }
   /** Text tokens of a 'count-tokens' request (start/end tokens not counted); null: no model loaded. */
   | { type: 'tokens'; id: string; count: number | null }
+  /** Answer to 'plan'; null: no model loaded, or the pack cannot run the request. */
+  | { type: 'plan'; id: string; stages: StagePlan[] | null }
   | { type: 'error'; id: string | null; error: ErrorInfo };

@@ -2,7 +2,7 @@
 // request id. A generation itself (stage plan → one video sink per stage → results) is in
 // generation.ts. engine.worker.ts binds the host to postMessage, WebGPU and MP4; tests bind it to a
 // fake engine and counting sinks.
-import { LaVieError, toErrorInfo, validateRequest, type ErrorInfo, type GenerateRequest, type PackRef, type ProgressInfo, type WorkerEvent, type WorkerRequest } from '../src/protocol.ts';
+import { LaVieError, toErrorInfo, validateRequest, type ErrorInfo, type GenerateRequest, type PackRef, type ProgressInfo, type StagePlan, type WorkerEvent, type WorkerRequest } from '../src/protocol.ts';
 import type { GenerationEngine } from '../src/engine/types.ts';
 import { runGeneration } from './generation.ts';
 import type { VideoOutput } from './video-sink.ts';
@@ -110,6 +110,14 @@ export function createEngineHost(post: Post, factory: EngineFactory, output: Vid
     enqueue(() => generate(req, ctrl));
   }
 
+  function planOf(req: GenerateRequest): StagePlan[] | null {
+    try {
+      return engine && !validateRequest(req) ? engine.plan(req) : null;
+    } catch {
+      return null; // e.g. a stage this pack lacks: the generation itself reports it
+    }
+  }
+
   function cancel(id: string): void {
     const ctrl = controllers.get(id);
     if (!ctrl || ctrl.signal.aborted) return;
@@ -126,6 +134,8 @@ export function createEngineHost(post: Post, factory: EngineFactory, output: Vid
         // Not queued: the tokenizer runs at once, also while a generation is on the GPU.
         case 'count-tokens': return post({ type: 'tokens', id: msg.id, count: engine?.countTokens?.(msg.text) ?? null });
         case 'cancel-load': return loading?.abort();
+        // Not queued either: the app's time estimate before and during a run.
+        case 'plan': return post({ type: 'plan', id: msg.id, stages: planOf(msg.request) });
         case 'cancel': return cancel(msg.id);
         default:
           post({ type: 'error', id: null, error: { code: 'bad-request', message: `unknown request ${JSON.stringify((msg as { type?: unknown }).type)}`, recoverable: true } });

@@ -3,7 +3,7 @@
 // built-in pack is served, and how a local folder is read. The engine only gets the PackSource.
 import type { PackRef, ProgressInfo } from '../src/protocol.ts';
 import { packHosts, packUrlAllowed } from '../src/packs/download/hosts.ts';
-import { PackDownloadError, type PackSource } from '../src/packs/pack-source.ts';
+import { PackHostRefusedError, type PackSource } from '../src/packs/pack-source.ts';
 import { builtinPackUrl } from '../src/packs/sources/builtin.ts';
 import { filesFromDirectory, openLocalPack } from '../src/packs/sources/local-folder.ts';
 import { openStoredPack, openUrlPack } from '../src/packs/sources/url.ts';
@@ -27,7 +27,8 @@ export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<Pa
   const url = pack.kind === 'builtin' ? builtinPackUrl(import.meta.env.BASE_URL, self.location.origin) : pack.baseUrl;
   const hosts = packHosts(import.meta.env.VITE_PACK_HOSTS);
   if (!packUrlAllowed(url, self.location.origin, hosts)) {
-    throw new PackDownloadError(`This site loads model packs only from its own origin and ${hosts.join(', ')}; ${url} is elsewhere. (Whoever deploys it can allow more hosts with VITE_PACK_HOSTS.)`, url);
+    // (The list is set when the site is built: VITE_PACK_HOSTS, see README.)
+    throw new PackHostRefusedError(`This site loads model packs only from its own origin and ${hosts.join(', ')}; ${url} is elsewhere.`, url);
   }
   return openUrlPack(url, {
     store: defaultStore(),

@@ -1,6 +1,6 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
-import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, SamplerDefaults, SamplerName, Stage, VideoMeta, GpuMemoryGB } from '../protocol.ts';
+import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, SamplerDefaults, SamplerName, Stage, StagePlan, VideoMeta, GpuMemoryGB } from '../protocol.ts';
 import { LAVIE_DEFAULTS, randomSeed, requestDefaults, toErrorInfo, validateRequest } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { normalizeBaseUrl } from '../packs/sources/url.ts';
@@ -10,6 +10,8 @@ import { defaultStore } from '../packs/storage/browser-default.ts';
 import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
 import { rememberPack, rememberedPack } from './pack-choice.ts';
+import { JobEstimator } from './eta.ts';
+import { loadRates, saveRates } from './device-rates.ts';
 import { EngineClient, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
 
 export type Status = 'idle' | 'loading' | 'generating' | 'done' | 'error';
@@ -40,16 +42,20 @@ export interface AppState {
   /** Fields the user changed: pack defaults don't overwrite them. */
   touched: Partial<Record<keyof FormFields, true>>;
   progress: ProgressInfo | null;
-  /** Estimated ms left (from the engine, or measured on the current phase). */
+  /** Estimated ms left: of the whole generation (src/app/eta.ts), or of the pack download. */
   etaMs: number | null;
+  /** The running phase outlasted its estimate (etaMs is then the rest of the job after it). */
+  etaStalled: boolean;
+  /** A phase that began after the last progress event and has reported nothing yet (e.g. the first step). */
+  etaStarting: Phase | null;
   preview: PreviewFrame | null;
   result: ResultInfo | null;
   /** Earlier stages' videos of the same request (kept downloadable; nothing is lost on cancel). */
   earlier: ResultInfo[];
   error: ErrorInfo | null;
+  /** A chosen pack failed to load and the app went back to this one (its name). */
+  revertedTo: string | null;
   activeId: string | null;
-  /** Measured ms per base denoising step of the last run (for time estimates of later stages). */
-  stepMs: number | null;
 
   /** Saved videos, newest first (IndexedDB; survives reloads). */
   history: HistoryEntry[];
@@ -129,6 +135,9 @@ export function packRefFromLocation(search: string = typeof location === 'undefi
   return (typeof localStorage !== 'undefined' ? rememberedPack() : null) ?? { kind: 'builtin' };
 }
 
+/** The last pack that loaded in this page (a failed choice returns to it). */
+let lastWorking: PackRef | null = null;
+
 let client: EngineClient | null = null;
 const engine = () => {
   if (client) return client;
@@ -139,10 +148,13 @@ const engine = () => {
   return client;
 };
 
+/** The stage plan of a request on the loaded pack (null: none loaded), for time estimates. */
+export const planRequest = (request: RequestBody): Promise<StagePlan[] | null> => engine().plan(request);
+
 /** Text tokens of a prompt on the loaded pack's tokenizer (null: none loaded). */
 export const countPromptTokens = (text: string): Promise<number | null> => engine().countTokens(text);
 
-// ETA fallback when the engine gives none: time per step measured within the current phase.
+// Pack downloads: the download's own ETA, else time per step measured within the current phase.
 let phaseClock: { phase: Phase; step: number; elapsedMs: number } | null = null;
 function estimateEta(p: ProgressInfo): number | null {
   if (p.etaMs !== undefined) return p.etaMs;
@@ -183,8 +195,10 @@ export const useApp = create<AppState>()((set, get) => {
     result: null,
     earlier: [],
     error: null,
+    revertedTo: null,
     activeId: null,
-    stepMs: null,
+    etaStalled: false,
+    etaStarting: null,
     history: [],
     storage: null,
 
@@ -211,9 +225,18 @@ export const useApp = create<AppState>()((set, get) => {
     async choosePack(ref) {
       if (get().status === 'generating') return;
       if (get().status === 'loading') get().cancelLoad();
-      set({ packRef: ref, pack: null });
-      void rememberPack(ref);
+      const prev = lastWorking;
+      set({ packRef: ref, pack: null, revertedTo: null });
       await get().load();
+      // Only a choice that loaded is remembered for the next visit.
+      if (get().pack) return void rememberPack(ref);
+      if (!prev || prev === ref) return;
+      // A failed (or cancelled) choice is not kept: back to the pack that worked, the error stays on screen.
+      const failed = get().status === 'error' ? get().error : null;
+      set({ packRef: prev });
+      await get().load();
+      const back = get().pack;
+      if (back && failed) set({ status: 'error', error: failed, revertedTo: back.name });
     },
 
     cancelLoad() {
@@ -270,7 +293,8 @@ export const useApp = create<AppState>()((set, get) => {
         return;
       }
       try {
-        const pack = await engine().load(get().packRef, (progress) => set({ progress, etaMs: estimateEta(progress) }));
+        const pack = await engine().load(ref, (progress) => set({ progress, etaMs: estimateEta(progress) }));
+        lastWorking = ref;
         const { touched, form } = get();
         const d = formDefaults(pack.defaults);
         set({
@@ -306,13 +330,24 @@ export const useApp = create<AppState>()((set, get) => {
         await get().load();
         if (!get().pack) return;
       }
-      phaseClock = null;
-      set({ ...clearResult(), status: 'generating', progress: null, etaMs: null, preview: null, error: null });
+      const pack = get().pack!;
+      set({ ...clearResult(), status: 'generating', progress: null, etaMs: null, etaStalled: false, etaStarting: null, preview: null, error: null });
+      // One estimate for the whole job: the stage plan's work at this device's remembered speed,
+      // refined by this run; ticked every second so it counts down (and notices a stalled phase).
+      const plan = await engine().plan(parsed.request);
+      const est = plan ? new JobEstimator(plan, loadRates(pack), () => performance.now()) : null;
+      const showEta = () => {
+        if (!est || get().activeId !== handle.id) return;
+        const e = est.estimate();
+        set({ etaMs: e.remainingMs, etaStalled: e.stalled, etaStarting: e.starting ? e.phase : null });
+      };
+      const ticker = setInterval(showEta, 1000);
       const handle = engine().generate(parsed.request, {
         onProgress: (progress) => {
           if (get().activeId !== handle.id) return;
-          const base = progress.phase === 'denoise' && (progress.stage ?? 'base') === 'base' && progress.step > 0;
-          set({ progress, etaMs: estimateEta(progress), ...(base ? { stepMs: progress.elapsedMs / progress.step } : {}) });
+          est?.progress(progress);
+          set({ progress });
+          showEta();
         },
         onPreview: (preview) => { if (get().activeId === handle.id) set({ preview }); },
         // The base video is shown (and downloadable) while the next stage runs.
@@ -326,6 +361,7 @@ export const useApp = create<AppState>()((set, get) => {
       set({ activeId: handle.id });
       try {
         const out = await handle.done;
+        est?.finish();
         void save(parsed.request, out);
         if (get().activeId !== handle.id) return;
         const prev = get().result;
@@ -335,6 +371,10 @@ export const useApp = create<AppState>()((set, get) => {
         const error = toErrorInfo(e);
         if (error.code === 'cancelled') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null });
         else set({ status: 'error', activeId: null, etaMs: null, error });
+      } finally {
+        clearInterval(ticker);
+        // What this run timed (finished phases; all of them when it completed) is kept for next time.
+        if (est) saveRates(pack, est.rates());
       }
     },
 
@@ -345,7 +385,7 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     dismissError() {
-      if (get().status === 'error') set({ status: 'idle', error: null });
+      if (get().status === 'error') set({ status: 'idle', error: null, revertedTo: null });
     },
   };
 });

@@ -1,6 +1,6 @@
 // A typed wrapper over the engine worker's postMessage (contract: src/protocol.ts). One worker; each
 // generation gets a request id; replies are routed back to the caller's promise and callbacks.
-import { RemoteError, type ErrorInfo, type GenerateRequest, type PackInfo, type PackRef, type ProgressInfo, type Stage, type VideoMeta, type WorkerEvent, type WorkerRequest } from '../protocol.ts';
+import { RemoteError, type ErrorInfo, type GenerateRequest, type PackInfo, type PackRef, type ProgressInfo, type Stage, type StagePlan, type VideoMeta, type WorkerEvent, type WorkerRequest } from '../protocol.ts';
 
 export interface PreviewFrame { step: number; width: number; height: number; rgba: Uint8ClampedArray }
 
@@ -33,6 +33,7 @@ export class EngineClient {
   private readonly runs = new Map<string, Pending>();
   private loads: PendingLoad[] = [];
   private readonly counts = new Map<string, (n: number | null) => void>();
+  private readonly plans = new Map<string, (p: StagePlan[] | null) => void>();
 
   /** An error outside any pending request (e.g. the model was lost: reloading it after a GPU fault
    * failed). Without this the app would keep showing a model the worker no longer has. */
@@ -68,6 +69,15 @@ export class EngineClient {
     return new Promise((resolve) => {
       this.counts.set(id, resolve);
       this.send({ type: 'count-tokens', id, text });
+    });
+  }
+
+  /** The stage plan of a request on the loaded pack (null: no model loaded, or the pack cannot run it). */
+  plan(request: Omit<GenerateRequest, 'id'>): Promise<StagePlan[] | null> {
+    const id = `plan-${++this.seq}`;
+    return new Promise((resolve) => {
+      this.plans.set(id, resolve);
+      this.send({ type: 'plan', id, request: { ...request, id } });
     });
   }
 
@@ -113,6 +123,8 @@ export class EngineClient {
     for (const l of loads) l.reject(new RemoteError(error));
     for (const done of this.counts.values()) done(null);
     this.counts.clear();
+    for (const done of this.plans.values()) done(null);
+    this.plans.clear();
     for (const [id, run] of this.runs) {
       this.runs.delete(id);
       run.reject(new RemoteError(error));
@@ -146,6 +158,10 @@ export class EngineClient {
         return;
       case 'cancelled':
         this.settle(ev.id, ev);
+        return;
+      case 'plan':
+        this.plans.get(ev.id)?.(ev.stages);
+        this.plans.delete(ev.id);
         return;
       case 'tokens':
         this.counts.get(ev.id)?.(ev.count);

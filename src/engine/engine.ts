@@ -207,7 +207,7 @@ export class LaVieEngine implements GenerationEngine {
   }
 
   plan(req: GenerateRequest): StagePlan[] {
-    return planStages(this.source.manifest, req).map((p) => ({ stage: p.stage.name, video: p.output, cost: p.cost }));
+    return planStages(this.source.manifest, req).map((p) => ({ stage: p.stage.name, video: p.output, cost: p.cost, work: p.work }));
   }
 
   async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {

@@ -1,6 +1,6 @@
 // What the worker needs from the engine. The engine is DOM-free; it yields decoded RGBA frames and
 // the worker turns them into video (src/video).
-import type { GenerateRequest, GpuMemoryReport, PackInfo, ProgressInfo, Stage, StageVideo } from '../protocol.ts';
+import type { GenerateRequest, GpuMemoryReport, PackInfo, ProgressInfo, Stage, StagePlan, StageVideo } from '../protocol.ts';
 
 export interface RgbaFrame {
   index: number;
@@ -26,8 +26,7 @@ export interface GenerateHooks {
 
 export type GenerationResult = StageVideo;
 
-/** A stage as a request will run it: its video and its work estimate (units of one base UNet call). */
-export interface StagePlan { stage: Stage; video: StageVideo; cost: number }
+export type { StagePlan } from '../protocol.ts';
 
 export interface GenerationEngine {
   readonly pack: PackInfo;

@@ -1,7 +1,7 @@
 // Where the engine reads a pack's files from: the one interface between the engine and pack
 // delivery. The sources in sources/ (URL packs kept in storage, local folders, Node folders)
 // implement it; every file is checked against the manifest's size and sha256 before anyone uses it.
-import { LaVieError } from '../protocol/errors.ts';
+import { LaVieError, type ErrorInfo } from '../protocol/errors.ts';
 import type { PackManifest } from './manifest.ts';
 
 export interface PackSource {
@@ -19,8 +19,34 @@ export class PackDownloadError extends LaVieError {
   }
 }
 
+/** A damaged pack file (or manifest): `path` names it, for the user too. */
 export class PackInvalidError extends LaVieError {
   constructor(message: string, readonly path?: string) {
     super('pack-invalid', message);
+  }
+
+  override toInfo(): ErrorInfo {
+    return { ...super.toInfo(), ...(this.path ? { file: this.path } : {}) };
+  }
+}
+
+/** No pack at the address (HTTP 404/410, or a web page where manifest.json should be). */
+export class PackNotFoundError extends LaVieError {
+  constructor(message: string, readonly url?: string) {
+    super('pack-not-found', message);
+  }
+}
+
+/** The address is outside the hosts this deployment loads packs from. */
+export class PackHostRefusedError extends LaVieError {
+  constructor(message: string, readonly url?: string) {
+    super('pack-host-refused', message);
+  }
+}
+
+/** The pack's host cannot be reached and the files needed are not stored. */
+export class OfflineError extends LaVieError {
+  constructor(message: string, readonly url?: string) {
+    super('offline', message);
   }
 }

@@ -8,6 +8,9 @@ export type ErrorCode =
   | 'no-webgpu'
   | 'pack-invalid'
   | 'pack-download'
+  | 'pack-not-found'
+  | 'pack-host-refused'
+  | 'offline'
   | 'storage-full'
   | 'gpu-oom'
   | 'device-lost'
@@ -40,13 +43,28 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorText>> = {
     recoverable: false,
   },
   'pack-invalid': {
-    message: 'The model files are damaged or do not fit this app',
+    message: 'A model file is damaged or does not fit this app',
     next: 'Try again: damaged files are not kept and are downloaded afresh. If it keeps happening, the model at this address is broken: choose another model.',
     recoverable: true,
   },
   'pack-download': {
     message: 'The model could not be downloaded',
     next: 'Check your internet connection, then try again. The parts already downloaded are kept.',
+    recoverable: true,
+  },
+  'pack-not-found': {
+    message: 'There is no model at this address',
+    next: 'Check the address: it must be the folder that holds the model (on Hugging Face, a link ending in /resolve/main/). Or choose another model.',
+    recoverable: true,
+  },
+  'pack-host-refused': {
+    message: 'This site does not load models from that address',
+    next: 'Use the demo model, a model folder on this computer (Open local folder…), or a model hosted where this site allows (listed below).',
+    recoverable: true,
+  },
+  offline: {
+    message: 'The model cannot be reached: this device seems to be offline',
+    next: 'Connect to the internet and try again. Models downloaded before keep working offline.',
     recoverable: true,
   },
   'storage-full': {
@@ -72,7 +90,7 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorText>> = {
   cancelled: { message: 'Cancelled', next: 'Press Generate to start again.', recoverable: true },
   'bad-request': {
     message: 'A setting is not valid',
-    next: 'Correct the setting named below and press Generate again.',
+    next: 'Correct it and press Generate again.',
     recoverable: true,
   },
   'checkpoint-invalid': {
@@ -134,6 +152,8 @@ export interface ErrorInfo {
   recoverable: boolean;
   /** bad-request: the request field at fault. */
   field?: string;
+  /** pack-invalid: the pack file at fault (its path in the pack). */
+  file?: string;
 }
 
 /** The base of every error we throw on purpose. */

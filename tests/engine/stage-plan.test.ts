@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
-import { STAGES, planStages } from '../../src/engine/stages/plan.ts';
+import { STAGES, costOf, planStages } from '../../src/engine/stages/plan.ts';
 import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { BadRequestError, type GenerateRequest } from '../../src/protocol.ts';
 
@@ -29,7 +29,7 @@ test('output sizes are functions of the input (what long base videos need)', () 
   const long = { frames: 31, width: 64, height: 40, fps: 8 };
   assert.equal(STAGES.interp.output(m, req(), long).frames, 4 * 31 - 3);
   assert.deepEqual(STAGES.vsr.output(m, req(), long), { frames: 31, width: 64 * m.stages.vsr!.scale, height: 40 * m.stages.vsr!.scale, fps: 8 });
-  assert.ok(STAGES.interp.cost(m, req(), long) > STAGES.interp.cost(m, req(), { ...long, frames: 16 }), 'more segments cost more');
+  assert.ok(costOf(STAGES.interp.work(m, req(), long)) > costOf(STAGES.interp.work(m, req(), { ...long, frames: 16 })), 'more segments cost more');
 });
 
 test('costs: positive, and the base stage grows with the steps', () => {
@@ -37,6 +37,8 @@ test('costs: positive, and the base stage grows with the steps', () => {
   const [a] = planStages(m, req({ steps: 10 }));
   const [b] = planStages(m, req({ steps: 20 }));
   assert.ok(Math.abs(b!.cost - a!.cost - 10) < 1e-9, 'one unit per base UNet call');
+  assert.ok(Math.abs(b!.work.denoise! - a!.work.denoise! - 10) < 1e-9, 'the steps are denoising work');
+  for (const p of planStages(m, req({ interpolate: true, superResolve: true }))) assert.ok(Math.abs(costOf(p.work) - p.cost) < 1e-9, 'cost is the sum of the phases');
 });
 
 test('a stage the pack lacks is a bad request naming the field', () => {

@@ -19,7 +19,7 @@ import { downloadFiles, type DownloadProgress } from '../../src/packs/download/d
 import { openLocalPack } from '../../src/packs/sources/local-folder.ts';
 import type { PackFile } from '../../src/packs/manifest.ts';
 import { Sha256 } from '../../src/packs/download/sha256.ts';
-import { PackDownloadError, PackInvalidError } from '../../src/packs/pack-source.ts';
+import { OfflineError, PackDownloadError, PackInvalidError } from '../../src/packs/pack-source.ts';
 import { StorageFullError, packKey } from '../../src/packs/storage/pack-store.ts';
 import { startPackServer, type PackServer } from '../support/pack-server.ts';
 
@@ -161,7 +161,7 @@ test('URL pack through the store: loads into the engine; offline it opens from s
     const again = await openUrlPack(ps.url, { store, ...fast, fetch: offline });
     assert.deepEqual(await again.read('manifest.json').catch(() => null), null); // the manifest itself is not a pack file
     assert.equal((await again.read(again.manifest.components.vaeDecoder.graph.path)).byteLength, again.manifest.components.vaeDecoder.graph.bytes);
-    await assert.rejects(openUrlPack(ps.url, { store: memoryStore(), fetch: offline }), (e: Error) => e instanceof PackDownloadError && /not been downloaded before/.test(e.message));
+    await assert.rejects(openUrlPack(ps.url, { store: memoryStore(), fetch: offline }), (e: Error) => e instanceof OfflineError && e.code === 'offline' && /not been downloaded before/.test(e.message));
 
     ps.hits.length = 0;
     await assert.rejects(openUrlPack(ps.url, { store: memoryStore(), estimate: async () => ({ usage: 0, quota: 1000 }) }), (e: Error) => e instanceof StorageFullError && /needs/.test(e.message));

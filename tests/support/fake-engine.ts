@@ -2,7 +2,8 @@
 // the real contract (a stage plan, stages announced in order, progress, preview, frames in order,
 // AbortSignal), deterministic per seed, fast. Behaviour is chosen by the pack URL, e.g.
 // `/?pack=fake:?stepMs=300&fail=gpu-oom&failAt=2`, `fake:?loadFail=no-webgpu`, `fake:?interp=1`
-// (offers an interpolation stage: 4·16 − 3 frames at 24 fps), `fake:?vsr=1` (super-resolution: ×4).
+// (offers an interpolation stage: 4·16 − 3 frames at 24 fps), `fake:?vsr=1` (super-resolution: ×4),
+// `fake:?stallPhase=decode&stallMs=8000`, `fake:?firstStepMs=2000&frameMs=50`.
 import { BadRequestError, LaVieError, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, StagePlan } from '../../src/engine/types.ts';
 import { mulberry32 } from '../../src/convert/prng.ts';
@@ -22,13 +23,22 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
+/** The fake's work per stage as the real plan states it (units of one step): it denoises only in the base stage. */
+function fakeWork(steps: number, frames: number) {
+  const work = { ...(steps ? { denoise: steps } : {}), decode: frames / 4 };
+  return { work, cost: steps + work.decode };
+}
+
 /** Engines created in this worker so far (`failEngines=N`: only the first N inject faults). */
 let created = 0;
 
 export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> {
   const o = options(ref);
   const serial = ++created;
-  const loadFail = o.get('loadFail') as ErrorCode | null;
+  // `reloadFail=<code>`: only loads after the first fail (with `loseAfterMs=N` the first engine's GPU
+  // is "lost" N ms after loading, the host reloads the pack, and that reload fails: the model is gone).
+  const loadFail = ((serial > 1 ? o.get('reloadFail') : null) ?? o.get('loadFail')) as ErrorCode | null;
+  const loseAfterMs = o.get('loseAfterMs');
   await new Promise((r) => setTimeout(r, Number(o.get('loadMs') ?? 50)));
   if (loadFail) throw new LaVieError(loadFail, `fake engine: load failed with ${loadFail}`);
   const width = Number(o.get('width') ?? 128);
@@ -39,6 +49,12 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
   const failEngines = o.get('failEngines');
   const fail = failEngines !== null && serial > Number(failEngines) ? null : (o.get('fail') as ErrorCode | null);
   const failAt = Number(o.get('failAt') ?? 1);
+  // `stallPhase=decode&stallMs=8000`: the last frame of that phase hangs (a stalled phase, for the ETA).
+  const stallPhase = o.get('stallPhase');
+  const stallMs = Number(o.get('stallMs') ?? 0);
+  // Timing shaped like the real engine's: `firstStepMs` (shader warm-up), `frameMs` per decoded frame.
+  const firstStepMs = Number(o.get('firstStepMs') ?? stepMs);
+  const frameMs = Number(o.get('frameMs') ?? 0);
   let broken = false;
   const pack: PackInfo = {
     name: 'fake-test-pack',
@@ -66,7 +82,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
       // Like the real VSR stage: ×4 of its input, keeping the input's frames and fps.
       const video = stage === 'vsr' ? { frames: input.frames, width: 4 * input.width, height: 4 * input.height, fps: input.fps } : { frames: offered.frames, width: offered.width, height: offered.height, fps: offered.fps };
       input = video;
-      return { stage, video, cost: req.steps + video.frames };
+      return { stage, video, ...fakeWork(stage === 'base' ? req.steps : 0, video.frames) };
     });
   };
 
@@ -90,7 +106,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
           await sleep(stepMs, signal);
           progress({ phase: 'text', step: 1, total: 1 });
           for (let k = 1; k <= req.steps; k++) {
-            await sleep(stepMs, signal);
+            await sleep(k === 1 ? firstStepMs : stepMs, signal);
             if (fail === 'gpu-oom' || fail === 'device-lost' || fail === 'internal') {
               if (k === failAt || (broken && failEngines !== null)) {
                 broken = true;
@@ -114,6 +130,8 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
         for (let f = 0; f < video.frames; f++) {
           if (signal.aborted) throw signal.reason;
           progress({ phase: 'decode', step: f, total: video.frames });
+          if (stallPhase === 'decode' && f === video.frames - 1) await sleep(stallMs, signal);
+          if (frameMs) await sleep(frameMs, signal);
           const t = (f * 16) / video.frames; // the same motion over every stage's length
           const rgba = new Uint8Array(video.width * video.height * 4);
           for (let y = 0; y < video.height; y++) {
@@ -136,6 +154,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
     },
     // One token per word (CLIP gives plain English words one token each).
     countTokens: (text: string) => text.split(/\s+/).filter(Boolean).length,
+    ...(loseAfterMs !== null && serial === 1 ? { lost: new Promise((r) => setTimeout(r, Number(loseAfterMs))) } : {}),
     async dispose() {},
   };
 }

@@ -65,6 +65,18 @@ test('count-tokens is answered at once: null before a pack is loaded, then the e
   assert.deepEqual(events.filter((e) => e.type === 'tokens').map((e) => e.type === 'tokens' && [e.id, e.count]), [['t1', null], ['t2', 3]]);
 });
 
+test('plan is answered at once: null before a pack is loaded or for a stage it lacks, then the stages with their work', async () => {
+  const events: WorkerEvent[] = [];
+  const h = createEngineHost((e) => events.push(e), createFakeEngine, countingOutput());
+  h.handle({ type: 'plan', id: 'p1', request: request() });
+  h.handle({ type: 'load', pack: { kind: 'url', baseUrl: 'fake:?loadMs=0' } });
+  await h.idle();
+  h.handle({ type: 'plan', id: 'p2', request: request({ steps: 7 }) });
+  h.handle({ type: 'plan', id: 'p3', request: request({ interpolate: true }) });
+  const plans = events.flatMap((e) => (e.type === 'plan' ? [[e.id, e.stages?.map((s) => [s.stage, s.work.denoise]) ?? null]] : []));
+  assert.deepEqual(plans, [['p1', null], ['p2', [['base', 7]]], ['p3', null]]);
+});
+
 test('a base generation: progress in order, previews, one final result with the planned video', async () => {
   const opened: StageVideo[] = [];
   const { h, of } = host(undefined, countingOutput(opened));

@@ -7,20 +7,26 @@ import { useApp } from '../state.ts';
 export function ProgressBar() {
   const progress = useApp((s) => s.progress);
   const etaMs = useApp((s) => s.etaMs);
+  const stalled = useApp((s) => s.etaStalled);
+  const starting = useApp((s) => s.etaStarting);
   const status = useApp((s) => s.status);
   if (!progress || status !== 'generating') return null;
-  const { phase, step, total, stage, stageIndex, stageCount } = progress;
+  // Once a phase completed, what runs is the next one (e.g. the first step after the prompt).
+  const { phase, step, total, stage, stageIndex, stageCount } = starting ? { ...progress, phase: starting, step: 0 } : progress;
   const pct = total > 0 ? Math.round((Math.min(step, total) / total) * 100) : 0;
-  const eta = etaMs !== null && Number.isFinite(etaMs) ? `about ${formatDuration(etaMs)} left` : 'estimating time left';
+  // etaMs: the whole job (every stage, decoding and encoding), src/app/eta.ts.
+  const known = etaMs !== null && Number.isFinite(etaMs);
+  const eta = !known ? 'estimating time left' : stalled ? `still ${PHASE_LABEL[phase].toLowerCase()}: this takes longer than expected, at least ${formatDuration(etaMs)} left in all` : `about ${formatDuration(etaMs)} left in all`;
   const where = progress.windows ? ` window ${progress.window}/${progress.windows}${progress.tiles ? `, tile ${progress.tile}/${progress.tiles}` : ''}` : '';
   const stageText = stage && stageCount && stageCount > 1 ? `Stage ${stageIndex} of ${stageCount} (${STAGE_LABEL[stage]}${where}) · ` : '';
-  const text = `${stageText}${PHASE_LABEL[phase]}: step ${step} of ${total}, ${eta}`;
+  const where2 = starting ? 'starting' : `step ${step} of ${total}`;
+  const text = `${stageText}${PHASE_LABEL[phase]}: ${where2}, ${eta}`;
   return (
-    <div className="progress">
+    <div className="progress" data-eta-ms={known ? Math.round(etaMs) : undefined} data-eta-stalled={stalled || undefined}>
       <div className="progress-text" aria-hidden="true">
-        <span className="phase">{stageText}{PHASE_LABEL[phase]}</span>
-        <span>{step} / {total}</span>
-        <span>{etaMs !== null && Number.isFinite(etaMs) ? `ETA ${formatDuration(etaMs)}` : 'ETA …'}</span>
+        <span className="phase">{stageText}{PHASE_LABEL[phase]}{stalled ? ` — still at it, longer than expected` : ''}</span>
+        <span>{starting ? 'starting' : `${step} / ${total}`}</span>
+        <span>{known ? `${stalled ? 'ETA ≥ ' : 'ETA '}${formatDuration(etaMs)}` : 'ETA …'}</span>
       </div>
       <div
         className="bar"

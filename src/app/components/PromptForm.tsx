@@ -2,7 +2,9 @@
 // contract (e2e tests use getByLabel / getByRole).
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { GPU_MEMORY_CHOICES, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, lavieOption, memoryFit, type NumberLimit } from '../../protocol.ts';
-import { formatBytes, formatDuration } from '../format.ts';
+import { formatBytes } from '../format.ts';
+import { GenerateBlocked } from './GenerateBlocked.tsx';
+import { JobEstimate } from './JobEstimate.tsx';
 import { countPromptTokens, useApp } from '../state.ts';
 
 export function PromptForm() {
@@ -16,6 +18,7 @@ export function PromptForm() {
   const busy = status === 'generating' || status === 'loading';
   const interp = useApp((s) => s.pack?.stages.interp);
   const vsr = useApp((s) => s.pack?.stages.vsr);
+  const loaded = useApp((s) => s.pack !== null);
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -91,10 +94,12 @@ export function PromptForm() {
         </div>
         <MemoryFit />
       </fieldset>
+      <JobEstimate />
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>Generate</button>
+        <button type="submit" className="primary" disabled={busy || !loaded} aria-describedby={loaded ? undefined : `${id}-why`}>Generate</button>
         <button type="button" className="secondary" onClick={cancel} disabled={status !== 'generating'}>Cancel</button>
       </div>
+      <GenerateBlocked id={`${id}-why`} />
     </form>
   );
 }
@@ -128,7 +133,6 @@ const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 export function VsrWarning() {
   const pack = useApp((s) => s.pack);
   const form = useApp((s) => s.form);
-  const stepMs = useApp((s) => s.stepMs);
   const vsr = pack?.stages.vsr;
   if (!pack || !vsr) return null;
   const frames = form.interpolate && pack.stages.interp ? pack.stages.interp.frames : pack.frames;
@@ -136,12 +140,11 @@ export function VsrWarning() {
   const calls = windows * vsr.tiles * vsr.steps;
   const limit = pack.adapter?.maxBufferSize;
   const need = vsr.largestTensorBytes;
-  const eta = stepMs ? ` At this device's measured speed (${formatDuration(stepMs)} per base step) expect roughly ${formatDuration(calls * stepMs * vsr.stepCost)} for it.` : ' Run a base video first to get a time estimate for this device.';
   return (
     <p className="banner warn vsr-warning" role="note" aria-label="Super-resolution estimate">
       <strong>High resolution is slow.</strong>
       <span>
-        {plural(windows, 'window')} × {plural(vsr.tiles, 'tile')} × {plural(vsr.steps, 'step')} = {plural(calls, 'UNet call')}, then {frames} frames through the ×{vsr.scale} decoder.{eta}
+        {plural(windows, 'window')} × {plural(vsr.tiles, 'tile')} × {plural(vsr.steps, 'step')} = {plural(calls, 'UNet call')}, then {frames} frames through the ×{vsr.scale} decoder.
         {need ? ` Largest GPU buffer: ${formatBytes(need)}${limit ? ` (this GPU allows ${formatBytes(limit)}${need > limit ? ' — too large, the run will fail' : ''})` : ''}.` : ''}
       </span>
     </p>

@@ -57,10 +57,10 @@ export const baseStage: CascadeStage = {
     basePrompt(req, u); // refused at planning, before any GPU work
     return { frames: u.frames, width: m.stages.base.width, height: m.stages.base.height, fps: m.stages.base.fps };
   },
-  cost: (m, req) => {
+  work: (m, req) => {
     const u = unetFor(m, req);
     const calls = u.c.inputs.find((i) => i.name === 'sample')?.shape[0] === 1 ? 2 : 1;
-    return req.steps * calls * relativeCost(m, u.c) + u.frames * relativeCost(m, m.components.vaeDecoder);
+    return { denoise: req.steps * calls * relativeCost(m, u.c), decode: u.frames * relativeCost(m, m.components.vaeDecoder) };
   },
   networks: (m, req) => networks(m, unetFor(m, req)),
   async preload(env) {

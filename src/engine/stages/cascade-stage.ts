@@ -4,7 +4,7 @@
 // a new CascadeStage or a change inside one — never an edit of that loop.
 import type { GraphComponent, PackManifest } from '../../packs/manifest.ts';
 import type { PackSource } from '../../packs/pack-source.ts';
-import type { GenerateRequest, Stage, StageVideo } from '../../protocol.ts';
+import type { GenerateRequest, Stage, StageVideo, StageWork } from '../../protocol.ts';
 import type { StageProgress } from '../pipeline/stage.ts';
 import type { PromptSchedule } from '../prompt-schedule.ts';
 import type { DeviceTensor } from '../runtime/device.ts';
@@ -55,8 +55,8 @@ export interface CascadeStage {
   offered(m: PackManifest): boolean;
   /** The video it makes for this request from its input (null: it starts the cascade). */
   output(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StageVideo;
-  /** Work estimate in units of one base UNet call (graph nodes as the proxy), for ETAs before a run. */
-  cost(m: PackManifest, req: GenerateRequest, input: StageVideo | null): number;
+  /** Work per phase in units of one base UNet call (graph nodes as the proxy), for time estimates. */
+  work(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StageWork;
   /** The networks this request's run of the stage uses (the engine's memory budget loads and
    * releases sessions by these; plan.ts estimates the stage's GPU memory from them). */
   networks(m: PackManifest, req: GenerateRequest): StageNetwork[];

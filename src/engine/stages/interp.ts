@@ -26,11 +26,14 @@ export const interpStage: CascadeStage = {
   name: 'interp',
   offered: (m) => !!(m.stages.interp && m.components.interpUnet && m.components.vaeEncoder),
   output: (m, _req, input) => ({ frames: 4 * input!.frames - 3, width: input!.width, height: input!.height, fps: m.stages.interp!.fps }),
-  cost: (m, _req, input) => {
+  work: (m, _req, input) => {
     const out = 4 * input!.frames - 3;
     const segments = Math.max(1, Math.ceil((out - 1) / (m.stages.interp!.latent.frames - 1)));
-    return segments * m.stages.interp!.steps * relativeCost(m, m.components.interpUnet!)
-      + input!.frames * relativeCost(m, m.components.vaeEncoder!) + out * relativeCost(m, m.components.vaeDecoder);
+    return {
+      condition: input!.frames * relativeCost(m, m.components.vaeEncoder!),
+      denoise: segments * m.stages.interp!.steps * relativeCost(m, m.components.interpUnet!),
+      decode: out * relativeCost(m, m.components.vaeDecoder),
+    };
   },
   networks: (m) => networks(m),
   async preload(env) {

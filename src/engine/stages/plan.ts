@@ -2,7 +2,7 @@
 // here and only here (the engine's loop, the PackInfo the UI shows, the worker's video sinks and
 // codec checks all read it).
 import { graphVariant, type GraphComponent, type PackManifest, type WeightPrecision } from '../../packs/manifest.ts';
-import { BadRequestError, lavieOption, memoryFit, stagesOf, type ComputePrecision, type GenerateRequest, type LaVieOption, type OptionPeak, type Stage, type StageVideo } from '../../protocol.ts';
+import { BadRequestError, lavieOption, memoryFit, stagesOf, type ComputePrecision, type GenerateRequest, type LaVieOption, type OptionPeak, type Stage, type StageVideo, type StageWork } from '../../protocol.ts';
 import { baseStage } from './base.ts';
 import type { CascadeStage, StageNetwork } from './cascade-stage.ts';
 import { interpStage } from './interp.ts';
@@ -19,8 +19,13 @@ export interface PlannedStage {
   readonly stage: CascadeStage;
   readonly input: StageVideo | null;
   readonly output: StageVideo;
+  /** Work per phase and its sum, in units of one base UNet call. */
+  readonly work: StageWork;
   readonly cost: number;
 }
+
+/** A stage's whole work (units of one base UNet call). */
+export const costOf = (w: StageWork): number => (w.condition ?? 0) + (w.denoise ?? 0) + (w.decode ?? 0);
 
 /** The stages `req` asks for on this pack, in order; a stage the pack lacks is a bad request. */
 export function planStages(m: PackManifest, req: GenerateRequest): PlannedStage[] {
@@ -28,7 +33,8 @@ export function planStages(m: PackManifest, req: GenerateRequest): PlannedStage[
   return stagesOf(req).map((name) => {
     const stage = STAGES[name];
     if (!stage.offered(m)) throw new BadRequestError(`This model pack has no ${LABEL[name]} stage.`, FIELD[name]);
-    const planned: PlannedStage = { stage, input, output: stage.output(m, req, input), cost: stage.cost(m, req, input) };
+    const work = stage.work(m, req, input);
+    const planned: PlannedStage = { stage, input, output: stage.output(m, req, input), work, cost: costOf(work) };
     input = planned.output;
     return planned;
   });

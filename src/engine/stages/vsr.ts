@@ -36,12 +36,14 @@ export const vsrStage: CascadeStage = {
   name: 'vsr',
   offered: (m) => !!(m.stages.vsr && m.components.vsr),
   output: (m, _req, input) => ({ frames: input!.frames, width: input!.width * m.stages.vsr!.scale, height: input!.height * m.stages.vsr!.scale, fps: input!.fps }),
-  cost: (m, _req, input) => {
+  work: (m, _req, input) => {
     const v = m.stages.vsr!;
     const c = m.components.vsr!;
     const tiles = vsrTiles(m);
-    return vsrWindows(input!.frames, v.windowFrames).length * v.steps * tiles.unet * relativeCost(m, c.unet)
-      + input!.frames * tiles.vae * relativeCost(m, c.vaeDecoder);
+    return {
+      denoise: vsrWindows(input!.frames, v.windowFrames).length * v.steps * tiles.unet * relativeCost(m, c.unet),
+      decode: input!.frames * tiles.vae * relativeCost(m, c.vaeDecoder),
+    };
   },
   networks: (m) => networks(m),
   async run(env, r) {

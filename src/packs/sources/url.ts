@@ -3,7 +3,7 @@
 // Weight shards are handed to ORT as disk-backed Blobs, so JS never holds a second copy.
 import { ManifestError, packFiles, parseManifest, type PackManifest } from '../manifest.ts';
 import { downloadFiles, type DownloadOptions } from '../download/download.ts';
-import { PackDownloadError, PackInvalidError, type PackSource } from '../pack-source.ts';
+import { OfflineError, PackDownloadError, PackInvalidError, PackNotFoundError, type PackSource } from '../pack-source.ts';
 import { fileEntry } from './verify.ts';
 import { StorageFullError, packKey, type PackStore, type StoredPackInfo } from '../storage/pack-store.ts';
 import { neededByDependents, storedFile, unretire } from '../storage/shared-files.ts';
@@ -21,9 +21,9 @@ export function normalizeBaseUrl(baseUrl: string): string {
   try {
     u = new URL(baseUrl);
   } catch {
-    throw new PackDownloadError(`"${baseUrl}" is not a URL`);
+    throw new PackNotFoundError(`"${baseUrl}" is not a web address`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new PackDownloadError(`Packs are fetched over HTTP(S), not ${u.protocol}`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new PackNotFoundError(`Packs are fetched over HTTP(S), not ${u.protocol}`);
   u.hash = '';
   u.search = '';
   return u.href.endsWith('/') ? u.href : `${u.href}/`;
@@ -33,7 +33,7 @@ function parse(json: unknown, where: string): PackManifest {
   try {
     return parseManifest(json);
   } catch (e) {
-    if (e instanceof ManifestError) throw new PackInvalidError(`${where}: ${e.message}`);
+    if (e instanceof ManifestError) throw new PackInvalidError(`${where}: ${e.message}`, 'manifest.json');
     throw e;
   }
 }
@@ -46,12 +46,15 @@ async function fetchManifest(base: string, o: UrlPackOptions): Promise<PackManif
     if (o.signal?.aborted) throw e;
     return null; // offline or unreachable: the stored copy may do
   }
+  if (res.status === 404 || res.status === 410) throw new PackNotFoundError(`${base}manifest.json: HTTP ${res.status}`, base);
   if (!res.ok) throw new PackDownloadError(`${base}manifest.json: HTTP ${res.status}`, base);
+  // A web page where the manifest should be (a site's "page not found", an app's fallback page): no pack here.
+  if (/text\/html/i.test(res.headers.get('content-type') ?? '')) throw new PackNotFoundError(`${base}manifest.json: the address answers with a web page, not a model manifest`, base);
   let json: unknown;
   try {
     json = await res.json();
   } catch {
-    throw new PackInvalidError(`${base}manifest.json is not JSON`);
+    throw new PackInvalidError(`${base}manifest.json is not JSON`, 'manifest.json');
   }
   return parse(json, `${base}manifest.json`);
 }
@@ -91,13 +94,13 @@ export async function openUrlPack(baseUrl: string, o: UrlPackOptions): Promise<P
   const { store } = o;
   const fetched = await fetchManifest(base, o);
   const stored = fetched ? null : await store.readJson(key, 'manifest');
-  if (!fetched && !stored) throw new PackDownloadError(`Could not reach ${base}manifest.json, and this pack has not been downloaded before.`, base);
+  if (!fetched && !stored) throw new OfflineError(`Could not reach ${base}manifest.json, and this pack has not been downloaded before.`, base);
   const manifest = fetched ?? parse(stored, 'stored manifest');
   const files = packFiles(manifest);
   const have = new Set((await store.files(key)).map((f) => f.sha256));
   const missing = files.filter((f) => !have.has(f.sha256));
   const missingBytes = missing.reduce((s, f) => s + f.bytes, 0);
-  if (missing.length && !fetched) throw new PackDownloadError(`Offline: ${missing.length} file(s) of this pack (${missingBytes} bytes) were never downloaded.`, base);
+  if (missing.length && !fetched) throw new OfflineError(`Offline: ${missing.length} file(s) of this pack (${missingBytes} bytes) were never downloaded.`, base);
   o.onManifest?.(manifest, missingBytes);
   if (missingBytes > 0 && o.estimate) {
     const { usage = 0, quota } = await o.estimate().catch(() => ({ usage: 0, quota: undefined }));
