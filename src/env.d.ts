@@ -7,6 +7,8 @@ interface ImportMetaEnv {
   readonly VITE_EMBED_ORIGINS?: string;
   /** Hosts (CSP host sources) model packs may be loaded from, besides our own origin (src/packs/download/hosts.ts). */
   readonly VITE_PACK_HOSTS?: string;
+  /** Default Hugging Face Hub address for the official weights (like HF_ENDPOINT; default huggingface.co). */
+  readonly VITE_HUB_ENDPOINT?: string;
 }
 interface ImportMeta {
   readonly env: ImportMetaEnv;

@@ -3,6 +3,7 @@
 // <sha256> (verified files) and <sha256>.part (unfinished downloads).
 import { isDomException } from '../../protocol/errors.ts';
 import { storageError, type PackStore, type PartialWriter } from './pack-store.ts';
+import type { Scratch } from './pack-sink.ts';
 
 const ROOT = 'lavie-packs';
 
@@ -159,5 +160,58 @@ export function opfsStore(): PackStore {
         if (!isDomException(e, DOMException.NOT_FOUND_ERR)) throw e;
       });
     },
+  };
+}
+
+/**
+ * Scratch files of a conversion inside the pack's own folder (storePackSink): written through sync
+ * access handles (dedicated workers only: the converter writes synchronously), then renamed to
+ * their sha256 — the pack's bytes are written once, straight into OPFS.
+ */
+export function opfsScratch(pack: string): Scratch {
+  return {
+    async create(name) {
+      const h = (await fileHandle(pack, name, true))!;
+      if (typeof h.createSyncAccessHandle !== 'function') throw new Error('OPFS sync access handles are needed to convert in this browser (a dedicated worker in a recent browser)');
+      let s: SyncHandle;
+      try {
+        s = await h.createSyncAccessHandle();
+      } catch (e) {
+        throw storageError(e, 'write the converted model');
+      }
+      s.truncate(0);
+      let at = 0;
+      return {
+        write(c) {
+          try {
+            let off = 0;
+            while (off < c.byteLength) {
+              const n = s.write(c.subarray(off), { at });
+              if (n <= 0) throw new DOMException('write failed (disk full?)', 'QuotaExceededError');
+              at += n;
+              off += n;
+            }
+          } catch (e) {
+            throw storageError(e, 'write the converted model');
+          }
+        },
+        close() {
+          s.flush();
+          s.close();
+        },
+      };
+    },
+    async publish(name, sha) {
+      const h = (await fileHandle(pack, name, false))!;
+      if (typeof h.move === 'function') {
+        await remove(pack, sha);
+        await h.move(sha);
+        return;
+      }
+      const out = (await fileHandle(pack, sha, true))!;
+      await (await h.getFile()).stream().pipeTo(await out.createWritable());
+      await remove(pack, name);
+    },
+    remove: (name) => remove(pack, name),
   };
 }
