@@ -97,6 +97,10 @@ export interface ProgressInfo {
   windows?: number;
   tile?: number;
   tiles?: number;
+  /** Interpolation of a long base video: which 16-frame segment (1-based) of how many; `step`/`total`
+   * already count over all segments. */
+  segment?: number;
+  segments?: number;
   elapsedMs: number;
   download?: DownloadInfo;
   /** Estimated time left for the whole generation (or download), if known. */

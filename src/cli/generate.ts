@@ -6,7 +6,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runCli, UsageError } from '../convert/cli/cli-util.ts';
-import { BadRequestError, LAVIE_DEFAULTS, LIMITS, SAMPLERS, validateRequest, withDefaults, type GenerateRequest, type ProgressInfo, type RequestBody, type SamplerName } from '../protocol.ts';
+import { BadRequestError, LAVIE_DEFAULTS, LIMITS, LONG_VIDEO_SAMPLER, SAMPLERS, validateRequest, withDefaults, type GenerateRequest, type ProgressInfo, type PromptSegment, type RequestBody, type SamplerName } from '../protocol.ts';
 import { createPcmMp4Writer } from '../video/pcm-mp4.ts';
 import { defaultPackDir, generateFrames, loadNodeEngine } from './node-engine.ts';
 
@@ -16,7 +16,10 @@ export const USAGE = `usage: npm run --silent generate -- --prompt "<text>" --ou
 
 Generates a video with the app's engine in Node (onnxruntime-node on the CPU) and writes it as MP4.
 
-  --prompt <text>        what the video shows (required)
+  --prompt <text>        what the video shows (required). Repeat it with a base-frame range each for
+                         several prompts over one video: --prompt "a cat walks@0-31"
+                         --prompt "a cat sits@32-63" (ranges in order, from frame 0 to the last,
+                         each at least ${LIMITS.segmentFrames} frames; --frames defaults to the end of the last)
   --out <file.mp4>       output file (required); written only when the video is complete
   --negative <text>      negative prompt (default empty)
   --seed <n>             ${LIMITS.seed.min}…${LIMITS.seed.max} (default random; printed)
@@ -24,7 +27,8 @@ Generates a video with the app's engine in Node (onnxruntime-node on the CPU) an
   --guidance <x>         classifier-free guidance scale (default: the pack's)
   --sampler <s>          ${SAMPLERS.join(' | ')} (default: the pack's)
   --stages <s>           ${Object.keys(STAGE_CHOICES).join(' | ')} (default base; the pack must offer them)
-  --frames <n>           base frames, ${LIMITS.frames.min}…${LIMITS.frames.max} in steps of ${LIMITS.frames.step} (long videos: DDIM, packs with those lengths)
+  --frames <n>           base frames, ${LIMITS.frames.min}…${LIMITS.frames.max} in steps of ${LIMITS.frames.step} (long videos, FreeNoise: the
+                         sampler defaults to ${LONG_VIDEO_SAMPLER}, the only one allowed; the pack needs graphs of that length)
   --pack <dir>           model pack folder (default: the app's built-in pack, public/packs/nano
                          when npm run setup built it from models/lavie-nano, else public/packs/tiny)
   --threads <n>          onnxruntime CPU threads (default: all cores)
@@ -41,36 +45,58 @@ compressed H.264 (or VP9/AV1) instead.`;
 
 const number = (v: string | undefined) => (v === undefined ? undefined : v.trim() === '' ? NaN : Number(v));
 
-/** The request body the flags describe (fields left out take the pack's defaults); no validation here. */
-export function bodyFromFlags(o: Record<string, string>): Partial<RequestBody> & { prompt: string } {
+/** `--prompt "text@from-to"`: the text and its inclusive base-frame range (the last "@a-b"; other
+ * "@" stay in the text); null without a range. */
+export function parsePromptRange(v: string): PromptSegment | null {
+  const m = /^(.*)@\s*(\d+)\s*-\s*(\d+)\s*$/s.exec(v);
+  return m ? { prompt: m[1]!.trim(), from: Number(m[2]), to: Number(m[3]) } : null;
+}
+
+/** The prompt fields of the --prompt values: one plain prompt, or ranges (the request's `segments`;
+ * its `prompt`, which names the video, is the first range's). The ranges' rules are the contract's. */
+export function promptsFromFlags(values: readonly string[]): Pick<RequestBody, 'prompt' | 'segments'> {
+  if (values.length === 0) return { prompt: '' };
+  const ranges = values.map(parsePromptRange);
+  if (values.length === 1 && !ranges[0]) return { prompt: values[0]! };
+  const i = ranges.findIndex((r) => !r);
+  if (i >= 0) throw new UsageError(`--prompt "${values[i]}" has no frame range: with several prompts each needs one, e.g. --prompt "a cat walks@0-31"`);
+  const segments = ranges as PromptSegment[];
+  return { prompt: segments[0]!.prompt, segments };
+}
+
+/** The request body the flags describe (fields left out take the pack's defaults); no validation here.
+ * `prompts`: every --prompt value, in order (default: o.prompt). */
+export function bodyFromFlags(o: Record<string, string>, prompts: readonly string[] = o.prompt === undefined ? [] : [o.prompt]): Partial<RequestBody> & { prompt: string } {
   const stages = o.stages ?? 'base';
   if (!(stages in STAGE_CHOICES)) throw new UsageError(`--stages must be one of ${Object.keys(STAGE_CHOICES).join(', ')}`);
-  const body: Partial<RequestBody> & { prompt: string } = { prompt: o.prompt ?? '', ...STAGE_CHOICES[stages as keyof typeof STAGE_CHOICES] };
+  const body: Partial<RequestBody> & { prompt: string } = { ...promptsFromFlags(prompts), ...STAGE_CHOICES[stages as keyof typeof STAGE_CHOICES] };
   if (o.negative !== undefined) body.negativePrompt = o.negative;
   const fields = { seed: 'seed', steps: 'steps', guidanceScale: 'guidance', frames: 'frames' } as const;
   for (const [field, flag] of Object.entries(fields)) {
     const n = number(o[flag]);
     if (n !== undefined) (body as Record<string, unknown>)[field] = n;
   }
+  // Ranges name the length they cover unless --frames says otherwise (then the contract checks both).
+  if (body.frames === undefined && body.segments) body.frames = body.segments.at(-1)!.to + 1;
   if (o.sampler !== undefined) body.sampler = o.sampler as SamplerName;
   return body;
 }
 
-const FLAG_OF: Record<string, string> = { prompt: '--prompt', negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidanceScale: '--guidance', sampler: '--sampler', interpolate: '--stages', superResolve: '--stages', frames: '--frames' };
+const FLAG_OF: Record<string, string> = { prompt: '--prompt', negativePrompt: '--negative', seed: '--seed', steps: '--steps', guidanceScale: '--guidance', sampler: '--sampler', interpolate: '--stages', superResolve: '--stages', frames: '--frames', segments: '--prompt' };
 
 /** The contract's message with the command-line option at fault. */
 const flagged = (e: BadRequestError) => new BadRequestError(`${e.message.replace(/\.$/, '')} (${FLAG_OF[e.field ?? ''] ?? e.field}; see --help).`, e.field);
 
 function progressLine(p: ProgressInfo): string {
   const stage = p.stage ? `${p.stage} (${p.stageIndex}/${p.stageCount}) ` : '';
-  const where = p.windows ? ` window ${(p.window ?? 0) + 1}/${p.windows}` : '';
+  const where = p.windows ? ` window ${p.window}/${p.windows}` : p.segments ? ` segment ${p.segment}/${p.segments}` : '';
   return `${stage}${p.phase}${where} ${p.step}/${p.total}`;
 }
 
-async function main(o: Record<string, string>): Promise<void> {
+async function main(o: Record<string, string>, prompts: readonly string[]): Promise<void> {
   if (!o.out) throw new UsageError('--out <file.mp4> is required (see --help)');
-  if (o.prompt === undefined) throw new UsageError('--prompt "<text>" is required (see --help)');
-  const body = bodyFromFlags(o);
+  if (prompts.length === 0) throw new UsageError('--prompt "<text>" is required (see --help)');
+  const body = bodyFromFlags(o, prompts);
   // The user's own values first (no model needed); what the pack offers is checked once it is loaded.
   const early = validateRequest({ id: 'cli', ...withDefaults(body, LAVIE_DEFAULTS, () => 0) });
   if (early) throw flagged(early);
@@ -113,6 +139,6 @@ async function main(o: Record<string, string>): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]).endsWith('generate.ts')) {
-  runCli({ usage: USAGE, options: ['prompt', 'negative', 'seed', 'steps', 'guidance', 'sampler', 'stages', 'frames', 'pack', 'out', 'threads'] }, ({ opts }) => main(opts));
+  runCli({ usage: USAGE, options: ['negative', 'seed', 'steps', 'guidance', 'sampler', 'stages', 'frames', 'pack', 'out', 'threads'], repeatable: ['prompt'] }, ({ opts, lists }) => main(opts, lists.prompt ?? []));
 }
 

@@ -61,7 +61,7 @@ export function parseHostMessage(data: unknown): HostMessage | null {
 
 /** The host's request completed with the pack's defaults and checked against the contract. */
 export function toGenerateRequest(r: EmbedRequest, pack: PackInfo, seed: () => number = randomSeed): { ok: true; request: RequestBody } | { ok: false; error: ErrorInfo } {
-  const body = { ...requestDefaults(pack.defaults, () => r.seed ?? seed()), ...r };
+  const body = { ...requestDefaults(pack.defaults, () => r.seed ?? seed(), r.frames), ...r };
   const bad = validateRequest(body, pack, { needsId: false });
   return bad ? { ok: false, error: bad.toInfo() } : { ok: true, request: withDefaults(body, pack.defaults) };
 }

@@ -36,3 +36,20 @@ export function perFrameContexts(embeddings: readonly Float32Array[], index: rea
   index.forEach((p, f) => out.set(embeddings[p]!, f * size));
   return out;
 }
+
+/**
+ * The one text of base frames from … to (inclusive), for stages whose network takes one context per
+ * call (the interpolation's 16-frame segments): the range covering most of those frames, the earlier
+ * on a tie; the request's prompt when it has no ranges. Ranges span ≥ 16 frames, so a 16-frame
+ * segment meets at most two. (Not a blend of embeddings: LaVie's interpolation model never saw one.)
+ */
+export function promptOverFrames(req: Pick<GenerateRequest, 'prompt' | 'segments'>, from: number, to: number): string {
+  if (!req.segments?.length) return req.prompt;
+  let best = req.segments[0]!;
+  let bestCover = -1;
+  for (const g of req.segments) {
+    const cover = Math.min(to, g.to) - Math.max(from, g.from) + 1;
+    if (cover > bestCover) [best, bestCover] = [g, cover];
+  }
+  return best.prompt;
+}

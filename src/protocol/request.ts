@@ -90,20 +90,27 @@ export interface SamplerDefaults { steps: number; guidanceScale: number; sampler
  * until a pack is loaded. */
 export const LAVIE_DEFAULTS: SamplerDefaults = { steps: 50, guidanceScale: 7.5, sampler: 'ddpm' };
 
+/** The sampler base videos longer than LIMITS.frames.min need (FreeNoise shapes only the initial
+ * noise: a sampler drawing fresh noise every step undoes it); a caller who names none gets it. */
+export const LONG_VIDEO_SAMPLER: SamplerName = 'ddim';
+
+/** Whether a base length is a long (FreeNoise) video. */
+export const isLongVideo = (frames: unknown): boolean => typeof frames === 'number' && frames > LIMITS.frames.min;
+
 /** A uniformly random seed in LIMITS.seed. */
 export function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
 /** The request's defaults for a pack: its sampler settings, no negative prompt, base stage only,
- * a random seed. */
-export function requestDefaults(pack: SamplerDefaults, seed: () => number = randomSeed): Omit<RequestBody, 'prompt'> {
-  return { negativePrompt: '', seed: seed(), steps: pack.steps, guidanceScale: pack.guidanceScale, sampler: pack.sampler };
+ * a random seed; for a long base video (`frames`, as asked) LONG_VIDEO_SAMPLER. */
+export function requestDefaults(pack: SamplerDefaults, seed: () => number = randomSeed, frames?: unknown): Omit<RequestBody, 'prompt'> {
+  return { negativePrompt: '', seed: seed(), steps: pack.steps, guidanceScale: pack.guidanceScale, sampler: isLongVideo(frames) ? LONG_VIDEO_SAMPLER : pack.sampler };
 }
 
 /** Fill the fields a caller left out with the pack's defaults; text is trimmed, stage flags kept only when set. */
 export function withDefaults(r: Partial<RequestBody> & { prompt: string }, pack: SamplerDefaults, seed: () => number = randomSeed): RequestBody {
-  const d = requestDefaults(pack, () => r.seed ?? seed());
+  const d = requestDefaults(pack, () => r.seed ?? seed(), r.frames);
   return {
     prompt: r.prompt.trim(),
     negativePrompt: (r.negativePrompt ?? d.negativePrompt).trim(),
@@ -170,8 +177,7 @@ const frames = (v: unknown, pack?: StageOffer, r?: Record<string, unknown>): str
   const bad = framesProblem(v);
   if (bad) return bad;
   if (pack && !(pack.lengths ?? [lim.min]).includes(v as number)) return `of ${v} frames is not offered by this model (${(pack.lengths ?? [lim.min]).join(', ')})`;
-  // FreeNoise shapes only the initial noise: a sampler that draws fresh noise every step undoes it.
-  if ((v as number) > lim.min && r && r.sampler !== 'ddim') return 'above 16 frames needs the DDIM sampler';
+  if (isLongVideo(v as number) && r && r.sampler !== LONG_VIDEO_SAMPLER) return `above ${lim.min} frames needs the ${LONG_VIDEO_SAMPLER.toUpperCase()} sampler`;
   return null;
 };
 

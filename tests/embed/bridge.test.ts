@@ -123,6 +123,24 @@ test('a request outside the contract is answered with bad-request naming the fie
   assert.equal(h.calls.length, 0);
 });
 
+test('long videos: the host\'s frames and prompt ranges reach the engine as the app\'s and the CLI\'s (DDIM by default, ranges checked by the contract)', () => {
+  const h = harness();
+  const long = { ...pack, lengths: [16, 32] } as PackInfo;
+  const segments = [{ prompt: 'a cat walks', from: 0, to: 15 }, { prompt: 'a cat sits', from: 16, to: 31 }];
+  const ok = toGenerateRequest({ prompt: 'a cat', frames: 32, segments }, long, () => 1);
+  assert.deepEqual(ok, { ok: true, request: { prompt: 'a cat', negativePrompt: '', seed: 1, steps: 50, guidanceScale: 7.5, sampler: 'ddim', frames: 32, segments } });
+  assert.equal(parseHostMessage({ protocol: EMBED_PROTOCOL, type: 'generate', id: 'l', request: { prompt: 'a cat', frames: 32, segments } })?.type, 'generate');
+  for (const [request, field] of [
+    [{ prompt: 'a cat', frames: 32, sampler: 'ddpm' }, 'frames'],
+    [{ prompt: 'a cat', frames: 48, segments }, 'frames'],
+    [{ prompt: 'a cat', frames: 32, segments: segments.slice(0, 1) }, 'segments'],
+  ] as const) {
+    const bad = toGenerateRequest(request, long, () => 1);
+    assert.equal(bad.ok ? null : bad.error.field, field, JSON.stringify(request));
+  }
+  assert.equal(h.calls.length, 0);
+});
+
 test('cancel routes to the engine id of that host request', async () => {
   const h = harness();
   h.bridge.onMessage({ origin: HOST, source: h.parent, data: { protocol: EMBED_PROTOCOL, type: 'generate', id: 'r1', request: { prompt: 'x' } } });

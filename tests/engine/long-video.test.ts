@@ -1,7 +1,8 @@
 // Long base videos through the whole engine on a tiny pack with 24- and 32-frame FreeNoise graphs:
 // the request's length picks the windowed graph, that many frames come out, the pack says which
 // lengths it has, several prompts over frame ranges change the video (one prompt for every range is
-// the single-prompt video), and what is not offered is a typed bad request.
+// the single-prompt video, through the interpolation too, whose segments read the ranges' text), and
+// what is not offered is a typed bad request.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,4 +58,15 @@ test('32 frames, 2 steps, two prompts over 0–15 and 16–31: 32 frames; the sa
   const mixed = await run(two);
   assert.deepEqual(mixed.map((f) => f.index), Array.from({ length: 32 }, (_, i) => i));
   assert.notDeepEqual(mixed[31]!.rgba, single[31]!.rgba, 'the second range reads its own prompt');
+});
+
+test('32 frames + Smoother: each interpolation segment reads its ranges\' text — one prompt on every range = the single-prompt video (base and 4·32 − 3 interpolated frames), whatever prompt names the video', async () => {
+  const req: GenerateRequest = { ...base, steps: 1, frames: 32, interpolate: true };
+  const single = await run(req);
+  assert.equal(single.length, 32 + 125);
+  const ranges = [{ prompt: base.prompt, from: 0, to: 15 }, { prompt: base.prompt, from: 16, to: 31 }];
+  // `prompt` only names the video when ranges are given: the base and the interpolation read the ranges.
+  const named = await run({ ...req, prompt: 'a name that no stage reads', segments: ranges });
+  assert.deepEqual(named.map((f) => f.index), single.map((f) => f.index));
+  assert.deepEqual(named.map((f) => f.rgba), single.map((f) => f.rgba));
 });

@@ -12,7 +12,8 @@ import { GraphBuilder } from '../../src/convert/onnx/graph.ts';
 import { runGraph } from '../../src/convert/runtime/node-run.ts';
 import { FREENOISE_WINDOWS } from '../../src/engine/freenoise.ts';
 import { gaussianNoise } from '../../src/engine/noise.ts';
-import { framePromptIndex, perFrameContexts } from '../../src/engine/prompt-schedule.ts';
+import { framePromptIndex, perFrameContexts, promptOverFrames } from '../../src/engine/prompt-schedule.ts';
+import { interpSegments } from '../../src/engine/pipeline/interp-segments.ts';
 import type { BadRequestError } from '../../src/protocol.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
 
@@ -25,6 +26,15 @@ test('prompt schedule: ranges tile the frames in order, each at least one 16-fra
   bad([{ prompt: 'a', from: 0, to: 15 }], 24); // frames left without a prompt
   bad([{ prompt: ' ', from: 0, to: 15 }], 16);
   bad([], 16);
+});
+
+test('interpolation segments of a 64-frame video with three ranges: each reads the range covering most of its 16 base frames (the earlier on a tie)', () => {
+  const segments = [{ prompt: 'walks', from: 0, to: 23 }, { prompt: 'sits', from: 24, to: 47 }, { prompt: 'sleeps', from: 48, to: 63 }];
+  const req = { prompt: 'a cat', segments };
+  // Segments start 0, 15, 30, 45, 48 (interp-segments.test.ts): 15–30 is 9 frames of "walks" and 7 of "sits", 45–60 3 of "sits" and 13 of "sleeps".
+  assert.deepEqual(interpSegments(64).map((g) => promptOverFrames(req, g.start, g.start + 15)), ['walks', 'walks', 'sits', 'sleeps', 'sleeps']);
+  assert.equal(promptOverFrames(req, 16, 31), 'walks', 'a tie (8 + 8 frames) goes to the earlier range');
+  assert.equal(promptOverFrames({ prompt: 'a cat' }, 0, 15), 'a cat', 'no ranges: the prompt');
 });
 
 test('base UNet (24 frames, FreeNoise windows) with per-frame contexts: one prompt for every range = the single-prompt output; two prompts change it', async () => {

@@ -47,3 +47,15 @@ test('a stage the pack lacks is a bad request naming the field', () => {
   assert.throws(() => planStages(baseOnly, req({ interpolate: true })), (e: Error) => e instanceof BadRequestError && e.field === 'interpolate');
   assert.throws(() => planStages(baseOnly, req({ superResolve: true })), (e: Error) => e instanceof BadRequestError && e.field === 'superResolve');
 });
+
+test('a long base video: its work is linear in frames (what the whole-job ETA counts), whatever its graph\'s node count; Smoother over it gives 4·L − 3 frames', () => {
+  const b = m.components.baseUnet;
+  // The long graph's node count is not its cost (FreeNoise's windows add nodes, convolutions do not).
+  const long = { ...m, components: { ...m.components, longBaseUnets: [{ ...b, nodes: (b.nodes ?? 1) * 7, frames: 32 }, { ...b, nodes: (b.nodes ?? 1) * 3, frames: 64 }] } };
+  const work = (frames: number) => planStages(long, req({ frames }))[0]!.work;
+  for (const frames of [32, 64]) {
+    assert.ok(Math.abs(work(frames).denoise! / work(16).denoise! - frames / 16) < 1e-9, `denoise at ${frames}`);
+    assert.ok(Math.abs(work(frames).decode! / work(16).decode! - frames / 16) < 1e-9, `decode at ${frames}`);
+  }
+  assert.deepEqual(planStages(long, req({ frames: 64, interpolate: true })).map((p) => p.output.frames), [64, 253]);
+});

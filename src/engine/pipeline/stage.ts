@@ -12,7 +12,7 @@ export interface LatentShape {
 }
 
 /** Progress inside one stage; the engine adds the stage name and the elapsed time. */
-export interface StageProgress { phase: Phase; step: number; total: number; etaMs?: number; window?: number; windows?: number; tile?: number; tiles?: number }
+export interface StageProgress { phase: Phase; step: number; total: number; etaMs?: number; window?: number; windows?: number; tile?: number; tiles?: number; segment?: number; segments?: number }
 
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new CancelledError('Generation cancelled.');

@@ -60,7 +60,11 @@ export const baseStage: CascadeStage = {
   work: (m, req) => {
     const u = unetFor(m, req);
     const calls = u.c.inputs.find((i) => i.name === 'sample')?.shape[0] === 1 ? 2 : 1;
-    return { denoise: req.steps * calls * relativeCost(m, u.c), decode: u.frames * relativeCost(m, m.components.vaeDecoder) };
+    // A long graph costs its length over the pack's times a plain call: linear in frames (FreeNoise's
+    // windows overlap only inside temporal attention, a small part). Its node count is no measure:
+    // windows add nodes, the per-frame convolutions do not.
+    const perCall = relativeCost(m, m.components.baseUnet) * (u.frames / m.stages.base.frames);
+    return { denoise: req.steps * calls * perCall, decode: u.frames * relativeCost(m, m.components.vaeDecoder) };
   },
   networks: (m, req) => networks(m, unetFor(m, req)),
   async preload(env) {

@@ -2,13 +2,15 @@
 // fps. The pack's graph takes one 16-frame segment; a longer input (long videos) is this stage's
 // business: overlapping segments that share their boundary frames give the same 4·F − 3 frames.
 // Prompt as LaVie's script builds it (with its ", 4k." suffix); the negative prompt is the user's
-// (the script's literal "None" is a YAML accident — see README).
+// (the script's literal "None" is a YAML accident — see README). With prompts over frame ranges each
+// segment reads the text of the range covering most of its base frames (promptOverFrames).
 import type { PackManifest } from '../../packs/manifest.ts';
-import { interpSegments } from '../pipeline/interp-segments.ts';
+import { interpOutputFrames, interpSegments } from '../pipeline/interp-segments.ts';
+import { promptOverFrames } from '../prompt-schedule.ts';
 import { runInterpStage } from '../pipeline/interp-stage.ts';
 import { interpDdimPlan } from '../schedulers/index.ts';
 import type { ModelSession } from '../runtime/runtime.ts';
-import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type Embeddings, type StageEnv, type StageNetwork } from './cascade-stage.ts';
 
 /** Noise streams per segment (stream 0 initial latents, 1000 + i posterior samples). */
 const SEGMENT_STREAMS = 100_000;
@@ -25,10 +27,10 @@ async function sessions(env: StageEnv, m: PackManifest) {
 export const interpStage: CascadeStage = {
   name: 'interp',
   offered: (m) => !!(m.stages.interp && m.components.interpUnet && m.components.vaeEncoder),
-  output: (m, _req, input) => ({ frames: 4 * input!.frames - 3, width: input!.width, height: input!.height, fps: m.stages.interp!.fps }),
+  output: (m, _req, input) => ({ frames: interpOutputFrames(input!.frames), width: input!.width, height: input!.height, fps: m.stages.interp!.fps }),
   work: (m, _req, input) => {
-    const out = 4 * input!.frames - 3;
-    const segments = Math.max(1, Math.ceil((out - 1) / (m.stages.interp!.latent.frames - 1)));
+    const out = interpOutputFrames(input!.frames);
+    const segments = interpSegments(input!.frames, m.stages.base.frames).length;
     return {
       condition: input!.frames * relativeCost(m, m.components.vaeEncoder!),
       denoise: segments * m.stages.interp!.steps * relativeCost(m, m.components.interpUnet!),
@@ -43,15 +45,27 @@ export const interpStage: CascadeStage = {
     const m = env.source.manifest;
     const interp = m.stages.interp!;
     const [vaeEncoder, unet, vaeDecoder] = await sessions(env, m);
-    r.onProgress({ phase: 'text', step: 0, total: 1 });
     const sequential = m.components.interpUnet!.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
-    const emb = await env.embed(env.text, r.req.negativePrompt, r.req.prompt + interp.promptSuffix, sequential);
+    const size = m.stages.base.frames;
+    // A long base video: 16-frame segments sharing boundary frames, each output frame from one segment.
+    const segments = interpSegments(r.input.length, size);
+    // Each distinct segment text encoded once.
+    const texts = new Map<string, Embeddings>();
+    const embed = async (prompt: string) => {
+      let e = texts.get(prompt);
+      if (!e) texts.set(prompt, (e = await env.embed(env.text, r.req.negativePrompt, prompt + interp.promptSuffix, sequential)));
+      return e;
+    };
     try {
-      // A long base video: 16-frame segments sharing boundary frames, each output frame from one segment.
-      const segments = interpSegments(r.input.length, m.stages.base.frames);
+      r.onProgress({ phase: 'text', step: 0, total: 1 });
+      const prompts = segments.map((seg) => promptOverFrames(r.req, seg.start, seg.start + size - 1));
+      for (const p of prompts) await embed(p);
+      r.onProgress({ phase: 'text', step: 1, total: 1 });
       for (const [k, seg] of segments.entries()) {
+        const emb = texts.get(prompts[k]!)!;
+        const where = segments.length > 1 ? { segment: k + 1, segments: segments.length } : {};
         await runInterpStage(env.rt, { vaeEncoder, unet, vaeDecoder }, {
-          input: r.input.slice(seg.start, seg.start + m.stages.base.frames),
+          input: r.input.slice(seg.start, seg.start + size),
           plan: interpDdimPlan(interp.steps),
           guidanceScale: interp.guidanceScale,
           latent: interp.latent,
@@ -63,8 +77,8 @@ export const interpStage: CascadeStage = {
         }, {
           signal: r.signal,
           // Denoising steps count over all segments (the ETA scales with the steps left in total).
-          onProgress: (p) => r.onProgress(p.phase !== 'denoise' ? p : {
-            ...p, step: k * p.total + p.step, total: segments.length * p.total,
+          onProgress: (p) => r.onProgress(p.phase !== 'denoise' ? { ...p, ...where } : {
+            ...p, ...where, step: k * p.total + p.step, total: segments.length * p.total,
             ...(p.etaMs !== undefined && p.total > p.step ? { etaMs: (p.etaMs * (segments.length * p.total - k * p.total - p.step)) / (p.total - p.step) } : {}),
           }),
           onPreview: r.onPreview,
@@ -72,7 +86,7 @@ export const interpStage: CascadeStage = {
         });
       }
     } finally {
-      emb.free();
+      for (const e of texts.values()) e.free();
     }
   },
 };
