@@ -9,8 +9,9 @@ import { gaussianNoise } from './noise.ts';
 import { perFrameContexts, type PromptSchedule } from './prompt-schedule.ts';
 import type { DeviceTensor } from './runtime/device.ts';
 import { createSession, type ModelSession, type Runtime, type SessionCounters } from './runtime/runtime.ts';
-import type { Embeddings, StageEnv, StageNetwork } from './stages/cascade-stage.ts';
-import { STAGES, memoryBudget, memoryPlan, networkActivationBytes, networkWeightBytes, optionPeaks, planStages, residentNetworks, type MemoryPlan, type PlannedStage } from './stages/plan.ts';
+import type { Embeddings, PhaseNetworks, StageEnv, StageNetwork, StagePhase } from './stages/cascade-stage.ts';
+import { STAGES, planStages, probeRequest, type PlannedStage } from './stages/plan.ts';
+import { laterPhases, loadPhases, memoryBudget, memoryPlan, networkKey, networkWeightBytes, optionPeaks, releasesBefore, requestPhases, type MemoryPlan } from './stages/memory.ts';
 import { vsrTiles } from './stages/vsr.ts';
 import { baseLengths } from './stages/base.ts';
 import { createClipTextEncoder, type PromptEncoder, type TextEncoderParts } from './text/text-encoder.ts';
@@ -39,14 +40,16 @@ type TextDevice = 'webgpu' | 'wasm' | 'cpu';
 
 /**
  * Sessions and text encoders of one pack, each created on first use and kept while the memory
- * budget allows: before a stage, networks it does not use are released (those later stages need
- * last, least recently used first) until its own fit; a released one is created again when needed.
+ * budget allows: before each phase of a stage the one release rule (stages/memory.ts) names what
+ * to release; a released network is created again when a phase needs it.
  */
 class PackResources {
   private readonly sessions = new Map<string, Promise<ModelSession>>();
   private readonly encoders = new Map<string, Promise<PromptEncoder>>();
-  /** Estimated device bytes of each created network (plan.ts), by key, in order of last use. */
+  /** Estimated device bytes of each created network (memory.ts), by key, in order of last use. */
   private readonly held = new Map<string, number>();
+  /** Every creation (+key) and release (−key) in order (tests, diagnostics). */
+  readonly journal: string[] = [];
 
   constructor(
     private readonly rt: Runtime,
@@ -57,14 +60,32 @@ class PackResources {
     public onBytes: (n: number, file: string) => void,
   ) {}
 
-  session(name: string, c: GraphComponent): Promise<ModelSession> {
-    this.use(name, c);
-    return this.keep(this.sessions, name, () => loadGraph(this.rt, this.source, name, c, this.counters, this.onBytes));
+  /** Start `phase` within `budgetBytes`: the rule's releases, then its networks (created in order when missing). */
+  async enter(phase: StagePhase, later: readonly StagePhase[], budgetBytes: number): Promise<PhaseNetworks> {
+    for (const k of releasesBefore(this.source.manifest, this.held, phase, later, this.rt.compute, budgetBytes)) await this.release(k);
+    const sessions = new Map<string, ModelSession>();
+    const encoders = new Map<string, PromptEncoder>();
+    // One after another: each session's weights pass through memory while it is created.
+    for (const n of phase.networks) {
+      if (n.text) encoders.set(n.name, await this.textEncoder(n.name, n.parts));
+      else sessions.set(n.name, await this.session(n));
+    }
+    const get = <T>(m: Map<string, T>, name: string): T => {
+      const v = m.get(name);
+      if (!v) throw new Error(`phase ${phase.name} holds no network ${name}`);
+      return v;
+    };
+    return { session: (name) => get(sessions, name), encoder: (name) => get(encoders, name) };
   }
 
-  textEncoder(key: string, parts?: TextEncoderParts): Promise<PromptEncoder> {
-    this.use(textKey(key), parts?.textEncoder ?? this.source.manifest.components.textEncoder);
-    return this.keep(this.encoders, key, () => createClipTextEncoder(this.source, { device: this.textDevice, sessionOptions: this.rt.sessionOptions() as Record<string, unknown>, ...(parts ? { parts } : {}) }));
+  private session(n: StageNetwork): Promise<ModelSession> {
+    this.use(n);
+    return this.keep(this.sessions, n.name, () => loadGraph(this.rt, this.source, n.name, n.c, this.counters, this.onBytes));
+  }
+
+  textEncoder(name: string, parts?: TextEncoderParts): Promise<PromptEncoder> {
+    this.use({ name, c: parts?.textEncoder ?? this.source.manifest.components.textEncoder, text: true });
+    return this.keep(this.encoders, name, () => createClipTextEncoder(this.source, { device: this.textDevice, sessionOptions: this.rt.sessionOptions() as Record<string, unknown>, ...(parts ? { parts } : {}) }));
   }
 
   /** Keys of the networks created now (tests, diagnostics). */
@@ -72,33 +93,16 @@ class PackResources {
     return [...this.held.keys()];
   }
 
-  /**
-   * Make room for `needed` within `budgetBytes`: release other networks (never the resident base
-   * text encoder), those no `later` stage uses first, then least recently used.
-   */
-  async fit(needed: readonly StageNetwork[], later: readonly StageNetwork[], budgetBytes: number): Promise<void> {
-    if (!Number.isFinite(budgetBytes)) return;
-    const compute = this.rt.compute;
-    const keyOf = (n: StageNetwork) => (n.text ? textKey(n.name) : n.name);
-    const keep = new Set([...residentNetworks(this.source.manifest), ...needed].map(keyOf));
-    const need = [...residentNetworks(this.source.manifest), ...needed].reduce((s, n) => s + networkWeightBytes(n.c, compute), 0)
-      + Math.max(0, ...needed.map((n) => networkActivationBytes(n.c, compute)));
-    const soon = new Set(later.map(keyOf));
-    const others = () => [...this.held].filter(([k]) => !keep.has(k));
-    const victims = others().sort(([a], [b]) => Number(soon.has(a)) - Number(soon.has(b))).map(([k]) => k);
-    for (const k of victims) {
-      if (others().reduce((s, [, b]) => s + b, 0) + need <= budgetBytes) break;
-      await this.release(k);
-    }
-  }
-
-  private use(key: string, c: GraphComponent): void {
+  private use(n: StageNetwork): void {
+    const key = networkKey(n);
+    if (!this.held.has(key)) this.journal.push(`+${key}`);
     this.held.delete(key); // re-insert: Map order is the order of last use
-    this.held.set(key, networkWeightBytes(c, this.rt.compute));
+    this.held.set(key, networkWeightBytes(n.c, this.rt.compute));
   }
 
   private async release(key: string): Promise<void> {
     this.held.delete(key);
+    this.journal.push(`-${key}`);
     if (key.startsWith('text:')) {
       const e = this.encoders.get(key.slice(5));
       this.encoders.delete(key.slice(5));
@@ -147,6 +151,7 @@ export class LaVieEngine implements GenerationEngine {
     private readonly resources: PackResources,
     counters: SessionCounters,
     private readonly budgetBytes: number,
+    private readonly running: { phases: StagePhase[]; budgetBytes: number },
   ) {
     this.counters = counters;
   }
@@ -167,29 +172,30 @@ export class LaVieEngine implements GenerationEngine {
       opts.onProgress?.({ loaded, total, file });
     });
     const text = await resources.textEncoder('base');
+    const budgetBytes = opts.budgetBytes ?? Infinity;
+    // The phases of the generation running now: a phase's release rule looks at those after it.
+    const running: { phases: StagePhase[]; budgetBytes: number } = { phases: [], budgetBytes };
     const env: StageEnv = {
       rt,
       source,
       text,
-      session: (name, c) => resources.session(name, c),
-      textEncoder: (key, parts) => resources.textEncoder(key, parts),
+      enter: (phase) => {
+        const i = running.phases.findIndex((p) => p.name === phase.name);
+        return resources.enter(phase, laterPhases(running.phases, i), running.budgetBytes);
+      },
       embed: (encoder, negative, prompt, halves) => embed(rt, encoder, negative, prompt, halves),
     };
-    const budgetBytes = opts.budgetBytes ?? Infinity;
     try {
-      // Stages that create their sessions now (base; interpolation when base + interpolation fit
-      // the budget); VSR's are created on first use.
-      const option2 = STAGES.interp.offered(m) ? memoryPlan(m, probeRequest(m, { interpolate: true }), rt.compute, budgetBytes) : null;
-      for (const stage of Object.values(STAGES)) {
-        if (!stage.offered(m) || (stage.name === 'interp' && !(option2 && option2.keptBytes <= budgetBytes))) continue;
-        await stage.preload?.(env);
-      }
+      // Created now: the base stage's networks, and interpolation's when base + interpolation fit
+      // the budget all kept (memory.ts: loadPhases); VSR's on first use.
+      const phases = loadPhases(m, rt.compute, budgetBytes).map((p) => p.phase);
+      for (const [i, p] of phases.entries()) await resources.enter(p, laterPhases(phases, i), budgetBytes);
     } catch (e) {
       await resources.dispose();
       throw e;
     }
     resources.onBytes = () => {};
-    return new LaVieEngine(rt, source, packInfo(rt, m, total), env, resources, counters, budgetBytes);
+    return new LaVieEngine(rt, source, packInfo(rt, m, total), env, resources, counters, budgetBytes, running);
   }
 
   /** Whether `req` fits the budget (the request's "GPU memory" setting and the engine's), and what to pick instead. */
@@ -206,6 +212,11 @@ export class LaVieEngine implements GenerationEngine {
     return this.resources.loaded;
   }
 
+  /** Every network created (+key) and released (−key) since the load began, in order. */
+  get networkJournal(): readonly string[] {
+    return this.resources.journal;
+  }
+
   plan(req: GenerateRequest): StagePlan[] {
     return planStages(this.source.manifest, req).map((p) => ({ stage: p.stage.name, video: p.output, cost: p.cost, work: p.work }));
   }
@@ -213,7 +224,8 @@ export class LaVieEngine implements GenerationEngine {
   async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {
     const m = this.source.manifest;
     const plan: PlannedStage[] = planStages(m, req);
-    const budget = this.budgetFor(req);
+    this.running.phases = requestPhases(m, req).map((p) => p.phase);
+    this.running.budgetBytes = this.budgetFor(req);
     const start = performance.now();
     let input: readonly RgbaFrame[] = [];
     for (const [i, p] of plan.entries()) {
@@ -221,8 +233,6 @@ export class LaVieEngine implements GenerationEngine {
       // A later stage reads this one's frames; the last stage's only go to the hook.
       const keep: RgbaFrame[] | null = i < plan.length - 1 ? [] : null;
       this.rt.memory?.enter(name);
-      // Release what this stage does not use if the budget requires it (later stages' networks last).
-      await this.resources.fit(p.stage.networks(m, req), plan.slice(i + 1).flatMap((q) => q.stage.networks(m, req)), budget);
       await hooks.onStageStart?.(name, p.output);
       await p.stage.run(this.env, {
         req,
@@ -293,12 +303,6 @@ async function scheduleEmbeddings(encoder: PromptEncoder, negative: string, s: P
 }
 
 /** What the UI learns about a loaded pack: sizes from the same stage plan a generation runs. */
-/** A request with the pack's defaults (sizes and memory of an option, before any real request). */
-function probeRequest(m: PackManifest, over: Partial<GenerateRequest> = {}): GenerateRequest {
-  const b = m.stages.base;
-  return { id: '', prompt: '', negativePrompt: '', seed: 0, steps: b.sampler.steps, guidanceScale: b.sampler.guidanceScale, sampler: b.sampler.default, ...over };
-}
-
 function packInfo(rt: Runtime, m: PackManifest, total: number): PackInfo {
   const b = m.stages.base;
   const probe = (over: Partial<GenerateRequest>): GenerateRequest => probeRequest(m, over);

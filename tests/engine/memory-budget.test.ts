@@ -1,7 +1,8 @@
-// The memory budget on the tiny pack (onnxruntime-node): stages estimate their GPU peak from the
-// manifest (weights + static liveness); under a budget that fits each stage but not all sessions at
-// once, the engine loads interpolation's sessions only when that stage runs, releases the base
-// UNet for it and creates it again for the next base run — with the same frames as an unbounded engine.
+// The memory budget on the tiny pack (onnxruntime-node): stages declare phases (the networks each
+// holds), the estimate adds them up (weights + static liveness); under a budget that fits each phase
+// but not all sessions at once, the engine creates and releases sessions exactly as the one rule's
+// replay says (memory.ts) — interpolation's on first use, the VSR stage's x4 text encoder released
+// before its UNet, the 8-frame VSR UNet before the tail graph — with unchanged frames.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import { makeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
-import { memoryBudget, memoryPlan, networkWeightBytes } from '../../src/engine/stages/plan.ts';
+import { heldAfterLoad, memoryBudget, memoryPlan, networkWeightBytes, replay, requestPhases, type PhaseMemory } from '../../src/engine/stages/memory.ts';
 import type { RgbaFrame } from '../../src/engine/types.ts';
 import { openDirPack } from '../../src/packs/sources/node-folder.ts';
 import { memoryFit, validateRequest, type GenerateRequest } from '../../src/protocol.ts';
@@ -21,6 +22,14 @@ const m = openDirPack(packDir).manifest;
 
 const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({ id: 'r1', prompt: 'a teddy bear playing the guitar', negativePrompt: '', seed: 7, steps: 2, guidanceScale: 7.5, sampler: 'ddim', ...over });
 
+/** The journal (+created, −released) the rule's replay predicts for `reqs` run one after another from the load. */
+function predicted(budget: number, reqs: GenerateRequest[]): { journal: string[]; phases: PhaseMemory[] } {
+  const held = heldAfterLoad(m, 'fp32', budget);
+  const load = ['+text:base', ...[...held.keys()].filter((k) => k !== 'text:base').map((k) => `+${k}`)];
+  const phases = reqs.flatMap((r) => replay(m, requestPhases(m, r), 'fp32', budget, held));
+  return { journal: [...load, ...phases.flatMap((p) => [...p.released.map((k) => `-${k}`), ...p.created.map((k) => `+${k}`)])], phases };
+}
+
 async function frames(engine: LaVieEngine, req: GenerateRequest): Promise<Uint8Array[]> {
   const out: RgbaFrame[] = [];
   await engine.generate(req, { signal: new AbortController().signal, onProgress: () => {}, onFrame: (f) => { out.push(f); } });
@@ -29,13 +38,13 @@ async function frames(engine: LaVieEngine, req: GenerateRequest): Promise<Uint8A
 
 test('each stage\'s estimate: weights of its networks (+ the resident text encoder) and the largest activation set', () => {
   const p = memoryPlan(m, request({ interpolate: true }), 'fp32', Infinity);
-  assert.deepEqual(p.stages.map((s) => s.stage), ['base', 'interp']);
+  assert.deepEqual(p.phases.map((s) => s.stage), ['base', 'interp']);
   const w = (c: Parameters<typeof networkWeightBytes>[0]) => networkWeightBytes(c, 'fp32');
   const c = m.components;
-  assert.equal(p.stages[0]!.weightBytes, w(c.textEncoder) + w(c.baseUnet) + w(c.vaeDecoder));
-  assert.equal(p.stages[1]!.weightBytes, w(c.textEncoder) + w(c.vaeEncoder!) + w(c.interpUnet!) + w(c.vaeDecoder));
-  assert.ok(c.baseUnet.peakLiveBytes! > 0 && p.stages.every((s) => s.activationBytes > 0));
-  assert.equal(p.peakBytes, Math.max(...p.stages.map((s) => s.peakBytes)));
+  assert.equal(p.phases[0]!.weightBytes, w(c.textEncoder) + w(c.baseUnet) + w(c.vaeDecoder));
+  assert.equal(p.phases[1]!.weightBytes, w(c.textEncoder) + w(c.vaeEncoder!) + w(c.interpUnet!) + w(c.vaeDecoder));
+  assert.ok(c.baseUnet.peakLiveBytes! > 0 && p.phases.every((s) => s.activationBytes > 0));
+  assert.equal(p.peakBytes, Math.max(...p.phases.map((s) => s.peakBytes)));
   assert.ok(p.keptBytes > p.peakBytes, 'keeping every session costs more than releasing between stages');
   assert.equal(p.fits, true);
   // fp16-stored weights double on fp32-compute devices (ORT folds their Casts).
@@ -81,7 +90,34 @@ test('under a budget: interpolation sessions load on first use, the base UNet is
   assert.deepEqual(await frames(engine, request({ seed: 9 })), ref1);
   assert.ok(engine.loadedNetworks.includes('base_unet'));
   assert.equal(engine.counters.sessionsCreated, 5, 'the base UNet was created again');
+  // Created and released in the order the rule's replay predicts (the same replay bench:memory prints).
+  assert.deepEqual(engine.networkJournal, predicted(plan.peakBytes, [request({ interpolate: true }), request({ seed: 9 })]).journal);
+  assert.deepEqual(engine.networkJournal.slice(3), ['-base_unet', '+vae_encoder', '+interp_unet', '+base_unet']);
   // The request's own setting only lowers the budget: 16 GB keeps the engine's.
   assert.equal(engine.memoryPlan(request({ interpolate: true, gpuMemoryGB: 16 })).budgetBytes, plan.peakBytes);
+  await engine.dispose();
+});
+
+test('option 4 at its lowest peak: sessions created and released as the replay says — the x4 text encoder and the earlier stages before the VSR UNet loads; frames unchanged after release and reload', async () => {
+  const req = request({ interpolate: true, superResolve: true, seed: 3 });
+  const budget = memoryPlan(m, req, 'fp32', Infinity).peakBytes;
+  const engine = await LaVieEngine.load(createNodeRuntime(), openDirPack(packDir), { budgetBytes: budget });
+  const first = await frames(engine, req);
+  const afterFirst = engine.networkJournal.length;
+  // The second run creates every stage's sessions again (each was released for a later one).
+  assert.deepEqual(await frames(engine, req), first);
+  const j = engine.networkJournal;
+  const expect = predicted(budget, [req, req]);
+  assert.deepEqual(j, expect.journal);
+  assert.ok(expect.phases.every((p) => p.peakBytes <= budget), 'no phase goes over the budget');
+  const at = (e: string, from = 0) => {
+    const i = j.indexOf(e, from);
+    assert.ok(i >= 0, `${e} in ${j.join(' ')}`);
+    return i;
+  };
+  const vsrUnet = at('+vsr_unet');
+  for (const e of ['+text:vsr', '-text:vsr', '-base_unet', '-interp_unet']) assert.ok(at(e) < vsrUnet, `${e} before +vsr_unet: ${j.join(' ')}`);
+  // (The 8-frame VSR UNet's release before the tail graph needs full-size weights: memory-fullsize.test.ts.)
+  assert.ok(j.slice(afterFirst).includes('+base_unet') && j.slice(afterFirst).includes('+vsr_unet'), 'the second run reloaded released sessions');
   await engine.dispose();
 });

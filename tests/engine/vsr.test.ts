@@ -81,7 +81,10 @@ async function vsrThroughStage(packDir: string, input: RgbaFrame[], seed: number
   const emb = rt.device.alloc([2, 77, v.textDim]);
   rt.device.upload(emb, gaussianNoise(99, 0, 2 * 77 * v.textDim));
   const out: Uint8Array[] = [];
-  await runVsrStage(rt, { unets: new Map([[8, unet]]), vaeDecoder: vae }, {
+  await runVsrStage(rt, async (frames) => {
+    assert.equal(frames, 8);
+    return { unet, vaeDecoder: vae };
+  }, {
     input, plan: createVsrSampler(2), guidanceScale: v.guidanceScale, windowFrames: 8, latentChannels: 4, tile: v.tile, vaeTile: v.vaeTile, scale: v.scale,
     noiseLevel: v.noiseLevel, lowResNoise: lowResNoiseCoeffs(v.noiseLevel), embeddings: emb, scalingFactor: v.vaeScalingFactor,
     noise: (stream, count) => gaussianNoise(seed, stream, count),

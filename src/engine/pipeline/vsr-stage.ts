@@ -13,12 +13,11 @@ import { rgbaToImage } from './interp-stage.ts';
 import { throwIfAborted, type StageProgress } from './stage.ts';
 import { planTiles, type TilePlan } from './tiles.ts';
 
-export interface VsrStageModels {
-  /** UNet per window length (8, and the shorter last windows); inputs sample, low_res, timestep, class_labels, encoder_hidden_states. */
-  unets: Map<number, ModelSession>;
-  /** x4 VAE decoder for one latent tile: latent [1,4,th,tw] → decoded [1,3,s·th,s·tw]. */
-  vaeDecoder: ModelSession;
-}
+/** The graphs for a window of `frames` frames, asked for at the start of each window (the caller
+ * may load and release sessions between windows: memory budget).
+ * unet: inputs sample, low_res, timestep, class_labels, encoder_hidden_states, one window length;
+ * vaeDecoder: x4 VAE decoder for one latent tile: latent [1,4,th,tw] → decoded [1,3,s·th,s·tw]. */
+export type VsrStageModels = (frames: number) => Promise<{ unet: ModelSession; vaeDecoder: ModelSession }>;
 
 export interface VsrStageRequest {
   /** Input video (base or interpolated), RGBA uint8 on the latent grid. */
@@ -83,8 +82,7 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
     for (const [wi, win] of windows.entries()) {
       throwIfAborted(hooks.signal);
       const t = win.frames;
-      const unet = models.unets.get(t);
-      if (!unet) throw new Error(`VSR: no UNet graph for a ${t}-frame window`);
+      const { unet, vaeDecoder } = await models(t);
       const hw = H * W;
       // Low-res video of this window [1,3,t,H,W] in [−1,1], noised at the augmentation level.
       const lr = new Float32Array(3 * t * hw);
@@ -152,7 +150,7 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
         dev.linear(img, [[img, 0]]);
         for (const [ti, tile] of vaePlan.tiles.entries()) {
           dev.crop(zTile, x, { f0: f, y0: tile.y0, x0: tile.x0 }, 1 / req.scalingFactor);
-          await models.vaeDecoder.run({ latent: dev.asOrt(zTile) }, { decoded: imgTile });
+          await vaeDecoder.run({ latent: dev.asOrt(zTile) }, { decoded: imgTile });
           dev.accumulateTile(img, { a: imgTile, weights: imgWeights[ti]!, dims: imgTile.dims }, { y0: tile.y0 * req.scale, x0: tile.x0 * req.scale });
         }
         const rgba = await dev.toRgba(img, 'truncate');

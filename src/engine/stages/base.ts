@@ -8,15 +8,18 @@ import { promptSchedule, type PromptSchedule } from '../prompt-schedule.ts';
 import { runBaseStage } from '../pipeline/base-stage.ts';
 import type { BetaSchedule } from '../schedulers/alphas.ts';
 import { createSampler } from '../schedulers/index.ts';
-import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork, type StagePhase } from './cascade-stage.ts';
 
 const networks = (m: PackManifest, unet: { name: string; c: GraphComponent } = { name: 'base_unet', c: m.components.baseUnet }): StageNetwork[] =>
   [{ name: unet.name, c: unet.c }, { name: 'vae_decoder', c: m.components.vaeDecoder }];
 
-// One after another: each session's weights pass through memory while it is created.
+/** One phase: the UNet and the decoder that follows it are held together. */
+const phase = (m: PackManifest, unet?: { name: string; c: GraphComponent }): StagePhase => ({ name: 'base', networks: networks(m, unet) });
+
 async function sessions(env: StageEnv, m: PackManifest, unet?: { name: string; c: GraphComponent }) {
-  const [u, d] = networks(m, unet);
-  return [await env.session(u!.name, u!.c), await env.session(d!.name, d!.c)] as const;
+  const p = phase(m, unet);
+  const s = await env.enter(p);
+  return [s.session(p.networks[0]!.name), s.session(p.networks[1]!.name)] as const;
 }
 
 /** The base UNet graph for the request's length (long ones are created on first use). */
@@ -66,10 +69,7 @@ export const baseStage: CascadeStage = {
     const perCall = relativeCost(m, m.components.baseUnet) * (u.frames / m.stages.base.frames);
     return { denoise: req.steps * calls * perCall, decode: u.frames * relativeCost(m, m.components.vaeDecoder) };
   },
-  networks: (m, req) => networks(m, unetFor(m, req)),
-  async preload(env) {
-    await sessions(env, env.source.manifest);
-  },
+  phases: (m, req) => [phase(m, unetFor(m, req))],
   async run(env, r) {
     const m = env.source.manifest;
     const b = m.stages.base;

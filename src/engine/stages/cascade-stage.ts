@@ -17,21 +17,33 @@ import type { PreviewImage, RgbaFrame } from '../types.ts';
  * graphs) [2·F, L, D] and halves [F, L, D]. */
 export interface Embeddings { pair: DeviceTensor; halves?: { uncond: DeviceTensor; cond: DeviceTensor }; free(): void }
 
-/** What the engine lends a stage: the runtime, the pack, and resources kept for the pack's lifetime. */
+/** What the engine lends a stage: the runtime, the pack, and its networks phase by phase. */
 export interface StageEnv {
   readonly rt: Runtime;
   readonly source: PackSource;
-  /** The session of a pack component: created on first use, then kept (and counted). */
-  session(name: string, c: GraphComponent): Promise<ModelSession>;
-  /** The base text encoder (created at load). */
+  /**
+   * Start `phase`: the engine releases networks this phase does not hold when the memory budget
+   * requires it (memory.ts: releasesBefore), then creates the phase's missing ones in order. The
+   * sessions it returns are valid until the stage enters another phase.
+   */
+  enter(phase: StagePhase): Promise<PhaseNetworks>;
+  /** The base text encoder (created at load, kept for the pack's lifetime). */
   readonly text: PromptEncoder;
-  /** Another text encoder of the pack (e.g. VSR's x4 one): created on first use, then kept. */
-  textEncoder(key: string, parts: TextEncoderParts): Promise<PromptEncoder>;
   embed(encoder: PromptEncoder, negative: string, prompt: string | PromptSchedule, halves: boolean): Promise<Embeddings>;
 }
 
-/** A network a stage runs: its session's name and pack component; `text`: a text encoder (env.textEncoder). */
-export interface StageNetwork { readonly name: string; readonly c: GraphComponent; readonly text?: boolean }
+/** A network a stage runs: its session's name and pack component; `text`: a text encoder, created from `parts`. */
+export interface StageNetwork { readonly name: string; readonly c: GraphComponent; readonly text?: boolean; readonly parts?: TextEncoderParts }
+
+/**
+ * A span of a stage's run that holds a fixed set of networks (one of them runs at a time). The one
+ * description of GPU memory over time: the engine loads and releases sessions by it, and the
+ * estimate (memory.ts, npm run bench:memory) adds up the same sets.
+ */
+export interface StagePhase { readonly name: string; readonly networks: readonly StageNetwork[] }
+
+/** The networks of an entered phase, by name. */
+export interface PhaseNetworks { session(name: string): ModelSession; encoder(name: string): PromptEncoder }
 
 /** One run of a stage. */
 export interface StageRun {
@@ -57,11 +69,8 @@ export interface CascadeStage {
   output(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StageVideo;
   /** Work per phase in units of one base UNet call (graph nodes as the proxy), for time estimates. */
   work(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StageWork;
-  /** The networks this request's run of the stage uses (the engine's memory budget loads and
-   * releases sessions by these; plan.ts estimates the stage's GPU memory from them). */
-  networks(m: PackManifest, req: GenerateRequest): StageNetwork[];
-  /** Sessions to create when the pack loads (stages without it create theirs on first use). */
-  preload?(env: StageEnv): Promise<void>;
+  /** The phases of this request's run of the stage, in order, from its input video (memory.ts). */
+  phases(m: PackManifest, req: GenerateRequest, input: StageVideo | null): StagePhase[];
   run(env: StageEnv, run: StageRun): Promise<void>;
 }
 

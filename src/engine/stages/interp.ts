@@ -10,7 +10,7 @@ import { promptOverFrames } from '../prompt-schedule.ts';
 import { runInterpStage } from '../pipeline/interp-stage.ts';
 import { interpDdimPlan } from '../schedulers/index.ts';
 import type { ModelSession } from '../runtime/runtime.ts';
-import { relativeCost, type CascadeStage, type Embeddings, type StageEnv, type StageNetwork } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type Embeddings, type StageEnv, type StageNetwork, type StagePhase } from './cascade-stage.ts';
 
 /** Noise streams per segment (stream 0 initial latents, 1000 + i posterior samples). */
 const SEGMENT_STREAMS = 100_000;
@@ -18,10 +18,13 @@ const SEGMENT_STREAMS = 100_000;
 const networks = (m: PackManifest): StageNetwork[] =>
   [{ name: 'vae_encoder', c: m.components.vaeEncoder! }, { name: 'interp_unet', c: m.components.interpUnet! }, { name: 'vae_decoder', c: m.components.vaeDecoder }];
 
+/** One phase: encoder, UNet and decoder take turns on every segment. */
+const phase = (m: PackManifest): StagePhase => ({ name: 'interp', networks: networks(m) });
+
 async function sessions(env: StageEnv, m: PackManifest) {
-  const s = [];
-  for (const n of networks(m)) s.push(await env.session(n.name, n.c));
-  return s as [ModelSession, ModelSession, ModelSession];
+  const p = phase(m);
+  const s = await env.enter(p);
+  return p.networks.map((n) => s.session(n.name)) as [ModelSession, ModelSession, ModelSession];
 }
 
 export const interpStage: CascadeStage = {
@@ -37,10 +40,7 @@ export const interpStage: CascadeStage = {
       decode: out * relativeCost(m, m.components.vaeDecoder),
     };
   },
-  networks: (m) => networks(m),
-  async preload(env) {
-    await sessions(env, env.source.manifest);
-  },
+  phases: (m) => [phase(m)],
   async run(env, r) {
     const m = env.source.manifest;
     const interp = m.stages.interp!;

@@ -1,26 +1,35 @@
 // Stage 3 (LAVIE.md §8.3): ×4 super-resolution of the previous stage's frames, same frame count and
-// fps, in windows of frames and spatial tiles. Its networks are large at full size: created on
-// first use and kept for the pack's lifetime.
-import type { PackManifest } from '../../packs/manifest.ts';
+// fps, in windows of frames and spatial tiles. Its networks are large at full size, so it runs in
+// phases (memory.ts): the x4 text encoder alone (its embeddings are small and stay), then per window
+// length its UNet graph with the x4 VAE decoder — the 8-frame graph and the shorter tail graph hold
+// separate copies of the same weights, so they never need to be loaded together.
+import type { GraphComponent, PackManifest } from '../../packs/manifest.ts';
+import type { StageVideo } from '../../protocol.ts';
 import { planTiles } from '../pipeline/tiles.ts';
 import { runVsrStage, vsrWindows } from '../pipeline/vsr-stage.ts';
-import type { ModelSession } from '../runtime/runtime.ts';
 import { createVsrSampler, lowResNoiseCoeffs } from '../schedulers/index.ts';
-import { relativeCost, type CascadeStage, type StageEnv, type StageNetwork } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type StageNetwork, type StagePhase } from './cascade-stage.ts';
 
-const networks = (m: PackManifest): StageNetwork[] => {
+const textPhase = (m: PackManifest): StagePhase => {
   const c = m.components.vsr!;
-  return [{ name: 'vsr_unet', c: c.unet }, ...c.unetTails.map((t) => ({ name: `vsr_unet_f${t.frames}`, c: t })), { name: 'vsr_vae_decoder', c: c.vaeDecoder }, { name: 'vsr', c: c.textEncoder, text: true }];
+  return { name: 'vsr-text', networks: [{ name: 'vsr', c: c.textEncoder, text: true, parts: { textEncoder: c.textEncoder, tokenizerFiles: c.tokenizer.files } }] };
 };
 
-async function sessions(env: StageEnv, m: PackManifest) {
+/** The UNet graph for a window of `frames` (the pack's window length, or a tail graph; null: the pack has none). */
+function unetFor(m: PackManifest, frames: number): StageNetwork | null {
   const c = m.components.vsr!;
-  const unets = new Map<number, ModelSession>();
-  unets.set(m.stages.vsr!.windowFrames, await env.session('vsr_unet', c.unet));
-  for (const t of c.unetTails) unets.set(t.frames, await env.session(`vsr_unet_f${t.frames}`, t));
-  const vaeDecoder = await env.session('vsr_vae_decoder', c.vaeDecoder);
-  const text = await env.textEncoder('vsr', { textEncoder: c.textEncoder, tokenizerFiles: c.tokenizer.files });
-  return { unets, vaeDecoder, text };
+  if (frames === m.stages.vsr!.windowFrames) return { name: 'vsr_unet', c: c.unet };
+  const t: GraphComponent | undefined = c.unetTails.find((u) => u.frames === frames);
+  return t ? { name: `vsr_unet_f${frames}`, c: t } : null;
+}
+
+const windowPhase = (m: PackManifest, unet: StageNetwork): StagePhase =>
+  ({ name: `vsr-${unet.name}`, networks: [unet, { name: 'vsr_vae_decoder', c: m.components.vsr!.vaeDecoder }] });
+
+/** The text phase, then one phase per window length in the order the windows run. */
+function phases(m: PackManifest, input: StageVideo): StagePhase[] {
+  const lengths = [...new Set(vsrWindows(input.frames, m.stages.vsr!.windowFrames).map((w) => w.frames))];
+  return [textPhase(m), ...lengths.flatMap((f) => { const u = unetFor(m, f); return u ? [windowPhase(m, u)] : []; })];
 }
 
 /** UNet tiles per window and step, and x4 VAE tiles per frame, at the pack's latent size. */
@@ -45,19 +54,31 @@ export const vsrStage: CascadeStage = {
       decode: input!.frames * tiles.vae * relativeCost(m, c.vaeDecoder),
     };
   },
-  networks: (m) => networks(m),
+  phases: (m, _req, input) => phases(m, input!),
   async run(env, r) {
     const m = env.source.manifest;
     const v = m.stages.vsr!;
     const c = m.components.vsr!;
     r.onProgress({ phase: 'load', step: 0, total: 1 });
-    const s = await sessions(env, m);
+    const text = await env.enter(textPhase(m));
     r.onProgress({ phase: 'text', step: 0, total: 1 });
     const sequential = c.unet.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
     // LaVie's VSR negative prompt ("blur, worst quality") with the user's prompt (see README).
-    const emb = await env.embed(s.text, v.negativePrompt, r.req.prompt, sequential);
+    const emb = await env.embed(text.encoder('vsr'), v.negativePrompt, r.req.prompt, sequential);
     try {
-      await runVsrStage(env.rt, { unets: s.unets, vaeDecoder: s.vaeDecoder }, {
+      // Each window's graph: entering its phase releases the text encoder (and the previous length's
+      // graph) when the budget requires it.
+      let current = 0;
+      const models = async (frames: number) => {
+        const u = unetFor(m, frames);
+        if (!u) throw new Error(`VSR: no UNet graph for a ${frames}-frame window`);
+        // A new graph may be created now: that time is no denoising rate (app/eta.ts).
+        if (frames !== current) r.onProgress({ phase: 'load', step: 0, total: 1 });
+        current = frames;
+        const s = await env.enter(windowPhase(m, u));
+        return { unet: s.session(u.name), vaeDecoder: s.session('vsr_vae_decoder') };
+      };
+      await runVsrStage(env.rt, models, {
         input: r.input,
         plan: createVsrSampler(v.steps),
         guidanceScale: v.guidanceScale,
