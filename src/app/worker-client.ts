@@ -35,8 +35,9 @@ export class EngineClient {
   private readonly counts = new Map<string, (n: number | null) => void>();
   private readonly plans = new Map<string, (p: StagePlan[] | null) => void>();
 
-  /** An error outside any pending request (e.g. the model was lost: reloading it after a GPU fault
-   * failed). Without this the app would keep showing a model the worker no longer has. */
+  /** An error outside any request after the load (e.g. the model was lost: reloading it after a GPU
+   * fault failed), also when generations were waiting (they fail with it too). Without this the app
+   * would keep showing a model the worker no longer has. */
   onUnsolicitedError: ((error: ErrorInfo) => void) | null = null;
 
   constructor(private readonly factory: WorkerFactory = createEngineWorker) {}
@@ -105,8 +106,9 @@ export class EngineClient {
       this.worker?.terminate();
       this.worker = null;
       const error: ErrorInfo = { code: 'internal', message: `The engine worker stopped: ${e.message || 'it could not be started'}.`, recoverable: true };
-      if (this.loads.length || this.runs.size) this.failAll(error);
-      else this.onUnsolicitedError?.(error); // the loaded model went with the worker
+      const loading = this.loads.length > 0;
+      this.failAll(error);
+      if (!loading) this.onUnsolicitedError?.(error); // the loaded model went with the worker
     });
     w.addEventListener('messageerror', () => this.failAll({ code: 'internal', message: 'A message from the engine worker could not be read.', recoverable: true }));
     this.worker = w;
@@ -170,8 +172,15 @@ export class EngineClient {
       case 'error':
         if (ev.id !== null) this.settle(ev.id, ev);
         else if (this.loads.length) this.loads.shift()!.reject(new RemoteError(ev.error));
-        else if (this.runs.size) this.failAll(ev.error); // an error outside any request: fail whatever is waiting
-        else this.onUnsolicitedError?.(ev.error);
+        else {
+          // After the load, outside any request: whatever waits fails, and the app hears it even
+          // then (a generation's own error would not tell it the model is gone).
+          for (const [id, run] of this.runs) {
+            this.runs.delete(id);
+            run.reject(new RemoteError(ev.error));
+          }
+          this.onUnsolicitedError?.(ev.error);
+        }
         return;
     }
   }
