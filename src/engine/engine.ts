@@ -1,7 +1,8 @@
-// The generation engine: one pack, one runtime, sessions created once and reused for every
-// generation. DOM-free: the worker runs it on onnxruntime-web/WebGPU, tests and CLIs on
+// The generation engine: one pack, one runtime, sessions created on first use and reused while the
+// GPU memory budget allows. DOM-free: the worker runs it on onnxruntime-web/WebGPU, tests and CLIs on
 // onnxruntime-node. A generation is a loop over the planned stages (stages/plan.ts): each stage
-// knows its sizes, cost and networks; the engine lends them sessions, text encoders and noise.
+// knows its sizes, cost and phases (the networks each holds); the engine lends them sessions phase
+// by phase (stages/memory.ts decides what to release), text encoders and noise.
 import type { GenerateRequest, GpuMemoryReport, PackInfo, Stage } from '../protocol.ts';
 import { graphVariant, packBytes, type GraphComponent, type PackManifest } from '../packs/manifest.ts';
 import type { PackSource } from '../packs/pack-source.ts';

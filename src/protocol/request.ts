@@ -36,7 +36,7 @@ export type GpuMemoryGB = (typeof GPU_MEMORY_CHOICES)[number];
 export type LaVieOption = 1 | 2 | 3 | 4;
 export const lavieOption = (r: { interpolate?: boolean; superResolve?: boolean }): LaVieOption => (1 + (r.interpolate ? 1 : 0) + (r.superResolve ? 2 : 0)) as LaVieOption;
 
-/** An option's estimated GPU peak (engine/stages/plan.ts; PackInfo.memory). */
+/** An option's estimated GPU peak, every release made (engine/stages/memory.ts; PackInfo.memory). */
 export interface OptionPeak { option: LaVieOption; peakBytes: number }
 
 /**
