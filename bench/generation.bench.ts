@@ -7,7 +7,7 @@ import { NO_WEBGPU_LAUNCH } from '../playwright.config.ts';
 import { stats } from './support.ts';
 import { formatGpuMemory } from '../src/app/format.ts';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { spyOnWorker, workerEvents } from '../e2e/support/pages.ts';
+import { showAdvanced, spyOnWorker, workerEvents } from '../e2e/support/pages.ts';
 import { startPackServer } from '../tests/support/pack-server.ts';
 
 const STEPS = Number(process.env.BENCH_GEN_STEPS ?? 10);
@@ -32,9 +32,10 @@ async function generation(page: Page, ep: 'webgpu' | 'wasm') {
   const app = await startPackServer('dist', { headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
   try {
     await spyOnWorker(page);
+    await showAdvanced(page);
     await page.goto(app.url);
     await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Pack")').waitFor({ timeout: 10 * 60_000 });
-    const device = await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Runs on") + dd').innerText();
+    const device = (await page.getByRole('region', { name: 'Model' }).locator('dd[data-field="Compute"]').textContent()) ?? '';
     if (!device.startsWith(ep)) throw new Error(`expected the app to run on ${ep}, it says ${device}`);
     await page.evaluate(() => { (window as unknown as { __workerEvents: unknown[] }).__workerEvents.length = 0; });
     await page.getByLabel('Prompt', { exact: true }).fill('a teddy bear playing the guitar');

@@ -2,11 +2,12 @@
 // WebGPU on SwiftShader — slow, so few steps and generous timeouts.
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
-import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
 test.use({ bypassCSP: true });
+test.beforeEach(({ page }) => showAdvanced(page));
 
 const GENERATION_TIMEOUT = 20 * 60_000;
 const FAST_STEPS = process.env.LAVIE_E2E_STEPS ?? '2';
@@ -62,10 +63,10 @@ test.describe('app with the real engine (demo pack)', () => {
     await expect(u.cancel).toBeDisabled();
     await waitForPack(page);
     await expect(u.alert).toHaveCount(0);
-    await expect(u.model.getByText('Test weights: output is noise')).toBeVisible();
+    await expect(page.getByRole('banner').getByText('Test weights: output is noise')).toBeVisible();
     await expect(u.generate).toBeEnabled();
     // SwiftShader has no shader-f16: the engine must pick the pack's fp32 graphs.
-    await expect(u.model.locator('dt:text-is("Runs on") + dd')).toHaveText('webgpu · fp32 compute');
+    await expect(u.model.locator('dd[data-field="Compute"]')).toHaveText('webgpu · fp32 compute');
     // The worker counts the prompt's tokens on the pack's tokenizer.
     await u.prompt.fill('a panda playing guitar by a lake');
     await expect(page.locator('.token-count')).toHaveText(new RegExp(`^[1-9]\\d* of ${PROMPT_TEXT_TOKENS} tokens$`));

@@ -7,7 +7,9 @@ import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPackServer, type PackServer } from '../tests/support/pack-server.ts';
-import { opfsListing, spyOnWorker, waitForPackLoaded, workerEvents } from './support/pages.ts';
+import { opfsListing, showAdvanced, spyOnWorker, waitForPackLoaded, workerEvents } from './support/pages.ts';
+
+test.beforeEach(({ page }) => showAdvanced(page));
 
 const PACK_DIR = 'public/packs/tiny';
 const TIMEOUT = 20 * 60_000;

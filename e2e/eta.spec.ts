@@ -2,9 +2,10 @@
 // the fake engine (tests/support/fake-engine.ts) at controlled timing: the ETA at 25 % against the
 // time actually left, an estimate before a run after a reload, a stalled phase that says what it does.
 import { expect, test, type Page } from '@playwright/test';
-import { ARTIFACTS, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, showAdvanced, useFakeEngine } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
+test.beforeEach(({ page }) => showAdvanced(page));
 
 /** Record, in the page, every (time, ETA shown) and when the result appears. Call before Generate. */
 async function recordEta(page: Page): Promise<void> {

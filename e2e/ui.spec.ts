@@ -2,11 +2,12 @@
 // in place of model inference, so the whole UI flow is checked in seconds and without weights.
 import { expect, test, type Page } from '@playwright/test';
 import { LIMITS, PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
-import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced, useFakeEngine } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
 test.use({ bypassCSP: true });
+test.beforeEach(({ page }) => showAdvanced(page));
 
 const open = async (page: Page, fake = '') => {
   await useFakeEngine(page);
@@ -51,7 +52,7 @@ test.describe('app UI with a fake engine', () => {
     const u = ui(page);
     await expect(u.model).toContainText('fake-test-pack');
     await expect(u.model).toContainText('12.3 MB');
-    await expect(u.model.getByText('Test weights: output is noise')).toBeVisible();
+    await expect(page.getByRole('banner').getByText('Test weights: output is noise')).toBeVisible();
     expect(await packVideoFacts(page)).toEqual({ frames: 16, width: 128, height: 80, fps: 8 });
     // Pack defaults fill untouched fields.
     await expect(u.steps).toHaveValue('6');
@@ -126,7 +127,9 @@ test.describe('app UI with a fake engine', () => {
       expect(await u.video.evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
     });
     expect(await u.video.evaluate((v: HTMLVideoElement) => ({ w: v.videoWidth, h: v.videoHeight, d: v.duration }))).toEqual({ w: 128, h: 80, d: 2 });
-    await expect(page.locator('.result figcaption')).toContainText('16 frames · 128×80 · 8 fps · avc1.42');
+    await expect(page.locator('.result .result-line')).toContainText('16 frames · 2 s');
+    await expect(page.locator('.result dd[data-field="Size"]')).toHaveText('128×80 · 8 fps');
+    await expect(page.locator('.result dd[data-field="Codec"]')).toHaveText(/^avc1\.42/);
     const v = await decodeDownload(page);
     expect(v.blobType).toBe('video/mp4');
     expect(v.frameCount).toBe(16);

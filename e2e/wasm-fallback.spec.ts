@@ -2,7 +2,7 @@
 // app falls back to onnxruntime-web's wasm backend, says so, and still makes the video.
 import { expect, test } from '@playwright/test';
 import { NO_WEBGPU_LAUNCH } from '../playwright.config.ts';
-import { decodeDownload, packVideoFacts } from './support/pages.ts';
+import { decodeDownload, packVideoFacts, showAdvanced } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
@@ -12,10 +12,11 @@ test.use({ launchOptions: NO_WEBGPU_LAUNCH });
 
 test('no WebGPU adapter → the wasm fallback generates the MP4', async ({ page }) => {
   test.setTimeout(10 * 60_000);
+  await showAdvanced(page);
   await page.goto('/');
   expect(await page.evaluate(async () => (navigator.gpu ? await navigator.gpu.requestAdapter() : null) === null)).toBe(true);
   const model = page.getByRole('region', { name: 'Model' });
-  await expect(model.locator('dt:text-is("Runs on") + dd')).toHaveText(/^wasm .* · fp32 compute$/, { timeout: 5 * 60_000 });
+  await expect(model.locator('dd[data-field="Compute"]')).toHaveText('wasm · fp32 compute', { timeout: 5 * 60_000 });
   const pack = await packVideoFacts(page);
   await page.getByLabel('Prompt', { exact: true }).fill('a snowy mountain');
   await page.getByLabel('Steps', { exact: true }).fill('2');

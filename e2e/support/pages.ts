@@ -33,6 +33,19 @@ export async function useFakeEngine(page: Page): Promise<void> {
     route.fulfill({ contentType: 'text/javascript', body, headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' } }));
 }
 
+/** Unfold the form's Advanced section (negative prompt, seed, steps, guidance, sampler, GPU memory)
+ * on every load of this page, as if the visitor had opened it before: it starts folded. Call before page.goto. */
+export async function showAdvanced(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    try {
+      const v = JSON.parse(localStorage.getItem('lavie.ui') ?? '{}') as Record<string, boolean>;
+      localStorage.setItem('lavie.ui', JSON.stringify({ ...v, advanced: true }));
+    } catch {
+      // a frame without storage
+    }
+  });
+}
+
 /** The app's "Video" pack fact, e.g. "16 frames · 512×320 · 8 fps". */
 export async function packVideoFacts(page: Page): Promise<{ frames: number; width: number; height: number; fps: number }> {
   const text = await page.getByRole('region', { name: 'Model' }).locator('dt:text-is("Video") + dd').innerText();

@@ -1,6 +1,9 @@
 import { useEffect, useRef } from 'react';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { HistoryPanel } from './components/HistoryPanel.tsx';
+import { InterruptedRuns } from './components/InterruptedRuns.tsx';
+import { ModelLabel } from './components/ModelLabel.tsx';
+import { UndoDelete } from './components/UndoDelete.tsx';
 import { OutputPanel } from './components/Output.tsx';
 import { PackPanel } from './components/PackPanel.tsx';
 import { PersonalizePanel } from './components/PersonalizePanel.tsx';
@@ -16,6 +19,17 @@ export function App() {
     void useApp.getState().loadHistory();
   }, []);
 
+  // A reload or a closed tab would end the run: the browser asks first.
+  useEffect(() => {
+    if (status !== 'generating') return;
+    const ask = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = ''; // older browsers ask only with a returnValue
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [status]);
+
   // On a phone the output sits below the form: bring it into view when something happens there.
   useEffect(() => {
     const el = outRef.current;
@@ -28,15 +42,20 @@ export function App() {
       <header className="top">
         <h1>LaVie Web</h1>
         <p className="tagline">Text-to-video that runs entirely in your browser, on your GPU. Nothing is uploaded.</p>
+        <ModelLabel />
       </header>
+      {/* The prompt first, in reading order and on every width; what the model is and where it is
+          stored come after the output. */}
       <main className="layout">
-        <div className="area-pack col"><PackPanel /><StoragePanel /><PersonalizePanel /></div>
         <div className="area-form"><PromptForm /></div>
         <div className="area-out col" ref={outRef}>
           <ErrorPanel />
           <OutputPanel />
+          <UndoDelete />
           <HistoryPanel />
+          <InterruptedRuns />
         </div>
+        <div className="area-pack col"><PackPanel /><StoragePanel /><PersonalizePanel /></div>
       </main>
       <footer className="foot">
         <p>LaVie (Wang et al., 2023) cascaded latent diffusion · onnxruntime-web on WebGPU · video by WebCodecs + mediabunny</p>

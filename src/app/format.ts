@@ -38,9 +38,22 @@ export function formatGpuMemory(m: GpuMemoryReport): string {
   return `peak ${formatBytes(m.peakBytes)} (ORT ${formatBytes(m.owners.ort.peakBytes)}, kernels ${formatBytes(m.owners.kernels.peakBytes)}); by phase: ${phases.join(', ')}; live now ${formatBytes(m.liveBytes)}`;
 }
 
+/** Where a video was made, in a person's words (the execution provider is a technical detail). */
+export const madeOn = (device: string | undefined) => (device === 'webgpu' ? 'your GPU' : device === 'wasm' || device === 'cpu' ? 'your processor' : 'this device');
+
+/** A result's main line: what a person needs ("Runs on your GPU · 16 frames · 2 s"). */
+export function resultLine(meta: VideoMeta, device: string | undefined): string {
+  const secs = meta.frames / meta.fps;
+  return `Runs on ${madeOn(device)} · ${meta.frames} frames · ${Number.isInteger(secs) ? secs : secs.toFixed(1)} s · made in ${formatDuration(meta.elapsedMs)}`;
+}
+
 /** Rows of a result's technical details (label, value). */
-export function technicalDetails(meta: VideoMeta): [string, string][] {
+export function technicalDetails(meta: VideoMeta, bytes?: number, compute?: string): [string, string][] {
   return [
+    ['Size', `${meta.width}×${meta.height} · ${meta.fps} fps`],
+    ['Codec', meta.codec],
+    ...(bytes !== undefined ? [['File size', formatBytes(bytes)] as [string, string]] : []),
+    ...(compute ? [['Compute', compute] as [string, string]] : []),
     ['Seed', String(meta.seed)],
     ...(meta.ortMs !== undefined ? [['Awaiting ORT', formatDuration(meta.ortMs)] as [string, string]] : []),
     ...(meta.gpuMemory ? [['GPU memory', formatGpuMemory(meta.gpuMemory)] as [string, string]] : []),

@@ -1,7 +1,7 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
-import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, SamplerDefaults, SamplerName, Stage, StagePlan, VideoMeta, GpuMemoryGB } from '../protocol.ts';
-import { LAVIE_DEFAULTS, randomSeed, requestDefaults, toErrorInfo, validateRequest } from '../protocol.ts';
+import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, Stage, StagePlan, VideoMeta } from '../protocol.ts';
+import { LAVIE_DEFAULTS, randomSeed, toErrorInfo } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { normalizeBaseUrl } from '../packs/sources/url.ts';
 import { listStoredPacks } from '../packs/storage/stored-packs.ts';
@@ -9,28 +9,17 @@ import { deleteStoredPack } from '../packs/storage/shared-files.ts';
 import { defaultStore } from '../packs/storage/browser-default.ts';
 import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
+import { formDefaults, parseForm, restoreForm, saveForm, type FormFields, type Touched } from './form.ts';
+import { collectInterrupted, forgetInterrupted, markRunning, type InterruptedRun } from './interrupted.ts';
 import { rememberPack, rememberedPack } from './pack-choice.ts';
 import { JobEstimator } from './eta.ts';
+import { useUi } from './ui-prefs.ts';
 import { loadRates, saveRates } from './device-rates.ts';
 import { EngineClient, type GenerationOutput, type PreviewFrame } from './worker-client.ts';
 
 export type Status = 'idle' | 'loading' | 'generating' | 'done' | 'error';
 
-/** The request fields as typed in the form (numbers stay text until Generate, so fields can be edited freely). */
-export interface FormFields {
-  prompt: string;
-  negativePrompt: string;
-  seed: string;
-  steps: string;
-  guidanceScale: string;
-  sampler: SamplerName;
-  /** LaVie option 2: "Smoother" (temporal interpolation). */
-  interpolate: boolean;
-  /** LaVie option 3 (4 with interpolate): "High resolution" (×4 super-resolution). */
-  superResolve: boolean;
-  /** "GPU memory" setting in GB ('' = not set: no budget beyond what the device taught the engine). */
-  gpuMemory: '' | `${GpuMemoryGB}`;
-}
+export { parseForm, type FormFields } from './form.ts';
 
 export interface ResultInfo { url: string; meta: VideoMeta; bytes: number; stage: Stage; final: boolean }
 
@@ -40,7 +29,7 @@ export interface AppState {
   pack: PackInfo | null;
   form: FormFields;
   /** Fields the user changed: pack defaults don't overwrite them. */
-  touched: Partial<Record<keyof FormFields, true>>;
+  touched: Touched;
   progress: ProgressInfo | null;
   /** Estimated ms left: of the whole generation (src/app/eta.ts), or of the pack download. */
   etaMs: number | null;
@@ -64,7 +53,16 @@ export interface AppState {
   showFromHistory(id: string): void;
   /** Put a saved video's settings back into the form. */
   reuseSettings(id: string): void;
+  /** Delete a saved video; it can be brought back with undoDelete until the next delete or a reload. */
   deleteFromHistory(id: string): Promise<void>;
+  /** The last deleted video (with its place in the list), while it can still be brought back. */
+  deleted: { entry: HistoryEntry; index: number } | null;
+  undoDelete(): void;
+  /** Runs a reload, a closed tab or a crash interrupted (settings only), newest first. */
+  interrupted: InterruptedRun[];
+  /** Put an interrupted run's settings back into the form. */
+  reuseInterrupted(id: string): void;
+  dismissInterrupted(id: string): void;
 
   /** Packs in this browser's storage, its usage and quota (Storage panel). */
   storage: StorageState | null;
@@ -108,26 +106,6 @@ async function requestPersistence(): Promise<boolean | undefined> {
   }
 }
 
-/** The form's text as numbers ("" stays not-a-number, so it is refused rather than read as 0). */
-const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
-
-/** Parse the form into a request, or the contract's typed error naming the wrong field. */
-export function parseForm(f: FormFields): { ok: true; request: RequestBody } | { ok: false; error: ErrorInfo } {
-  const request: RequestBody = {
-    prompt: f.prompt.trim(), negativePrompt: f.negativePrompt.trim(), seed: num(f.seed), steps: num(f.steps), guidanceScale: num(f.guidanceScale), sampler: f.sampler,
-    ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}),
-    ...(f.gpuMemory ? { gpuMemoryGB: Number(f.gpuMemory) as GpuMemoryGB } : {}),
-  };
-  const bad = validateRequest(request, undefined, { needsId: false });
-  return bad ? { ok: false, error: bad.toInfo() } : { ok: true, request };
-}
-
-/** The form's fields for a pack's defaults (a new random seed). */
-function formDefaults(pack: SamplerDefaults): Omit<FormFields, 'prompt'> {
-  const d = requestDefaults(pack);
-  return { negativePrompt: d.negativePrompt, seed: String(d.seed), steps: String(d.steps), guidanceScale: String(d.guidanceScale), sampler: d.sampler, interpolate: false, superResolve: false, gpuMemory: '' };
-}
-
 /** `?pack=<base URL>` selects a hosted pack; otherwise the remembered choice, else the built-in demo pack. */
 export function packRefFromLocation(search: string = typeof location === 'undefined' ? '' : location.search): PackRef {
   const url = new URLSearchParams(search).get('pack');
@@ -167,12 +145,59 @@ function estimateEta(p: ProgressInfo): number | null {
   return ((p.elapsedMs - phaseClock.elapsedMs) / steps) * (p.total - p.step);
 }
 
+/** Deleted history entries not yet removed from IndexedDB (undo is possible until then); written
+ * synchronously, so a reload right after a delete still removes them (on the next load). */
+const DELETING = 'lavie.history.deleting';
+const pendingDeletes = (): string[] => {
+  try {
+    const v = JSON.parse(localStorage.getItem(DELETING) ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+};
+const setPendingDeletes = (ids: string[]) => {
+  try {
+    localStorage.setItem(DELETING, JSON.stringify(ids));
+  } catch {
+    // no storage: the delete is committed right away below
+  }
+};
+async function commitDeletes(ids: string[]): Promise<void> {
+  for (const id of ids) await removeFromHistory(id).catch(() => undefined);
+  setPendingDeletes(pendingDeletes().filter((x) => !ids.includes(x)));
+}
+
+/** The form as this visitor left it (checked through the request contract), else the defaults. */
+function initialForm(): { form: FormFields; touched: Touched } {
+  const fallback: FormFields = { prompt: '', ...formDefaults(LAVIE_DEFAULTS) };
+  return restoreForm(fallback) ?? { form: fallback, touched: {} };
+}
+
 export const useApp = create<AppState>()((set, get) => {
+  const revoke = (rs: (ResultInfo | null)[]) => { for (const r of rs) if (r) URL.revokeObjectURL(r.url); };
   const clearResult = () => {
     const { result, earlier } = get();
-    for (const r of [...earlier, ...(result ? [result] : [])]) URL.revokeObjectURL(r.url);
+    revoke([...earlier, result]);
     return { result: null, earlier: [] };
   };
+  /** The videos shown when a run started: back in the player if that run ends without a video of its own. */
+  let kept: { result: ResultInfo | null; earlier: ResultInfo[] } | null = null;
+  const dropKept = () => {
+    if (kept) revoke([...kept.earlier, kept.result]);
+    kept = null;
+  };
+  const restoreKept = () => {
+    const k = kept;
+    kept = null;
+    return k && !get().result ? { result: k.result, earlier: k.earlier } : (k && revoke([...k.earlier, k.result]), {});
+  };
+
+  /** Put a request's settings back into the form (its seed too: "new seed each run" steps aside). */
+  const applyRequest = (r: RequestBody) => set((s) => ({
+    form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve, gpuMemory: s.form.gpuMemory, newSeed: false },
+    touched: { ...s.touched, steps: true, guidanceScale: true, sampler: true },
+  }));
 
   const save = async (request: RequestBody, out: GenerationOutput) => {
     try {
@@ -187,8 +212,9 @@ export const useApp = create<AppState>()((set, get) => {
     status: 'idle',
     packRef: packRefFromLocation(),
     pack: null,
-    form: { prompt: '', ...formDefaults(LAVIE_DEFAULTS) },
-    touched: {},
+    ...initialForm(),
+    deleted: null,
+    interrupted: [],
     progress: null,
     etaMs: null,
     preview: null,
@@ -245,8 +271,12 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     async loadHistory() {
+      set({ interrupted: collectInterrupted() });
       try {
-        set({ history: await listHistory() });
+        // Deletes left pending by a reload are done now.
+        const pending = pendingDeletes();
+        await commitDeletes(pending);
+        set({ history: (await listHistory()).filter((h) => !pending.includes(h.id)) });
       } catch {
         // No IndexedDB (e.g. a private window that forbids it): the app works, without history.
       }
@@ -256,30 +286,53 @@ export const useApp = create<AppState>()((set, get) => {
       const e = get().history.find((h) => h.id === id);
       if (!e || get().status === 'generating') return;
       const fresh = clearResult();
+      dropKept();
       set({ ...fresh, status: 'done', result: { url: URL.createObjectURL(e.video), meta: e.meta, bytes: e.video.size, stage: e.stage, final: true } });
     },
 
     reuseSettings(id) {
       const e = get().history.find((h) => h.id === id);
       if (!e) return;
-      const r = e.request;
-      set((s) => ({
-        form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve, gpuMemory: s.form.gpuMemory },
-        touched: { ...s.touched, steps: true, guidanceScale: true, sampler: true },
-      }));
+      applyRequest(e.request);
     },
 
     async deleteFromHistory(id) {
-      await removeFromHistory(id).catch(() => undefined);
-      set((s) => ({ history: s.history.filter((h) => h.id !== id) }));
+      const index = get().history.findIndex((h) => h.id === id);
+      if (index < 0) return;
+      // One undo at a time: the previous delete is done now.
+      const prev = get().deleted;
+      setPendingDeletes([...pendingDeletes(), id]);
+      set((s) => ({ history: s.history.filter((h) => h.id !== id), deleted: { entry: s.history[index]!, index } }));
+      if (prev) await commitDeletes([prev.entry.id]);
+    },
+
+    undoDelete() {
+      const d = get().deleted;
+      if (!d) return;
+      setPendingDeletes(pendingDeletes().filter((x) => x !== d.entry.id));
+      set((s) => {
+        const history = [...s.history];
+        history.splice(Math.min(d.index, history.length), 0, d.entry);
+        return { history, deleted: null };
+      });
+    },
+
+    reuseInterrupted(id) {
+      const r = get().interrupted.find((x) => x.id === id);
+      if (r) applyRequest(r.request);
+    },
+
+    dismissInterrupted(id) {
+      set({ interrupted: forgetInterrupted(id) });
     },
 
     setField(key, value) {
-      set((s) => ({ form: { ...s.form, [key]: value }, touched: { ...s.touched, [key]: true } }));
+      // A seed typed by hand is the one wanted: "new seed each run" steps aside.
+      set((s) => ({ form: { ...s.form, [key]: value, ...(key === 'seed' ? { newSeed: false } : {}) }, touched: { ...s.touched, [key]: true } }));
     },
 
     randomizeSeed() {
-      get().setField('seed', String(randomSeed()));
+      set((s) => ({ form: { ...s.form, seed: String(randomSeed()) } }));
     },
 
     async load() {
@@ -321,8 +374,12 @@ export const useApp = create<AppState>()((set, get) => {
     async generate() {
       const s = get();
       if (s.status === 'generating' || s.status === 'loading') return;
-      const parsed = parseForm(s.form);
+      // "New seed each run": the seed this run uses is drawn now and shown in the form.
+      if (s.form.newSeed) set({ form: { ...s.form, seed: String(randomSeed()) } });
+      const parsed = parseForm(get().form);
       if (!parsed.ok) {
+        // The wrong setting may be folded away under Advanced: show it.
+        if (parsed.error.field && parsed.error.field !== 'prompt') useUi.getState().setOpen('advanced', true);
         set({ status: 'error', error: parsed.error });
         return;
       }
@@ -331,7 +388,10 @@ export const useApp = create<AppState>()((set, get) => {
         if (!get().pack) return;
       }
       const pack = get().pack!;
-      set({ ...clearResult(), status: 'generating', progress: null, etaMs: null, etaStalled: false, etaStarting: null, preview: null, error: null });
+      // The video on screen comes back if this run ends without one (cancelled, failed).
+      dropKept();
+      kept = { result: get().result, earlier: get().earlier };
+      set({ result: null, earlier: [], status: 'generating', progress: null, etaMs: null, etaStalled: false, etaStarting: null, preview: null, error: null });
       // One estimate for the whole job: the stage plan's work at this device's remembered speed,
       // refined by this run; ticked every second so it counts down (and notices a stalled phase).
       const plan = await engine().plan(parsed.request);
@@ -355,23 +415,28 @@ export const useApp = create<AppState>()((set, get) => {
           void save(parsed.request, out);
           if (get().activeId !== handle.id) return;
           const prev = get().result;
+          dropKept();
           set({ result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: false }, earlier: prev ? [...get().earlier, prev] : get().earlier, preview: null });
         },
       });
       set({ activeId: handle.id });
+      // Until it ends, the run is recorded as going on: a reload or a closed tab leaves it as interrupted.
+      const endMark = markRunning(parsed.request);
       try {
         const out = await handle.done;
         est?.finish();
         void save(parsed.request, out);
         if (get().activeId !== handle.id) return;
         const prev = get().result;
+        dropKept();
         set({ status: 'done', activeId: null, etaMs: null, earlier: prev ? [...get().earlier, prev] : get().earlier, result: { url: URL.createObjectURL(out.video), meta: out.meta, bytes: out.video.size, stage: out.stage, final: true } });
       } catch (e) {
         if (get().activeId !== handle.id) return; // cancelled or superseded: already handled
         const error = toErrorInfo(e);
-        if (error.code === 'cancelled') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null });
-        else set({ status: 'error', activeId: null, etaMs: null, error });
+        if (error.code === 'cancelled') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null, ...restoreKept() });
+        else set({ status: 'error', activeId: null, etaMs: null, error, ...restoreKept() });
       } finally {
+        endMark();
         clearInterval(ticker);
         // What this run timed (finished phases; all of them when it completed) is kept for next time.
         if (est) saveRates(pack, est.rates());
@@ -381,11 +446,16 @@ export const useApp = create<AppState>()((set, get) => {
     cancel() {
       const id = get().activeId;
       if (id) engine().cancel(id);
-      if (get().status === 'generating') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null });
+      if (get().status === 'generating') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null, ...restoreKept() });
     },
 
     dismissError() {
       if (get().status === 'error') set({ status: 'idle', error: null, revertedTo: null });
     },
   };
+});
+
+// The form survives reloads: saved whenever it changes.
+useApp.subscribe((s, prev) => {
+  if (s.form !== prev.form || s.touched !== prev.touched) saveForm(s.form, s.touched);
 });

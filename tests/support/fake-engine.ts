@@ -3,10 +3,11 @@
 // AbortSignal), deterministic per seed, fast. Behaviour is chosen by the pack URL, e.g.
 // `/?pack=fake:?stepMs=300&fail=gpu-oom&failAt=2`, `fake:?loadFail=no-webgpu`, `fake:?interp=1`
 // (offers an interpolation stage: 4·16 − 3 frames at 24 fps), `fake:?vsr=1` (super-resolution: ×4),
-// `fake:?stallPhase=decode&stallMs=8000`, `fake:?firstStepMs=2000&frameMs=50`.
+// `fake:?stallPhase=decode&stallMs=8000`, `fake:?firstStepMs=2000&frameMs=50`, `fake:?about=nano`.
 import { BadRequestError, LaVieError, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, StagePlan } from '../../src/engine/types.ts';
 import { mulberry32 } from '../../src/convert/prng.ts';
+import { NANO_EXAMPLE_PROMPTS, NANO_PACK_DESCRIPTION } from '../../src/nano/vocabulary.ts';
 
 function options(pack: PackRef): URLSearchParams {
   if (pack.kind !== 'url') return new URLSearchParams();
@@ -59,7 +60,9 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
   const pack: PackInfo = {
     name: 'fake-test-pack',
     bytes: 12_345_678,
-    testWeights: true,
+    // `about=nano`: the LaVie-nano demo pack's manifest label and example prompts (trained weights).
+    testWeights: o.get('about') !== 'nano',
+    ...(o.get('about') === 'nano' ? { about: { description: NANO_PACK_DESCRIPTION, examplePrompts: [...NANO_EXAMPLE_PROMPTS] } } : {}),
     width,
     height,
     frames: 16,

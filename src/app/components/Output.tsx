@@ -1,6 +1,6 @@
 // The output card: progress, live preview and the finished video.
 import { useEffect, useRef } from 'react';
-import { PHASE_LABEL, STAGE_LABEL, formatBytes, formatDuration, technicalDetails } from '../format.ts';
+import { PHASE_LABEL, STAGE_LABEL, formatDuration, resultLine, technicalDetails } from '../format.ts';
 import type { ResultInfo } from '../state.ts';
 import { useApp } from '../state.ts';
 
@@ -69,14 +69,16 @@ export function ResultPlayer() {
   const result = useApp((s) => s.result);
   const earlier = useApp((s) => s.earlier);
   const status = useApp((s) => s.status);
+  const device = useApp((s) => s.pack?.device);
+  const compute = useApp((s) => (s.pack ? `${s.pack.device} · ${s.pack.compute} compute` : undefined));
   if (!result) return null;
   const { meta } = result;
   return (
     <figure className="result" data-stage={result.stage}>
       <video src={result.url} controls autoPlay loop muted playsInline aria-label="Generated video" width={meta.width} height={meta.height} />
       <figcaption>
-        <span>
-          {STAGE_LABEL[result.stage]}{!result.final && status === 'generating' ? ' (next stage running)' : ''} · {meta.frames} frames · {meta.width}×{meta.height} · {meta.fps} fps · {meta.codec} · {formatBytes(result.bytes)} · made in {formatDuration(meta.elapsedMs)}
+        <span className="result-line">
+          {STAGE_LABEL[result.stage]}{!result.final && status === 'generating' ? ' (next stage running)' : status === 'generating' ? ' (the last finished video)' : ''} · {resultLine(meta, device)}
         </span>
         <a className="button primary" href={result.url} download={downloadName(result)}>Download MP4</a>
         {earlier.map((r) => (
@@ -84,7 +86,7 @@ export function ResultPlayer() {
         ))}
         <details className="tech-details">
           <summary>Technical details</summary>
-          <dl>{technicalDetails(meta).map(([k, v]) => <div key={k}><dt>{k}</dt><dd data-field={k}>{v}</dd></div>)}</dl>
+          <dl>{technicalDetails(meta, result.bytes, compute).map(([k, v]) => <div key={k}><dt>{k}</dt><dd data-field={k}>{v}</dd></div>)}</dl>
         </details>
       </figcaption>
     </figure>

@@ -1,10 +1,17 @@
 // The model panel: what is loaded, download progress, and where the model comes from.
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { filesFromFileList } from '../../packs/sources/local-folder.ts';
 import type { PackRef } from '../../protocol.ts';
 import { PHASE_LABEL, formatBytes, formatDuration } from '../format.ts';
 import { useApp } from '../state.ts';
 import { canPickFolder, pickFolder, rememberedFolder } from '../pack-choice.ts';
+import { useUi } from '../ui-prefs.ts';
+import { Collapsible } from './Collapsible.tsx';
+
+/** Where the model runs, in a person's words (the execution provider is a technical detail). */
+export function runsOn(device: string): string {
+  return device === 'webgpu' ? 'your graphics card (GPU)' : device === 'wasm' || device === 'cpu' ? 'your processor (no WebGPU here: much slower)' : 'this device';
+}
 
 function packLabel(ref: PackRef): string {
   return ref.kind === 'builtin' ? 'built-in demo pack' : ref.kind === 'url' ? ref.baseUrl : ref.kind === 'stored' ? `stored pack "${ref.name}"` : `folder "${ref.name}"`;
@@ -15,31 +22,31 @@ export function PackPanel() {
   const packRef = useApp((s) => s.packRef);
   const status = useApp((s) => s.status);
   return (
-    <section className="card pack" aria-labelledby="pack-heading">
-      <h2 id="pack-heading">Model</h2>
+    <Collapsible panel="model" title="Model" className="card pack" folded={pack ? pack.name : status === 'loading' ? 'Loading…' : 'No model loaded'}>
       {pack ? (
         <>
-          {pack.testWeights && (
-            <p className="banner warn" role="note">
-              <strong>Test weights: output is noise</strong>
-              <span>This demo pack has random weights so the app works without a download. See the README for real LaVie weights.</span>
-            </p>
-          )}
           <dl className="facts">
             <dt>Pack</dt><dd>{pack.name}</dd>
             <dt>From</dt><dd>{packLabel(packRef)}</dd>
             <dt>Size</dt><dd>{formatBytes(pack.bytes)}</dd>
             <dt>Video</dt><dd>{pack.frames} frames · {pack.width}×{pack.height} · {pack.fps} fps</dd>
             <dt>Stages</dt><dd>base{pack.stages.interp ? ` · interpolation → ${pack.stages.interp.frames} frames` : ''}{pack.stages.vsr ? ` · super-resolution → ${pack.stages.vsr.width}×${pack.stages.vsr.height}` : ''}</dd>
-            <dt>Runs on</dt><dd>{pack.device === 'wasm' ? 'wasm (no WebGPU here: CPU only, much slower)' : pack.device} · {pack.compute === 'fp16' ? 'fp16 compute (shader-f16)' : 'fp32 compute'}</dd>
+            <dt>Runs on</dt><dd>{runsOn(pack.device)}</dd>
           </dl>
+          <details className="tech-details">
+            <summary>Technical details</summary>
+            <dl className="facts">
+              <dt>Compute</dt><dd data-field="Compute">{pack.device} · {pack.compute === 'fp16' ? 'fp16 compute (shader-f16)' : 'fp32 compute'}</dd>
+              {pack.adapter && <><dt>GPU buffers</dt><dd>up to {formatBytes(pack.adapter.maxBufferSize)} each</dd></>}
+            </dl>
+          </details>
         </>
       ) : (
         <p className="muted">{status === 'loading' ? `Loading the ${packLabel(packRef)}…` : `No model loaded (${packLabel(packRef)}).`}</p>
       )}
       {status === 'loading' && <DownloadProgress />}
       <PackSourcePicker />
-    </section>
+    </Collapsible>
   );
 }
 
@@ -75,7 +82,19 @@ export function PackSourcePicker() {
   const choose = useApp((s) => s.choosePack);
   const [url, setUrl] = useState(packRef.kind === 'url' ? packRef.baseUrl : '');
   const folderInput = useRef<HTMLInputElement>(null);
+  const urlInput = useRef<HTMLInputElement>(null);
+  const chooser = useRef<HTMLDetailsElement>(null);
   const id = useId();
+  const open = useUi((s) => s.chooserOpen);
+  const setOpen = useUi((s) => s.setChooserOpen);
+  const focus = useUi((s) => s.chooserFocus);
+  const noPack = useApp((s) => !s.pack) && status !== 'loading';
+  // Asked from elsewhere (the label at the top): bring the chooser into view, ready for a URL.
+  useEffect(() => {
+    if (!focus) return;
+    chooser.current?.scrollIntoView({ block: 'center' });
+    urlInput.current?.focus();
+  }, [focus]);
   const busy = status === 'generating';
   const openFolder = async () => {
     if (!canPickFolder()) {
@@ -91,8 +110,11 @@ export function PackSourcePicker() {
     }
   };
   return (
-    <details className="sources" open={!useApp.getState().pack && status !== 'loading' ? true : undefined}>
+    <details ref={chooser} className="sources" open={open || noPack} onToggle={(e) => { if (e.currentTarget.open !== (open || noPack)) setOpen(e.currentTarget.open); }}>
       <summary>Change model</summary>
+      <p className="muted small">
+        Real LaVie weights: convert them once with <code>npm run convert</code> (README, “Using the real LaVie weights”), then open the folder here or load it from where you host it.
+      </p>
       <div className="source-row">
         <button type="button" className="secondary" disabled={busy} onClick={() => void choose({ kind: 'builtin' })}>Use demo pack</button>
         <button type="button" className="secondary" disabled={busy} onClick={() => void openFolder()}>Open local folder…</button>
@@ -119,7 +141,7 @@ export function PackSourcePicker() {
         }}
       >
         <label htmlFor={`${id}-url`} className="sr-only">Pack URL</label>
-        <input id={`${id}-url`} type="url" placeholder="https://huggingface.co/<user>/<repo>/resolve/main/" value={url} onChange={(e) => setUrl(e.target.value)} />
+        <input ref={urlInput} id={`${id}-url`} type="url" placeholder="https://huggingface.co/<user>/<repo>/resolve/main/" value={url} onChange={(e) => setUrl(e.target.value)} />
         <button type="submit" className="secondary" disabled={busy || !url.trim()}>Load from URL</button>
       </form>
     </details>

@@ -3,6 +3,8 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { GPU_MEMORY_CHOICES, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, lavieOption, memoryFit, type NumberLimit } from '../../protocol.ts';
 import { formatBytes } from '../format.ts';
+import { Collapsible } from './Collapsible.tsx';
+import { ExamplePrompts } from './ExamplePrompts.tsx';
 import { GenerateBlocked } from './GenerateBlocked.tsx';
 import { JobEstimate } from './JobEstimate.tsx';
 import { countPromptTokens, useApp } from '../state.ts';
@@ -26,7 +28,9 @@ export function PromptForm() {
   };
 
   return (
-    <form className="card form" onSubmit={onSubmit} aria-label="Generation settings">
+    // noValidate: the request contract checks every field and names the wrong one (a closed Advanced
+    // section would hide the browser's own message).
+    <form className="card form" onSubmit={onSubmit} aria-label="Generation settings" noValidate>
       <div className="field">
         <label htmlFor={`${id}-prompt`}>Prompt</label>
         <textarea
@@ -47,33 +51,7 @@ export function PromptForm() {
         />
         <TokenCount id={`${id}-tokens`} text={form.prompt} />
       </div>
-      <div className="field">
-        <label htmlFor={`${id}-neg`}>Negative prompt</label>
-        <textarea id={`${id}-neg`} rows={2} maxLength={LIMITS.promptChars} placeholder="blurry, low quality" value={form.negativePrompt} onChange={(e) => setField('negativePrompt', e.target.value)} />
-      </div>
-      <div className="grid-fields">
-        <div className="field seed">
-          <label htmlFor={`${id}-seed`}>Seed</label>
-          <div className="with-button">
-            <input id={`${id}-seed`} type="number" inputMode="numeric" {...bounds(LIMITS.seed)} required value={form.seed} onChange={(e) => setField('seed', e.target.value)} />
-            <button type="button" className="secondary" onClick={randomizeSeed} disabled={busy}>Random</button>
-          </div>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-steps`}>Steps</label>
-          <input id={`${id}-steps`} type="number" inputMode="numeric" {...bounds(LIMITS.steps)} required value={form.steps} onChange={(e) => setField('steps', e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-cfg`}>Guidance scale</label>
-          <input id={`${id}-cfg`} type="number" inputMode="decimal" {...bounds(LIMITS.guidanceScale)} required value={form.guidanceScale} onChange={(e) => setField('guidanceScale', e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-sampler`}>Sampler</label>
-          <select id={`${id}-sampler`} value={form.sampler} onChange={(e) => setField('sampler', e.target.value as (typeof SAMPLERS)[number])}>
-            {SAMPLERS.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </div>
-      </div>
+      <ExamplePrompts />
       <fieldset className="stages">
         <legend>Stages</legend>
         <label className="check">
@@ -85,15 +63,50 @@ export function PromptForm() {
           <span>High resolution ({vsr ? `${vsr.width}×${vsr.height}` : '1280×2048'}){vsr ? '' : ' · not in this pack'}</span>
         </label>
         {form.superResolve && vsr && <VsrWarning />}
-        <div className="field">
-          <label htmlFor={`${id}-gpumem`}>GPU memory</label>
-          <select id={`${id}-gpumem`} value={form.gpuMemory} onChange={(e) => setField('gpuMemory', e.target.value as typeof form.gpuMemory)}>
-            <option value="">not set</option>
-            {GPU_MEMORY_CHOICES.map((g) => <option key={g} value={String(g)}>{g} GB</option>)}
-          </select>
-        </div>
         <MemoryFit />
       </fieldset>
+      <Collapsible panel="advanced" title="Advanced" className="advanced" level={3} folded={`${form.sampler} · ${form.steps} steps · guidance ${form.guidanceScale} · ${form.newSeed ? 'new seed each run' : `seed ${form.seed}`}${form.negativePrompt.trim() ? ' · negative prompt' : ''}`}>
+        <div className="advanced-fields">
+          <div className="field">
+            <label htmlFor={`${id}-neg`}>Negative prompt</label>
+            <textarea id={`${id}-neg`} rows={2} maxLength={LIMITS.promptChars} placeholder="blurry, low quality" value={form.negativePrompt} onChange={(e) => setField('negativePrompt', e.target.value)} />
+          </div>
+          <div className="grid-fields">
+            <div className="field seed">
+              <label htmlFor={`${id}-seed`}>Seed</label>
+              <div className="with-button">
+                <input id={`${id}-seed`} type="number" inputMode="numeric" {...bounds(LIMITS.seed)} required value={form.seed} onChange={(e) => setField('seed', e.target.value)} />
+                <button type="button" className="secondary" onClick={randomizeSeed} disabled={busy}>Random</button>
+              </div>
+              <label className="check">
+                <input type="checkbox" checked={form.newSeed} onChange={(e) => setField('newSeed', e.target.checked)} />
+                <span>New seed each run</span>
+              </label>
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-steps`}>Steps</label>
+              <input id={`${id}-steps`} type="number" inputMode="numeric" {...bounds(LIMITS.steps)} required value={form.steps} onChange={(e) => setField('steps', e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-cfg`}>Guidance scale</label>
+              <input id={`${id}-cfg`} type="number" inputMode="decimal" {...bounds(LIMITS.guidanceScale)} required value={form.guidanceScale} onChange={(e) => setField('guidanceScale', e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-sampler`}>Sampler</label>
+              <select id={`${id}-sampler`} value={form.sampler} onChange={(e) => setField('sampler', e.target.value as (typeof SAMPLERS)[number])}>
+                {SAMPLERS.map((s) => <option key={s} value={s}>{s}</option>)}
+              </select>
+            </div>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-gpumem`}>GPU memory</label>
+            <select id={`${id}-gpumem`} value={form.gpuMemory} onChange={(e) => setField('gpuMemory', e.target.value as typeof form.gpuMemory)}>
+              <option value="">not set</option>
+              {GPU_MEMORY_CHOICES.map((g) => <option key={g} value={String(g)}>{g} GB</option>)}
+            </select>
+          </div>
+        </div>
+      </Collapsible>
       <JobEstimate />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy || !loaded} aria-describedby={loaded ? undefined : `${id}-why`}>Generate</button>
@@ -141,13 +154,17 @@ export function VsrWarning() {
   const limit = pack.adapter?.maxBufferSize;
   const need = vsr.largestTensorBytes;
   return (
-    <p className="banner warn vsr-warning" role="note" aria-label="Super-resolution estimate">
-      <strong>High resolution is slow.</strong>
-      <span>
-        {plural(windows, 'window')} × {plural(vsr.tiles, 'tile')} × {plural(vsr.steps, 'step')} = {plural(calls, 'UNet call')}, then {frames} frames through the ×{vsr.scale} decoder.
-        {need ? ` Largest GPU buffer: ${formatBytes(need)}${limit ? ` (this GPU allows ${formatBytes(limit)}${need > limit ? ' — too large, the run will fail' : ''})` : ''}.` : ''}
-      </span>
-    </p>
+    <div className="banner warn vsr-warning" role="note" aria-label="Super-resolution estimate">
+      <strong>High resolution is slow: it can take many times longer than the video itself.</strong>
+      {need && limit && need > limit ? <span className="too-large">This graphics card cannot hold it: the run would fail. Leave High resolution off here.</span> : null}
+      <details className="tech-details">
+        <summary>Technical details</summary>
+        <span>
+          {plural(windows, 'window')} × {plural(vsr.tiles, 'tile')} × {plural(vsr.steps, 'step')} = {plural(calls, 'UNet call')}, then {frames} frames through the ×{vsr.scale} decoder.
+          {need ? ` Largest GPU buffer: ${formatBytes(need)}${limit ? ` (this GPU allows ${formatBytes(limit)}${need > limit ? ' — too large, the run will fail' : ''})` : ''}.` : ''}
+        </span>
+      </details>
+    </div>
   );
 }
 

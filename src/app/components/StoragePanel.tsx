@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { formatBytes } from '../format.ts';
 import { storedKeyOf, useApp } from '../state.ts';
+import { Collapsible } from './Collapsible.tsx';
 
 /** What this browser keeps: downloaded packs with their sizes (deletable), usage and quota. */
 export function StoragePanel() {
@@ -13,8 +14,7 @@ export function StoragePanel() {
   if (!storage) return null;
   const inUse = pack ? storedKeyOf(packRef) : null;
   return (
-    <section className="card storage" aria-labelledby="storage-heading">
-      <h2 id="storage-heading">Storage</h2>
+    <Collapsible panel="storage" title="Storage" className="card storage" folded={storage.usage !== undefined ? `${formatBytes(storage.usage)} used · ${storage.packs.length} downloaded pack${storage.packs.length === 1 ? '' : 's'}` : undefined}>
       <p className="muted small">
         {storage.usage !== undefined && storage.quota ? `This site uses ${formatBytes(storage.usage)} of ${formatBytes(storage.quota)} available. ` : ''}
         {storage.persisted ? 'Downloads are kept until you delete them.' : 'The browser may clear downloads when disk space runs low.'}
@@ -37,6 +37,6 @@ export function StoragePanel() {
           ))}
         </ul>
       )}
-    </section>
+    </Collapsible>
   );
 }

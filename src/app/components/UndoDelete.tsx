@@ -1,0 +1,15 @@
+// After a History delete: say what went, and offer to bring it back (until the next delete or a reload).
+import { useApp } from '../state.ts';
+
+export function UndoDelete() {
+  const deleted = useApp((s) => s.deleted);
+  const undo = useApp((s) => s.undoDelete);
+  if (!deleted) return null;
+  const p = deleted.entry.request.prompt;
+  return (
+    <div className="card undo-delete" role="status">
+      <span>Deleted “{p.length > 60 ? `${p.slice(0, 57)}…` : p}”.</span>
+      <button type="button" className="secondary" onClick={undo}>Undo delete</button>
+    </div>
+  );
+}
