@@ -3,9 +3,10 @@
 // card they sit on (axe does not check those). Fake engine (tests/support/fake-engine.ts): cheap.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { useFakeEngine } from './support/pages.ts';
+import { showAdvanced, useFakeEngine } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
+test.beforeEach(({ page }) => showAdvanced(page));
 
 const open = async (page: Page, fake: string) => {
   await useFakeEngine(page);

@@ -78,7 +78,7 @@ export function ResultPlayer() {
       <video src={result.url} controls autoPlay loop muted playsInline aria-label="Generated video" width={meta.width} height={meta.height} />
       <figcaption>
         <span className="result-line">
-          {STAGE_LABEL[result.stage]}{!result.final && status === 'generating' ? ' (next stage running)' : status === 'generating' ? ' (the last finished video)' : ''} · {resultLine(meta, device)}
+          {STAGE_LABEL[result.stage]}{!result.final && status === 'generating' ? ' (next stage running)' : ''} · {resultLine(meta, device)}
         </span>
         <a className="button primary" href={result.url} download={downloadName(result)}>Download MP4</a>
         {earlier.map((r) => (
