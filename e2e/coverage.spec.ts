@@ -1,7 +1,7 @@
 // WebGPU coverage: every graph the converter emits runs entirely on onnxruntime-web's WebGPU EP
 // (ORT's verbose placement log lists no CPU node) and matches onnxruntime-node. Uses the fixtures'
 // tiny official-code weights and inputs; runs in Debian's Chromium on SwiftShader.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GraphBuilder } from '../src/convert/onnx/graph.ts';
@@ -143,58 +143,79 @@ const CASES: Case[] = [
   },
 ];
 
-test.describe.configure({ mode: 'serial' });
+// One harness page for every graph: onnxruntime-web is loaded once and its WebGPU backend (with its
+// cache of compiled WGSL pipelines, which SwiftShader is slow to build) serves every session, as it
+// does in the app. Each graph still gets its own session and its own placement log.
+test.describe.serial('every emitted graph on WebGPU', () => {
+  let page: Page;
+  const built = new Map<string, GraphBuilder>();
+  test.beforeAll(async ({ browser }) => {
+    test.setTimeout(300_000);
+    const models: Record<string, Uint8Array> = {};
+    for (const c of CASES) {
+      const g = c.graph();
+      built.set(c.name, g);
+      models[c.name] = g.encode();
+      // fp16Compute rewrites a graph of its own (the fp32 one above stays as built).
+      if (c.name !== 'clip_text') models[`${c.name} (fp16 compute)`] = fp16Compute(c.graph()).encode();
+    }
+    page = await browser.newPage();
+    await openOrtPage(page, models);
+  });
+  test.afterAll(async () => {
+    await page?.context().close();
+  });
 
-for (const c of CASES) {
-  test(`${c.name}: every node on WebGPU, outputs match onnxruntime-node`, async ({ page }) => {
-    test.setTimeout(900_000);
-    const g = c.graph();
-    const feeds = c.feeds();
-    const ref = await runGraph(g, feeds);
-    await openOrtPage(page, { model: g.encode() });
-    const harnessFeeds: Record<string, HarnessTensor> = {};
-    for (const [k, t] of Object.entries(feeds)) harnessFeeds[k] = { dtype: t.dtype === 'int64' ? 'int64' : 'float32', dims: [...t.shape], data: Array.from(t.data as ArrayLike<number | bigint>, Number) };
-    const res = await runOnWebGpu(page, 'model', harnessFeeds);
-    expect(res.error, res.error).toBeUndefined();
-    const cpuNodes = cpuPlacedNodes(res.log);
-    expect(cpuNodes, `nodes placed on the CPU: ${cpuNodes.join(', ')}`).toEqual([]);
-    expect(res.placementLog.some((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l)), res.placementLog.join('\n')).toBe(true);
-    for (const [name, r] of Object.entries(ref)) {
-      const got = res.outputs[name];
-      expect(got, `output ${name}`).toBeDefined();
-      const refData = r.data as Float32Array;
-      let diff = 0;
-      let refMax = 0;
-      for (let i = 0; i < refData.length; i++) {
-        diff = Math.max(diff, Math.abs(got!.data[i]! - refData[i]!));
-        refMax = Math.max(refMax, Math.abs(refData[i]!));
+  for (const c of CASES) {
+    test(`${c.name}: every node on WebGPU, outputs match onnxruntime-node`, async () => {
+      test.setTimeout(900_000);
+      const feeds = c.feeds();
+      const ref = await runGraph(built.get(c.name)!, feeds);
+      const res = await runOnWebGpu(page, c.name, harnessFeeds(feeds));
+      expect(res.error, res.error).toBeUndefined();
+      const cpuNodes = cpuPlacedNodes(res.log);
+      expect(cpuNodes, `nodes placed on the CPU: ${cpuNodes.join(', ')}`).toEqual([]);
+      expect(res.placementLog.some((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l)), res.placementLog.join('\n')).toBe(true);
+      for (const [name, r] of Object.entries(ref)) {
+        const got = res.outputs[name];
+        expect(got, `output ${name}`).toBeDefined();
+        const refData = r.data as Float32Array;
+        let diff = 0;
+        let refMax = 0;
+        for (let i = 0; i < refData.length; i++) {
+          diff = Math.max(diff, Math.abs(got!.data[i]! - refData[i]!));
+          refMax = Math.max(refMax, Math.abs(refData[i]!));
+        }
+        console.log(`${c.name}.${name}: max |webgpu − node| = ${diff.toExponential(2)} (max |ref| ${refMax.toFixed(2)})`);
+        expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, refMax));
       }
-      console.log(`${c.name}.${name}: max |webgpu − node| = ${diff.toExponential(2)} (max |ref| ${refMax.toFixed(2)})`);
-      expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, refMax));
+    });
+  }
+
+  // The fp16-compute variants (for shader-f16 adapters) cannot run here — SwiftShader has no
+  // shader-f16 — but ORT places their nodes before it compiles any shader: every node must land on
+  // WebGPU, and ORT must then refuse the graph for want of f16 (at session creation, where it
+  // pre-transposes weights on the GPU, or at the first run) — proof that the variant really computes
+  // in f16, and why the engine picks fp32 on this adapter. Their numbers are checked on
+  // onnxruntime-node (tests/convert/fp16-compute.test.ts). Last: the refused sessions come after
+  // every fp32 run on the shared page.
+  test('fp16-compute variants: every node placed on WebGPU; this adapter (no shader-f16) refuses to run them', async () => {
+    test.setTimeout(600_000);
+    expect(await page.evaluate(async () => (await navigator.gpu.requestAdapter())?.features.has('shader-f16'))).toBe(false);
+    for (const c of CASES.filter((x) => x.name !== 'clip_text')) {
+      const name = `${c.name} (fp16 compute)`;
+      const res = await runOnWebGpu(page, name, harnessFeeds(c.feeds()));
+      console.log(`${name}: ${res.failedAt} failed: ${res.error?.slice(0, 160)}`);
+      expect(cpuPlacedNodes(res.log), `${name}: nodes placed on the CPU`).toEqual([]);
+      expect(res.placementLog.some((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l)), `${name}: ${res.placementLog.join('\n')}`).toBe(true);
+      expect(res.failedAt, `${name}: ${res.error}`).toBeDefined();
+      expect(res.error).toMatch(/requires f16 but the device does not support it/);
     }
   });
-}
-
-// The fp16-compute variants (for shader-f16 adapters) cannot run here — SwiftShader has no
-// shader-f16 — but ORT places their nodes before it compiles any shader: every node must land on
-// WebGPU, and ORT must then refuse the graph for want of f16 (at session creation, where it
-// pre-transposes weights on the GPU, or at the first run) — proof that the variant really computes
-// in f16, and why the engine picks fp32 on this adapter. Their numbers are checked on
-// onnxruntime-node (tests/convert/fp16-compute.test.ts).
-test('fp16-compute variants: every node placed on WebGPU; this adapter (no shader-f16) refuses to run them', async ({ page }) => {
-  test.setTimeout(600_000);
-  const variants = CASES.filter((c) => c.name !== 'clip_text').map((c) => [c.name, fp16Compute(c.graph()).encode()] as const);
-  await openOrtPage(page, Object.fromEntries(variants));
-  expect(await page.evaluate(async () => (await navigator.gpu.requestAdapter())?.features.has('shader-f16'))).toBe(false);
-  for (const [name] of variants) {
-    const c = CASES.find((x) => x.name === name)!;
-    const harnessFeeds: Record<string, HarnessTensor> = {};
-    for (const [k, t] of Object.entries(c.feeds())) harnessFeeds[k] = { dtype: t.dtype === 'int64' ? 'int64' : 'float32', dims: [...t.shape], data: Array.from(t.data as ArrayLike<number | bigint>, Number) };
-    const res = await runOnWebGpu(page, name, harnessFeeds);
-    console.log(`${name} (fp16 compute): ${res.failedAt} failed: ${res.error?.slice(0, 160)}`);
-    expect(cpuPlacedNodes(res.log), `${name}: nodes placed on the CPU`).toEqual([]);
-    expect(res.placementLog.some((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l)), `${name}: ${res.placementLog.join('\n')}`).toBe(true);
-    expect(res.failedAt, `${name}: ${res.error}`).toBeDefined();
-    expect(res.error).toMatch(/requires f16 but the device does not support it/);
-  }
 });
+
+function harnessFeeds(feeds: Record<string, HostTensor>): Record<string, HarnessTensor> {
+  const out: Record<string, HarnessTensor> = {};
+  for (const [k, t] of Object.entries(feeds)) out[k] = { dtype: t.dtype === 'int64' ? 'int64' : 'float32', dims: [...t.shape], data: Array.from(t.data as ArrayLike<number | bigint>, Number) };
+  return out;
+}
