@@ -1,7 +1,7 @@
 // Model delivery in the real app: a URL pack from a local server that throttles, cuts and corrupts
 // (tests/support/pack-server.ts) is streamed into OPFS with monotonic progress, resumed with Range
-// after a cut, verified before use, never downloaded twice; a corrupt file is refused and not kept.
-// Then the offline PWA: after one visit, the app (served by a server we shut down) loads and
+// after a cut, verified before use, never downloaded twice; a corrupt file is refused and not kept;
+// stored packs can be deleted; a local folder loads in place. Then the offline PWA: after one visit, the app (served by a server we shut down) loads and
 // generates with the network off.
 import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,7 +25,8 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
   });
   test.afterEach(() => server.close());
 
-  test('streamed download: monotonic progress with speed, a cut at 50 % resumes, files verified into OPFS, nothing fetched twice', async ({ page }) => {
+  test('streamed download: monotonic progress with speed, a cut at 50 % resumes, files verified into OPFS, nothing fetched twice; the Storage panel deletes a pack not in use; a local folder loads in place', async ({ page }) => {
+    test.setTimeout(2 * TIMEOUT);
     const shard = manifest().components.baseUnet.externalData[0]!;
     server.fault = { throttle: 6_000_000, cut: { match: new RegExp(`${shard.path.split('/').pop()!.replace('.', '\\.')}$`), at: 0.5 } };
     await spyOnWorker(page);
@@ -65,6 +66,31 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
     await waitForPackLoaded(page, TIMEOUT);
     expect(server.filesHit()).toEqual([]);
     await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText(server.url);
+
+    // Storage panel, on the same page (every pack load creates the engine's sessions again, slow on
+    // SwiftShader): once the demo pack is in use, the URL pack can be deleted; the choice is remembered.
+    const storage = page.getByRole('region', { name: 'Storage' });
+    await page.getByText('Change model').click();
+    await page.getByRole('button', { name: 'Use demo pack' }).click();
+    await waitForPackLoaded(page, TIMEOUT);
+    await expect(storage.getByRole('listitem')).toHaveCount(2);
+    const urlPack = storage.getByRole('listitem').filter({ hasText: server.url });
+    await expect(storage.getByRole('listitem').filter({ hasNotText: server.url }).getByRole('button')).toHaveText('In use');
+    await urlPack.getByRole('button', { name: 'Delete' }).click();
+    await expect(storage.getByRole('listitem')).toHaveCount(1);
+    expect(Object.keys(await opfsListing(page)).length).toBe(1);
+    await page.goto('/');
+    await waitForPackLoaded(page, TIMEOUT);
+    await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText('built-in demo pack');
+
+    // A local folder picked with <input webkitdirectory> (what browsers without showDirectoryPicker
+    // use) is verified and loaded in place, not copied to storage.
+    const before = await opfsListing(page);
+    await page.getByText('Change model').click();
+    await page.getByLabel('Pack folder').setInputFiles(PACK_DIR);
+    await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText('folder "tiny"', { timeout: TIMEOUT });
+    await waitForPackLoaded(page, TIMEOUT);
+    expect(await opfsListing(page)).toEqual(before);
   });
 
   test('Cancel download stops at once without an error; loading again resumes the unfinished file with Range', async ({ page }) => {
@@ -124,26 +150,6 @@ test.describe('pack delivery (URL packs into OPFS)', () => {
     await expect(alert).not.toContainText('VITE_PACK_HOSTS');
     await expect(alert.locator('.message')).toContainText('loads model packs only from its own origin and http://127.0.0.1:*');
   });
-
-  test('Storage panel: a stored pack can be deleted (not the one in use)', async ({ page }) => {
-    await page.goto(`/?pack=${encodeURIComponent(server.url)}`);
-    await waitForPackLoaded(page, TIMEOUT);
-    const storage = page.getByRole('region', { name: 'Storage' });
-    // Switch to the demo pack: the URL pack is no longer in use and can be deleted.
-    await page.getByText('Change model').click();
-    await page.getByRole('button', { name: 'Use demo pack' }).click();
-    await waitForPackLoaded(page, TIMEOUT);
-    await expect(storage.getByRole('listitem')).toHaveCount(2);
-    const urlPack = storage.getByRole('listitem').filter({ hasText: server.url });
-    await expect(storage.getByRole('listitem').filter({ hasNotText: server.url }).getByRole('button')).toHaveText('In use');
-    await urlPack.getByRole('button', { name: 'Delete' }).click();
-    await expect(storage.getByRole('listitem')).toHaveCount(1);
-    expect(Object.keys(await opfsListing(page)).length).toBe(1);
-    // The choice is remembered: a plain reload opens the demo pack again.
-    await page.goto('/');
-    await waitForPackLoaded(page, TIMEOUT);
-    await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText('built-in demo pack');
-  });
 });
 
 test.describe('offline PWA', () => {
@@ -177,21 +183,5 @@ test.describe('offline PWA', () => {
     if (await page.getByRole('alert').isVisible()) throw new Error(`offline generation failed: ${await page.getByRole('alert').innerText()}`);
     const size = await page.evaluate(async (href) => (await (await fetch(href!)).blob()).size, await done.getAttribute('href'));
     expect(size).toBeGreaterThan(1000);
-  });
-});
-
-test.describe('local folder packs', () => {
-  test.setTimeout(TIMEOUT);
-
-  test('a folder picked with <input webkitdirectory> is verified and loaded in place, not copied to storage', async ({ page }) => {
-    await page.goto('/');
-    await waitForPackLoaded(page, TIMEOUT);
-    const before = await opfsListing(page);
-    await page.getByText('Change model').click();
-    // Chromium has showDirectoryPicker (a native dialog); the <input webkitdirectory> path is what other browsers use.
-    await page.getByLabel('Pack folder').setInputFiles(PACK_DIR);
-    await expect(page.getByRole('region', { name: 'Model' }).locator('dt:text-is("From") + dd')).toHaveText('folder "tiny"', { timeout: TIMEOUT });
-    await waitForPackLoaded(page, TIMEOUT);
-    expect(await opfsListing(page)).toEqual(before);
   });
 });
