@@ -54,8 +54,10 @@ test.describe('the prompt first', () => {
       const prompt = (await u.prompt.boundingBox())!;
       const model = (await u.model.boundingBox())!;
       expect(prompt.y, `${size.width}px`).toBeLessThan(model.y);
-      // On the first screen, with its Generate button.
+      // On the first screen, with its Generate button (on a phone the example prompts scroll sideways).
       expect(prompt.y + prompt.height).toBeLessThan(size.height);
+      const generate = (await u.generate.boundingBox())!;
+      expect(generate.y + generate.height, `${size.width}px`).toBeLessThanOrEqual(size.height);
       await page.screenshot({ path: `${ARTIFACTS}/ux-first-screen-${size.width}x${size.height}.png` });
     }
     await page.setViewportSize({ width: 1280, height: 800 });
