@@ -8,6 +8,7 @@ import { OutputPanel } from './components/Output.tsx';
 import { PackPanel } from './components/PackPanel.tsx';
 import { PersonalizePanel } from './components/PersonalizePanel.tsx';
 import { PromptForm } from './components/PromptForm.tsx';
+import { QueuePanel } from './components/QueuePanel.tsx';
 import { StoragePanel } from './components/StoragePanel.tsx';
 import { useApp } from './state.ts';
 
@@ -51,6 +52,7 @@ export function App() {
         <div className="area-out col" ref={outRef}>
           <ErrorPanel />
           <OutputPanel />
+          <QueuePanel />
           <UndoDelete />
           <HistoryPanel />
           <InterruptedRuns />

@@ -9,6 +9,10 @@ export interface HistoryEntry {
   stage: Stage;
   meta: VideoMeta;
   video: Blob;
+  /** The generation that made it: a request's stages (base, smoother, high resolution) share it. */
+  runId?: string;
+  /** A small still of the video (its middle frame) for the gallery; absent if it could not be drawn. */
+  poster?: Blob;
 }
 
 const DB = 'lavie-web';

@@ -1,7 +1,7 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
 import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, Stage, StagePlan, VideoMeta } from '../protocol.ts';
-import { LAVIE_DEFAULTS, randomSeed, toErrorInfo } from '../protocol.ts';
+import { LAVIE_DEFAULTS, randomSeed, toErrorInfo, validateRequest } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { normalizeBaseUrl } from '../packs/sources/url.ts';
 import { listStoredPacks } from '../packs/storage/stored-packs.ts';
@@ -11,6 +11,7 @@ import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
 import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
 import { formDefaults, parseForm, restoreForm, saveForm, type FormFields, type Touched } from './form.ts';
 import { collectInterrupted, forgetInterrupted, markRunning, type InterruptedRun } from './interrupted.ts';
+import { capturePoster } from './poster.ts';
 import { rememberPack, rememberedPack } from './pack-choice.ts';
 import { JobEstimator } from './eta.ts';
 import { useUi } from './ui-prefs.ts';
@@ -76,7 +77,9 @@ export interface AppState {
   setField<K extends keyof FormFields>(key: K, value: FormFields[K]): void;
   randomizeSeed(): void;
   load(): Promise<void>;
-  generate(): Promise<void>;
+  /** Run the form's request, or `request` (the queue's); resolves when the run ended (status then
+   * 'done', 'error', or 'idle' when cancelled). */
+  generate(request?: RequestBody): Promise<void>;
   cancel(): void;
   dismissError(): void;
 }
@@ -199,9 +202,11 @@ export const useApp = create<AppState>()((set, get) => {
     touched: { ...s.touched, steps: true, guidanceScale: true, sampler: true },
   }));
 
-  const save = async (request: RequestBody, out: GenerationOutput) => {
+  // Every stage's video of one run carries the run's id (History groups them) and a poster frame.
+  const save = async (request: RequestBody, out: GenerationOutput, runId: string) => {
     try {
-      const entry = await addToHistory({ request, stage: out.stage, meta: out.meta, video: out.video });
+      const poster = await capturePoster(out.video);
+      const entry = await addToHistory({ request, stage: out.stage, meta: out.meta, video: out.video, runId, ...(poster ? { poster } : {}) });
       set((s) => ({ history: [entry, ...s.history] }));
     } catch {
       // Storage full or unavailable: the video is still shown and downloadable.
@@ -371,12 +376,14 @@ export const useApp = create<AppState>()((set, get) => {
       }
     },
 
-    async generate() {
+    async generate(request) {
       const s = get();
       if (s.status === 'generating' || s.status === 'loading') return;
-      // "New seed each run": the seed this run uses is drawn now and shown in the form.
-      if (s.form.newSeed) set({ form: { ...s.form, seed: String(randomSeed()) } });
-      const parsed = parseForm(get().form);
+      // "New seed each run": the seed this run uses is drawn now and shown in the form (a queued
+      // request keeps the seed it was queued with).
+      if (!request && s.form.newSeed) set({ form: { ...s.form, seed: String(randomSeed()) } });
+      const bad = request && validateRequest(request, undefined, { needsId: false });
+      const parsed = !request ? parseForm(get().form) : bad ? { ok: false as const, error: bad.toInfo() } : { ok: true as const, request };
       if (!parsed.ok) {
         // The wrong setting may be folded away under Advanced: show it.
         if (parsed.error.field && parsed.error.field !== 'prompt') useUi.getState().setOpen('advanced', true);
@@ -388,6 +395,7 @@ export const useApp = create<AppState>()((set, get) => {
         if (!get().pack) return;
       }
       const pack = get().pack!;
+      const runId = crypto.randomUUID();
       // The video on screen comes back if this run ends without one (cancelled, failed).
       dropKept();
       kept = { result: get().result, earlier: get().earlier };
@@ -412,7 +420,7 @@ export const useApp = create<AppState>()((set, get) => {
         onPreview: (preview) => { if (get().activeId === handle.id) set({ preview }); },
         // The base video is shown (and downloadable) while the next stage runs.
         onStageResult: (out) => {
-          void save(parsed.request, out);
+          void save(parsed.request, out, runId);
           if (get().activeId !== handle.id) return;
           const prev = get().result;
           dropKept();
@@ -425,7 +433,7 @@ export const useApp = create<AppState>()((set, get) => {
       try {
         const out = await handle.done;
         est?.finish();
-        void save(parsed.request, out);
+        void save(parsed.request, out, runId);
         if (get().activeId !== handle.id) return;
         const prev = get().result;
         dropKept();

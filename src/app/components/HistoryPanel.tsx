@@ -1,32 +1,84 @@
+// Saved videos as a gallery: one entry per request, its videos (base, smoother, high resolution)
+// side by side with a poster frame each; every button's name says which video it acts on.
+import { useEffect, useId, useMemo, useState } from 'react';
 import { STAGE_LABEL } from '../format.ts';
+import { groupHistory, shortPrompt, type HistoryGroup } from '../history-groups.ts';
+import type { HistoryEntry } from '../history.ts';
 import { useApp } from '../state.ts';
 
-/** Saved videos: play again, reuse the settings, or delete. */
+/** Prompts longer than this are clamped to a few lines, with a button to show all of it. */
+const LONG_PROMPT = 140;
+
 export function HistoryPanel() {
   const history = useApp((s) => s.history);
-  const status = useApp((s) => s.status);
-  const show = useApp((s) => s.showFromHistory);
-  const reuse = useApp((s) => s.reuseSettings);
-  const remove = useApp((s) => s.deleteFromHistory);
+  const groups = useMemo(() => groupHistory(history), [history]);
   if (!history.length) return null;
   return (
     <section className="card history" aria-labelledby="history-heading">
       <h2 id="history-heading">History</h2>
       <ul>
-        {history.map((h) => (
-          <li key={h.id} aria-label={`Saved video: ${h.request.prompt}`}>
-            <div className="what">
-              <strong>{h.request.prompt}</strong>
-              <span className="muted">{STAGE_LABEL[h.stage]} · {h.meta.frames} frames · {h.meta.width}×{h.meta.height} · seed {h.request.seed} · {h.request.sampler} {h.request.steps} steps · {new Date(h.createdAt).toLocaleString()}</span>
-            </div>
-            <div className="actions">
-              <button type="button" className="secondary" onClick={() => show(h.id)} disabled={status === 'generating'}>Play</button>
-              <button type="button" className="secondary" onClick={() => reuse(h.id)}>Use settings</button>
-              <button type="button" className="secondary" onClick={() => void remove(h.id)}>Delete</button>
-            </div>
-          </li>
-        ))}
+        {groups.map((g) => <HistoryItem key={g.key} group={g} />)}
       </ul>
     </section>
   );
+}
+
+function HistoryItem({ group }: { group: HistoryGroup }) {
+  const reuse = useApp((s) => s.reuseSettings);
+  const id = useId();
+  const [expanded, setExpanded] = useState(false);
+  const r = group.request;
+  const long = r.prompt.length > LONG_PROMPT;
+  const short = shortPrompt(r.prompt);
+  return (
+    <li className="history-item" aria-label={`Saved video: ${r.prompt}`}>
+      <div className="what">
+        <p id={`${id}-prompt`} className={`prompt${long && !expanded ? ' clamp' : ''}`} title={long && !expanded ? r.prompt : undefined}>{r.prompt}</p>
+        {long && (
+          <button type="button" className="link-button" aria-expanded={expanded} aria-controls={`${id}-prompt`} onClick={() => setExpanded(!expanded)}>
+            {expanded ? 'Show less' : 'Show the whole prompt'}
+          </button>
+        )}
+        <span className="muted small">seed {r.seed} · {r.sampler} {r.steps} steps · {new Date(group.newest).toLocaleString()}</span>
+      </div>
+      <ul className="videos" aria-label={`Videos of '${short}'`}>
+        {group.videos.map((v) => <VideoTile key={v.id} entry={v} short={short} />)}
+      </ul>
+      <div className="actions">
+        <button type="button" className="secondary" aria-label={`Use settings of '${short}' (seed ${r.seed})`} onClick={() => reuse(group.videos[0]!.id)}>Use settings</button>
+      </div>
+    </li>
+  );
+}
+
+function VideoTile({ entry, short }: { entry: HistoryEntry; short: string }) {
+  const status = useApp((s) => s.status);
+  const show = useApp((s) => s.showFromHistory);
+  const remove = useApp((s) => s.deleteFromHistory);
+  const poster = useObjectUrl(entry.poster);
+  const stage = STAGE_LABEL[entry.stage];
+  const which = `'${short}' — ${stage.toLowerCase()}`;
+  const { meta } = entry;
+  return (
+    <li className="video-tile" data-stage={entry.stage}>
+      <button type="button" className="poster" aria-label={`Play ${which}`} onClick={() => show(entry.id)} disabled={status === 'generating'}>
+        {poster ? <img src={poster} alt="" width={meta.width} height={meta.height} /> : <span className="no-poster" aria-hidden="true">▶</span>}
+      </button>
+      <span className="small">{stage}</span>
+      <span className="muted small">{meta.frames} frames · {meta.width}×{meta.height}</span>
+      <button type="button" className="secondary small-button" aria-label={`Delete ${which}`} onClick={() => void remove(entry.id)}>Delete</button>
+    </li>
+  );
+}
+
+/** An object URL for a Blob, revoked when the Blob changes or the component goes. */
+function useObjectUrl(blob: Blob | undefined): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!blob) return setUrl(null);
+    const u = URL.createObjectURL(blob);
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [blob]);
+  return url;
 }

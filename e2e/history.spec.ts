@@ -1,0 +1,141 @@
+// Issue 17 item 5: History as a gallery (a poster per video, a request's stages grouped, buttons named
+// for their video, long prompts clamped) and the queue (several seeds or prompts run in order, each
+// saved as it finishes; remove; cancel pauses). Fake engine (tests/support/fake-engine.ts): cheap.
+import { expect, test, type Page } from '@playwright/test';
+import { ARTIFACTS, useFakeEngine } from './support/pages.ts';
+
+test.use({ bypassCSP: true });
+
+const open = async (page: Page, fake: string) => {
+  await useFakeEngine(page);
+  await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
+  await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
+};
+const ui = (page: Page) => ({
+  prompt: page.getByLabel('Prompt', { exact: true }),
+  seed: page.getByLabel('Seed', { exact: true }),
+  steps: page.getByLabel('Steps', { exact: true }),
+  generate: page.getByRole('button', { name: 'Generate', exact: true }),
+  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
+  download: page.getByRole('link', { name: 'Download MP4' }),
+  history: page.getByRole('region', { name: 'History' }),
+  queue: page.getByRole('region', { name: 'Queue' }),
+});
+
+/** Seeds of the History entries, top (newest) first. */
+const historySeeds = (page: Page) => page.getByRole('region', { name: 'History' }).locator('.history-item .what .small').allInnerTexts().then((t) => t.map((s) => Number(/seed (\d+)/.exec(s)![1])));
+
+test.describe('History as a gallery', () => {
+  test('a request’s stages are one entry with a poster per video and buttons that name their video; long prompts are clamped', async ({ page }) => {
+    await open(page, 'stepMs=10&interp=1');
+    const u = ui(page);
+    await u.prompt.fill('a red ball bouncing on a wooden floor');
+    await u.seed.fill('11');
+    await u.steps.fill('2');
+    await page.getByLabel(/Smoother/).check();
+    await u.generate.click();
+    await expect(u.download).toBeVisible({ timeout: 60_000 });
+
+    const entry = u.history.getByRole('listitem', { name: 'Saved video: a red ball bouncing on a wooden floor' });
+    await expect(u.history.locator('.history-item')).toHaveCount(1);
+    const videos = entry.getByRole('list', { name: "Videos of 'a red ball bouncing on…'" }).getByRole('listitem');
+    await expect(videos).toHaveCount(2);
+    for (const stage of ['base video', 'interpolation']) {
+      await expect(entry.getByRole('button', { name: `Play 'a red ball bouncing on…' — ${stage}`, exact: true })).toBeVisible();
+      await expect(entry.getByRole('button', { name: `Delete 'a red ball bouncing on…' — ${stage}`, exact: true })).toBeVisible();
+    }
+    await expect(entry.getByRole('button', { name: "Use settings of 'a red ball bouncing on…' (seed 11)", exact: true })).toBeVisible();
+    // A poster per video: a decoded still, drawn from the video when it was saved; it survives a reload.
+    const posters = entry.locator('.poster img');
+    await expect(posters).toHaveCount(2);
+    await page.reload();
+    await expect(posters).toHaveCount(2);
+    for (const img of await posters.all()) {
+      await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBeGreaterThan(0);
+    }
+    // The player plays the chosen stage's video.
+    await entry.getByRole('button', { name: "Play 'a red ball bouncing on…' — interpolation" }).click();
+    await expect(page.locator('figure.result')).toHaveAttribute('data-stage', 'interp');
+
+    // A long prompt: three lines at most, the whole text in its title and behind a button.
+    const long = `a very long prompt ${'with many words about a scene '.repeat(40)}`.trim();
+    await page.getByLabel(/Smoother/).uncheck();
+    await u.prompt.fill(long);
+    await u.generate.click();
+    await expect(u.history.locator('.history-item')).toHaveCount(2, { timeout: 60_000 });
+    const item = u.history.locator('.history-item').first();
+    const text = item.locator('.prompt');
+    await expect(text).toHaveAttribute('title', long);
+    const clamped = await text.evaluate((el) => ({ shown: el.clientHeight, full: el.scrollHeight, line: parseFloat(getComputedStyle(el).lineHeight) }));
+    expect(clamped.full).toBeGreaterThan(clamped.shown);
+    expect(clamped.shown).toBeLessThanOrEqual(3 * clamped.line + 1);
+    expect((await item.boundingBox())!.height).toBeLessThan(400);
+    await item.getByRole('button', { name: 'Show the whole prompt' }).click();
+    await expect(item.getByRole('button', { name: 'Show less' })).toHaveAttribute('aria-expanded', 'true');
+    expect(await text.evaluate((el) => el.scrollHeight - el.clientHeight)).toBeLessThanOrEqual(1);
+    await page.screenshot({ path: `${ARTIFACTS}/history-gallery-1280x800.png`, fullPage: true });
+  });
+});
+
+test.describe('the queue', () => {
+  test('three seeds run one after another, in order, each saved to History as it finishes', async ({ page }) => {
+    await open(page, 'stepMs=60');
+    const u = ui(page);
+    await u.prompt.fill('a lighthouse in a storm');
+    await u.seed.fill('21');
+    await u.steps.fill('3');
+    await u.queue.getByLabel('Seeds per prompt').fill('3');
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    const items = u.queue.getByRole('list', { name: 'Queued videos' }).getByRole('listitem');
+    await expect(items).toHaveCount(3);
+    await expect(items.first()).toHaveAttribute('data-status', /running|done/);
+    const queuedSeeds = (await items.allInnerTexts()).map((t) => Number(/seed (\d+)/.exec(t)![1]));
+    expect(queuedSeeds[0]).toBe(21);
+    expect(new Set(queuedSeeds).size).toBe(3);
+    // Each is saved when it finishes: History grows one by one, newest on top.
+    await expect(u.history.locator('.history-item')).toHaveCount(1, { timeout: 60_000 });
+    expect(await historySeeds(page)).toEqual([21]);
+    for (const item of await items.all()) await expect(item).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    await expect(u.history.locator('.history-item')).toHaveCount(3);
+    expect(await historySeeds(page)).toEqual([...queuedSeeds].reverse());
+    await expect(page.locator('figure.result video')).toBeVisible();
+  });
+
+  test('one prompt per line; a waiting video can be removed; Cancel stops the running one and pauses the rest', async ({ page }) => {
+    await open(page, 'stepMs=300');
+    const u = ui(page);
+    await u.prompt.fill('first prompt\nsecond prompt\nthird prompt');
+    await u.seed.fill('5');
+    await u.steps.fill('20');
+    await u.queue.getByLabel('One prompt per line').check();
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    const list = u.queue.getByRole('list', { name: 'Queued videos' });
+    await expect(list.getByRole('listitem')).toHaveCount(3);
+    await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
+    await list.getByRole('button', { name: "Remove 'third prompt' (seed 5) from the queue" }).click();
+    await expect(list.getByRole('listitem')).toHaveCount(2);
+    await expect(u.cancel).toBeEnabled();
+    await u.cancel.click();
+    await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Cancelled" })).toBeVisible();
+    await expect(list.getByRole('listitem', { name: "'second prompt' (seed 5): Waiting" })).toBeVisible();
+    await expect(u.generate).toBeEnabled();
+    await expect(u.history).toHaveCount(0);
+    // Resume: the waiting one runs and is saved; the cancelled one is not.
+    await u.queue.getByRole('button', { name: 'Run queue (1)' }).click();
+    await expect(list.getByRole('listitem', { name: "'second prompt' (seed 5): Done · saved to History" })).toBeVisible({ timeout: 60_000 });
+    await expect(u.history.getByRole('listitem', { name: 'Saved video: second prompt' })).toBeVisible();
+    await expect(u.history.locator('.history-item')).toHaveCount(1);
+    await u.queue.getByRole('button', { name: 'Clear finished' }).click();
+    await expect(list).toHaveCount(0);
+  });
+
+  test('the queue refuses a request the contract refuses, with the setting named', async ({ page }) => {
+    await open(page, 'stepMs=10');
+    const u = ui(page);
+    await u.prompt.fill('ok');
+    await u.steps.fill('0');
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    await expect(u.queue.getByRole('status')).toHaveText(/^Steps must be a whole number from 1 to \d+\.$/);
+    await expect(u.queue.getByRole('list', { name: 'Queued videos' })).toHaveCount(0);
+  });
+});

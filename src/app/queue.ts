@@ -1,0 +1,82 @@
+// The queue: several videos (seeds or prompts) run one after another through the app's one
+// generate() (so each is shown, estimated and saved to History as it finishes, like any run).
+// Cancel stops the running video and pauses the queue: the videos still waiting stay, to resume or remove.
+import { create } from 'zustand';
+import type { ErrorInfo, RequestBody } from '../protocol.ts';
+import { QUEUE_MAX, queueRequests, type QueueChoice } from './queue-plan.ts';
+import { parseForm } from './form.ts';
+import { useApp } from './state.ts';
+
+export type QueueStatus = 'waiting' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface QueueItem { id: string; request: RequestBody; status: QueueStatus; error?: string }
+
+interface QueueState {
+  items: QueueItem[];
+  /** The queue is taking its next waiting video whenever one finishes. */
+  running: boolean;
+  /** Why the last "Add to queue" added nothing (shown beside the button). */
+  problem: ErrorInfo | null;
+  /** Add the form's request once per seed (and per line with perLine); starts the queue when the app is free. */
+  addFromForm(choice: QueueChoice): void;
+  remove(id: string): void;
+  /** Drop the finished, failed and cancelled videos from the list (History keeps the finished ones). */
+  clearFinished(): void;
+  /** Run the waiting videos, in order, until none is left or one is cancelled. */
+  start(): Promise<void>;
+}
+
+const isFree = () => {
+  const s = useApp.getState().status;
+  return s !== 'generating' && s !== 'loading';
+};
+
+export const useQueue = create<QueueState>()((set, get) => ({
+  items: [],
+  running: false,
+  problem: null,
+
+  addFromForm(choice) {
+    const parsed = parseForm(useApp.getState().form);
+    const room = QUEUE_MAX - get().items.filter((i) => i.status === 'waiting' || i.status === 'running').length;
+    const planned = parsed.ok ? queueRequests(parsed.request, choice, room) : parsed;
+    if (!planned.ok) return set({ problem: planned.error });
+    const added = planned.requests.map((request): QueueItem => ({ id: crypto.randomUUID(), request, status: 'waiting' }));
+    set((s) => ({ items: [...s.items, ...added], problem: null }));
+    if (!get().running && isFree()) void get().start();
+  },
+
+  remove(id) {
+    set((s) => ({ items: s.items.filter((i) => i.id !== id || i.status === 'running') }));
+  },
+
+  clearFinished() {
+    set((s) => ({ items: s.items.filter((i) => i.status === 'waiting' || i.status === 'running') }));
+  },
+
+  async start() {
+    if (get().running || !isFree()) return;
+    set({ running: true });
+    const mark = (id: string, status: QueueStatus, error?: string) =>
+      set((s) => ({ items: s.items.map((i) => (i.id === id ? { ...i, status, ...(error ? { error } : {}) } : i)) }));
+    try {
+      for (;;) {
+        const next = get().items.find((i) => i.status === 'waiting');
+        if (!next || !isFree()) return;
+        mark(next.id, 'running');
+        await useApp.getState().generate(next.request);
+        const { status, error } = useApp.getState();
+        if (status === 'done') mark(next.id, 'done');
+        else if (status === 'error') {
+          mark(next.id, 'failed', error?.message);
+          if (!error?.recoverable) return; // the engine is gone: waiting videos would fail the same way
+        } else {
+          mark(next.id, 'cancelled');
+          return; // Cancel pauses the queue
+        }
+      }
+    } finally {
+      set({ running: false });
+    }
+  },
+}));
