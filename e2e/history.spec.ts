@@ -2,9 +2,10 @@
 // for their video, long prompts clamped) and the queue (several seeds or prompts run in order, each
 // saved as it finishes; remove; cancel pauses). Fake engine (tests/support/fake-engine.ts): cheap.
 import { expect, test, type Page } from '@playwright/test';
-import { ARTIFACTS, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, showAdvanced, useFakeEngine } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
+test.beforeEach(({ page }) => showAdvanced(page));
 
 const open = async (page: Page, fake: string) => {
   await useFakeEngine(page);
@@ -104,12 +105,19 @@ test.describe('the queue', () => {
   test('one prompt per line; a waiting video can be removed; Cancel stops the running one and pauses the rest', async ({ page }) => {
     await open(page, 'stepMs=300');
     const u = ui(page);
-    await u.prompt.fill('first prompt\nsecond prompt\nthird prompt');
+    const list = u.queue.getByRole('list', { name: 'Queued videos' });
+    // The first runs long (it is still running whatever the machine's load when Cancel is pressed),
+    // the two queued after it — one prompt per line — are short.
+    await u.prompt.fill('first prompt');
     await u.seed.fill('5');
-    await u.steps.fill('20');
+    await u.steps.fill('1000');
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
+    await u.prompt.fill('second prompt\nthird prompt');
+    await u.seed.fill('5');
+    await u.steps.fill('1');
     await u.queue.getByLabel('One prompt per line').check();
     await u.queue.getByRole('button', { name: 'Add to queue' }).click();
-    const list = u.queue.getByRole('list', { name: 'Queued videos' });
     await expect(list.getByRole('listitem')).toHaveCount(3);
     await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
     await list.getByRole('button', { name: "Remove 'third prompt' (seed 5) from the queue" }).click();

@@ -2,7 +2,7 @@
 // generate() (so each is shown, estimated and saved to History as it finishes, like any run).
 // Cancel stops the running video and pauses the queue: the videos still waiting stay, to resume or remove.
 import { create } from 'zustand';
-import type { ErrorInfo, RequestBody } from '../protocol.ts';
+import { randomSeed, type ErrorInfo, type RequestBody } from '../protocol.ts';
 import { QUEUE_MAX, queueRequests, type QueueChoice } from './queue-plan.ts';
 import { parseForm } from './form.ts';
 import { useApp } from './state.ts';
@@ -37,9 +37,11 @@ export const useQueue = create<QueueState>()((set, get) => ({
   problem: null,
 
   addFromForm(choice) {
-    const parsed = parseForm(useApp.getState().form);
+    const form = useApp.getState().form;
+    const parsed = parseForm(form);
     const room = QUEUE_MAX - get().items.filter((i) => i.status === 'waiting' || i.status === 'running').length;
-    const planned = parsed.ok ? queueRequests(parsed.request, choice, room) : parsed;
+    // "New seed each run" on: no queued video reuses the seed already shown (and used) in the form.
+    const planned = parsed.ok ? queueRequests(form.newSeed ? { ...parsed.request, seed: randomSeed() } : parsed.request, choice, room) : parsed;
     if (!planned.ok) return set({ problem: planned.error });
     const added = planned.requests.map((request): QueueItem => ({ id: crypto.randomUUID(), request, status: 'waiting' }));
     set((s) => ({ items: [...s.items, ...added], problem: null }));

@@ -39,7 +39,7 @@ export function QueuePanel() {
         <div className="field">
           <label htmlFor={`${id}-seeds`}>Seeds per prompt</label>
           <input id={`${id}-seeds`} type="number" inputMode="numeric" min={1} max={QUEUE_MAX} step={1} value={seeds} onChange={(e) => setSeeds(e.target.value)} aria-describedby={`${id}-seeds-hint`} />
-          <span className="muted small" id={`${id}-seeds-hint`}>The first uses the form's seed, the others new random ones.</span>
+          <span className="muted small" id={`${id}-seeds-hint`}>The first uses the form's seed (a new one with "new seed each run"), the others new random ones.</span>
         </div>
         <label className="check">
           <input type="checkbox" checked={perLine} onChange={(e) => setPerLine(e.target.checked)} />
