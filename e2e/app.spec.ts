@@ -1,5 +1,7 @@
 // The real app with the real engine on the built-in tiny demo pack (test weights: output is noise),
-// WebGPU on SwiftShader — slow, so few steps and generous timeouts.
+// WebGPU on SwiftShader — slow, so one denoising step, generous timeouts, and one page for all the
+// checks: on SwiftShader loading the pack and compiling its WGSL pipelines cost more than a
+// generation, so the tests below share one load (serial: each leaves the page idle for the next).
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
 import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced } from './support/pages.ts';
@@ -7,10 +9,9 @@ import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced } 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
 test.use({ bypassCSP: true });
-test.beforeEach(({ page }) => showAdvanced(page));
 
 const GENERATION_TIMEOUT = 20 * 60_000;
-const FAST_STEPS = process.env.LAVIE_E2E_STEPS ?? '2';
+const FAST_STEPS = process.env.LAVIE_E2E_STEPS ?? '1';
 
 const ui = (page: Page) => ({
   prompt: page.getByLabel('Prompt', { exact: true }),
@@ -52,11 +53,29 @@ async function generate(page: Page, seed: string, steps?: string): Promise<void>
   await waitForResult(page, seed);
 }
 
-test.describe('app with the real engine (demo pack)', () => {
-  test.setTimeout(60 * 60_000);
+/** Tick exactly the asked-for later stages (the page is shared: a previous test may have ticked others). */
+async function stageOptions(page: Page, o: { smoother?: boolean; hires?: boolean }): Promise<void> {
+  await page.getByRole('checkbox', { name: /Smoother/ }).setChecked(!!o.smoother);
+  await page.getByRole('checkbox', { name: /High resolution/ }).setChecked(!!o.hires);
+}
 
-  test('the page starts: controls are there, the demo pack loads on WebGPU in fp32, the prompt shows its tokens', async ({ page }) => {
+test.describe.serial('app with the real engine (demo pack), one page and one pack load', () => {
+  test.setTimeout(30 * 60_000);
+  let page: Page;
+  test.beforeAll(async ({ browser }, info) => {
+    const { baseURL, viewport } = info.project.use;
+    page = await browser.newPage({ baseURL, viewport, bypassCSP: true, serviceWorkers: 'block' });
+    await showAdvanced(page);
     await page.goto('/');
+  });
+  test.afterEach(async ({}, info) => {
+    if (info.status !== info.expectedStatus) await info.attach('page at failure', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  });
+  test.afterAll(async () => {
+    await page?.context().close();
+  });
+
+  test('the page starts: controls are there, the demo pack loads on WebGPU in fp32, the prompt shows its tokens', async () => {
     const u = ui(page);
     for (const l of [u.prompt, page.getByLabel('Negative prompt', { exact: true }), u.seed, u.steps, page.getByLabel('Guidance scale', { exact: true }), page.getByLabel('Sampler', { exact: true })]) await expect(l).toBeVisible();
     await expect(page.getByRole('button', { name: 'Random', exact: true })).toBeVisible();
@@ -74,10 +93,10 @@ test.describe('app with the real engine (demo pack)', () => {
     await expect(page.locator('.token-count')).toContainText(`only the first ${PROMPT_TEXT_TOKENS} are used`);
   });
 
-  test('prompt → Generate → an MP4 with the pack\'s frames, size and duration; same seed → same frames, other seed → different', async ({ page }) => {
-    await page.goto('/');
+  test('prompt → Generate → an MP4 with the pack\'s frames, size and duration; Cancel mid-run returns to idle; then same seed → same frames, other seed → different', async () => {
     await waitForPack(page);
     const u = ui(page);
+    await stageOptions(page, {});
     const pack = await packVideoFacts(page);
     await u.prompt.fill('a panda playing guitar by a lake');
     await u.seed.fill('42');
@@ -100,7 +119,23 @@ test.describe('app with the real engine (demo pack)', () => {
     await page.screenshot({ path: `${ARTIFACTS}/app-done-390x844.png`, fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
 
-    await generate(page, '42');
+    // Cancel mid-run: back to idle, no error, no result.
+    await u.prompt.fill('a sailing boat in a storm');
+    await u.seed.fill('5');
+    await u.steps.fill('50');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/, { timeout: GENERATION_TIMEOUT });
+    await u.cancel.click();
+    await expect(u.progress).toHaveCount(0);
+    await expect(u.cancel).toBeDisabled();
+    await expect(u.generate).toBeEnabled();
+    await expect(u.alert).toHaveCount(0);
+    await expect(u.download).toHaveCount(0);
+
+    // The next generations work, and the cancelled run left nothing behind: seed 42 again gives the
+    // very same frames, seed 43 different ones.
+    await u.prompt.fill('a panda playing guitar by a lake');
+    await generate(page, '42', FAST_STEPS);
     await decodeDownload(page, 'b');
     await generate(page, '43');
     await decodeDownload(page, 'c');
@@ -111,30 +146,10 @@ test.describe('app with the real engine (demo pack)', () => {
     expect(other.meanAbs).toBeGreaterThan(1);
   });
 
-  test('Cancel mid-run returns to idle; the next generation works', async ({ page }) => {
-    await page.goto('/');
+  test('Smoother (LaVie option 2): base video first, then 61 frames at 24 fps; cancel during interpolation keeps the base video', async () => {
     await waitForPack(page);
     const u = ui(page);
-    await u.prompt.fill('a sailing boat in a storm');
-    await u.steps.fill('50');
-    await u.generate.click();
-    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/, { timeout: GENERATION_TIMEOUT });
-    await u.cancel.click();
-    await expect(u.progress).toHaveCount(0);
-    await expect(u.cancel).toBeDisabled();
-    await expect(u.generate).toBeEnabled();
-    await expect(u.alert).toHaveCount(0);
-    await generate(page, '5', FAST_STEPS);
-    expect((await decodeDownload(page)).frameCount).toBe((await packVideoFacts(page)).frames);
-  });
-
-  test('Smoother (LaVie option 2): base video first, then 61 frames at 24 fps; cancel during interpolation keeps the base video', async ({ page }) => {
-    await page.goto('/');
-    await waitForPack(page);
-    const u = ui(page);
-    const smoother = page.getByRole('checkbox', { name: /Smoother \(61 frames\)/ });
-    await expect(smoother).toBeEnabled();
-    await smoother.check();
+    await stageOptions(page, { smoother: true });
     await u.prompt.fill('a river flowing through a forest');
     await u.steps.fill(FAST_STEPS);
     await u.seed.fill('11');
@@ -165,13 +180,11 @@ test.describe('app with the real engine (demo pack)', () => {
     expect((await decodeDownload(page)).frameCount).toBe(16);
   });
 
-  test('High resolution (LaVie option 3): the estimate is shown first, then a 16-frame MP4 at 4× the base size', async ({ page }) => {
-    await page.goto('/');
+  test('High resolution (LaVie option 3): the estimate is shown first, then a 16-frame MP4 at 4× the base size', async () => {
     await waitForPack(page);
     const u = ui(page);
     const pack = await packVideoFacts(page);
-    const hires = page.getByRole('checkbox', { name: /High resolution/ });
-    await hires.check();
+    await stageOptions(page, { hires: true });
     await expect(page.getByRole('note', { name: 'Super-resolution estimate' })).toContainText(/2 windows × \d+ tiles? × \d+ steps?/);
     await u.prompt.fill('a sailing boat, detailed');
     await u.steps.fill(FAST_STEPS);
@@ -187,17 +200,19 @@ test.describe('app with the real engine (demo pack)', () => {
     await page.screenshot({ path: `${ARTIFACTS}/app-vsr-done-1280x800.png`, fullPage: true });
   });
 
-  test('GPU device lost mid-generation: a typed, recoverable error; the engine is rebuilt on a new device and the next generation works', async ({ page }) => {
-    await page.goto('/');
+  // Last: it replaces the engine (a new GPU device, the pack's sessions created again).
+  test('GPU device lost mid-generation: a typed, recoverable error; the engine is rebuilt on a new device and the next generation works', async () => {
     await waitForPack(page);
     const u = ui(page);
+    await stageOptions(page, {});
     await u.prompt.fill('a city at night');
     await u.steps.fill('20');
     await u.generate.click();
     await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/, { timeout: GENERATION_TIMEOUT });
     // Fault injection: destroy the worker's GPUDevice (what a driver reset does to the page).
     const worker = page.workers()[0]!;
-    expect(await worker.evaluate(() => { const d = (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice; d?.destroy(); return !!d; })).toBe(true);
+    const before = await worker.evaluateHandle(() => (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice);
+    expect(await before.evaluate((d) => { d?.destroy(); return !!d; })).toBe(true);
     await expect(u.alert).toBeVisible({ timeout: 5 * 60_000 });
     await expect(u.alert).toHaveAttribute('data-code', 'device-lost');
     await expect(u.alert.locator('.hint')).toContainText('loaded again on the graphics card');
@@ -205,9 +220,13 @@ test.describe('app with the real engine (demo pack)', () => {
     await generate(page, '77', FAST_STEPS);
     expect((await decodeDownload(page)).frameCount).toBe((await packVideoFacts(page)).frames);
     // A second device really was created.
-    expect(await worker.evaluate(() => !!(globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice)).toBe(true);
+    expect(await worker.evaluate((old) => { const d = (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice; return !!d && d !== old; }, before)).toBe(true);
   });
+});
 
+// On its own page (it is run alone, by `--grep @slow`).
+test.describe('app with the real engine (demo pack), all stages', () => {
+  test.beforeEach(({ page }) => showAdvanced(page));
   test('@slow all three stages (LaVie option 4): 61 frames at 24 fps and 4× the base size', async ({ page }) => {
     test.setTimeout(90 * 60_000);
     await page.goto('/');
