@@ -1,7 +1,8 @@
 // The generation form's fields, their parsing into a request (the one contract decides), and the
 // form kept across reloads: saved on every change, checked through the same contract on restore.
 import type { ErrorInfo, GpuMemoryGB, RequestBody, SamplerDefaults, SamplerName } from '../protocol.ts';
-import { requestDefaults, validateRequest } from '../protocol.ts';
+import { LIMITS, requestDefaults, validateRequest } from '../protocol.ts';
+import type { RangeField } from './long-video.ts';
 
 /** The request fields as typed in the form (numbers stay text until Generate, so fields can be edited freely). */
 export interface FormFields {
@@ -19,6 +20,10 @@ export interface FormFields {
   gpuMemory: '' | `${GpuMemoryGB}`;
   /** "New seed each run": Generate draws a fresh seed first (on by default; typing a seed turns it off). */
   newSeed: boolean;
+  /** "Length": base frames (long videos, FreeNoise; LIMITS.frames). */
+  frames: string;
+  /** "Prompts over frame ranges" (none: the prompt on every frame). */
+  segments: RangeField[];
 }
 
 /** The form's text as numbers ("" stays not-a-number, so it is refused rather than read as 0). */
@@ -30,6 +35,9 @@ export function parseForm(f: FormFields): { ok: true; request: RequestBody } | {
     prompt: f.prompt.trim(), negativePrompt: f.negativePrompt.trim(), seed: num(f.seed), steps: num(f.steps), guidanceScale: num(f.guidanceScale), sampler: f.sampler,
     ...(f.interpolate ? { interpolate: true } : {}), ...(f.superResolve ? { superResolve: true } : {}),
     ...(f.gpuMemory ? { gpuMemoryGB: Number(f.gpuMemory) as GpuMemoryGB } : {}),
+    ...(num(String(f.frames)) !== LIMITS.frames.min ? { frames: num(String(f.frames)) } : {}),
+    // String(): a restored form's ranges are checked here, whatever was saved.
+    ...(f.segments.length ? { segments: f.segments.map((g) => ({ prompt: String(g?.prompt ?? '').trim(), from: num(String(g?.from ?? '')), to: num(String(g?.to ?? '')) })) } : {}),
   };
   const bad = validateRequest(request, undefined, { needsId: false });
   return bad ? { ok: false, error: bad.toInfo() } : { ok: true, request };
@@ -38,7 +46,7 @@ export function parseForm(f: FormFields): { ok: true; request: RequestBody } | {
 /** The form's fields for a pack's defaults (a new random seed). */
 export function formDefaults(pack: SamplerDefaults): Omit<FormFields, 'prompt'> {
   const d = requestDefaults(pack);
-  return { negativePrompt: d.negativePrompt, seed: String(d.seed), steps: String(d.steps), guidanceScale: String(d.guidanceScale), sampler: d.sampler, interpolate: false, superResolve: false, gpuMemory: '', newSeed: true };
+  return { negativePrompt: d.negativePrompt, seed: String(d.seed), steps: String(d.steps), guidanceScale: String(d.guidanceScale), sampler: d.sampler, interpolate: false, superResolve: false, gpuMemory: '', newSeed: true, frames: String(LIMITS.frames.min), segments: [] };
 }
 
 /** The form field behind a request field the contract names. */

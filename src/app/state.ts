@@ -1,7 +1,7 @@
 // The app's state (zustand) and the actions that drive the engine worker through EngineClient.
 import { create } from 'zustand';
 import type { ErrorInfo, PackInfo, PackRef, Phase, ProgressInfo, RequestBody, Stage, StagePlan, VideoMeta } from '../protocol.ts';
-import { LAVIE_DEFAULTS, randomSeed, toErrorInfo, validateRequest } from '../protocol.ts';
+import { LAVIE_DEFAULTS, LIMITS, randomSeed, toErrorInfo, validateRequest } from '../protocol.ts';
 import { builtinPackUrl } from '../packs/sources/builtin.ts';
 import { normalizeBaseUrl } from '../packs/sources/url.ts';
 import { listStoredPacks } from '../packs/storage/stored-packs.ts';
@@ -198,7 +198,8 @@ export const useApp = create<AppState>()((set, get) => {
 
   /** Put a request's settings back into the form (its seed too: "new seed each run" steps aside). */
   const applyRequest = (r: RequestBody) => set((s) => ({
-    form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve, gpuMemory: s.form.gpuMemory, newSeed: false },
+    form: { prompt: r.prompt, negativePrompt: r.negativePrompt, seed: String(r.seed), steps: String(r.steps), guidanceScale: String(r.guidanceScale), sampler: r.sampler, interpolate: !!r.interpolate, superResolve: !!r.superResolve, gpuMemory: s.form.gpuMemory, newSeed: false,
+      frames: String(r.frames ?? LIMITS.frames.min), segments: (r.segments ?? []).map((g) => ({ prompt: g.prompt, from: String(g.from), to: String(g.to) })) },
     touched: { ...s.touched, steps: true, guidanceScale: true, sampler: true },
   }));
 

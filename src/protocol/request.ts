@@ -166,6 +166,12 @@ export function framesProblem(v: unknown): string | null {
   return number(lim)(v) || ((v as number) - lim.min) % lim.step ? `must be ${lim.min} + ${lim.step}·k frames, at most ${lim.max}` : null;
 }
 
+/** Frames of LaVie option 2's output for a base video of `base` frames (output frame n sits at base
+ * time n/4; long videos keep it, src/engine/pipeline/interp-segments.ts): 16 → 61, 64 → 253. */
+export function interpolatedFrames(base: number): number {
+  return 4 * base - 3;
+}
+
 /** The base length a request asks for. */
 export function requestFrames(r: { frames?: number }): number {
   return r.frames ?? LIMITS.frames.min;

@@ -60,6 +60,15 @@ test('32 frames, 2 steps, two prompts over 0–15 and 16–31: 32 frames; the sa
   assert.notDeepEqual(mixed[31]!.rgba, single[31]!.rgba, 'the second range reads its own prompt');
 });
 
+test('32 frames + High resolution: each super-resolution window reads its ranges\' text — one prompt on every range = the single-prompt video, whatever prompt names it', async () => {
+  const req: GenerateRequest = { ...base, steps: 1, frames: 32, superResolve: true };
+  const single = (await run(req)).slice(32);
+  assert.equal(single.length, 32);
+  const ranges = [{ prompt: base.prompt, from: 0, to: 15 }, { prompt: base.prompt, from: 16, to: 31 }];
+  const named = (await run({ ...req, prompt: 'a name that no stage reads', segments: ranges })).slice(32);
+  assert.deepEqual(named.map((f) => f.rgba), single.map((f) => f.rgba));
+});
+
 test('32 frames + Smoother: each interpolation segment reads its ranges\' text — one prompt on every range = the single-prompt video (base and 4·32 − 3 interpolated frames), whatever prompt names the video', async () => {
   const req: GenerateRequest = { ...base, steps: 1, frames: 32, interpolate: true };
   const single = await run(req);

@@ -3,8 +3,10 @@
 // AbortSignal), deterministic per seed, fast. Behaviour is chosen by the pack URL, e.g.
 // `/?pack=fake:?stepMs=300&fail=gpu-oom&failAt=2`, `fake:?loadFail=no-webgpu`, `fake:?interp=1`
 // (offers an interpolation stage: 4·16 − 3 frames at 24 fps), `fake:?vsr=1` (super-resolution: ×4),
-// `fake:?stallPhase=decode&stallMs=8000`, `fake:?firstStepMs=2000&frameMs=50`, `fake:?about=nano`.
-import { BadRequestError, LaVieError, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
+// `fake:?stallPhase=decode&stallMs=8000`, `fake:?firstStepMs=2000&frameMs=50`, `fake:?about=nano`,
+// `fake:?lengths=16,24,32` (long base videos of those lengths: steps and decoding linear in frames;
+// interpolation of a long video in 16-frame segments with one denoising step each, as progress names them).
+import { BadRequestError, LaVieError, interpolatedFrames, requestFrames, stagesOf, type ErrorCode, type GenerateRequest, type PackInfo, type PackRef, type StageVideo } from '../../src/protocol.ts';
 import type { GenerateHooks, GenerationEngine, GenerationResult, StagePlan } from '../../src/engine/types.ts';
 import { mulberry32 } from '../../src/convert/prng.ts';
 import { NANO_EXAMPLE_PROMPTS, NANO_PACK_DESCRIPTION } from '../../src/nano/vocabulary.ts';
@@ -24,11 +26,15 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-/** The fake's work per stage as the real plan states it (units of one step): it denoises only in the base stage. */
+/** The fake's work per stage as the real plan states it (units of one 16-frame step): it denoises in
+ * the base stage (linear in its frames) and, for a long video, once per interpolation segment. */
 function fakeWork(steps: number, frames: number) {
   const work = { ...(steps ? { denoise: steps } : {}), decode: frames / 4 };
   return { work, cost: steps + work.decode };
 }
+
+/** Interpolation segments of a long base video (as interpSegments: 16 frames, starts 15 apart). */
+const fakeSegments = (base: number) => (base > 16 ? Math.ceil((base - 1) / 15) : 0);
 
 /** Engines created in this worker so far (`failEngines=N`: only the first N inject faults). */
 let created = 0;
@@ -76,16 +82,22 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
     },
     // GPU peaks per LaVie option, like the real engine's estimate (3 GB base, 5 GB with interpolation).
     memory: [{ option: 1, peakBytes: 3e9 }, ...(o.get('interp') ? [{ option: 2 as const, peakBytes: 5e9 }] : [])],
+    ...(o.get('lengths') ? { lengths: o.get('lengths')!.split(',').map(Number) } : {}),
   };
   const plan = (req: GenerateRequest): StagePlan[] => {
     let input: StageVideo = pack;
     return stagesOf(req).map((stage) => {
       const offered: StageVideo | undefined = stage === 'base' ? pack : pack.stages[stage];
       if (!offered) throw new BadRequestError(`The fake pack has no ${stage} stage.`);
-      // Like the real VSR stage: ×4 of its input, keeping the input's frames and fps.
-      const video = stage === 'vsr' ? { frames: input.frames, width: 4 * input.width, height: 4 * input.height, fps: input.fps } : { frames: offered.frames, width: offered.width, height: offered.height, fps: offered.fps };
+      const base = requestFrames(req);
+      if (stage === 'base' && !(pack.lengths ?? [16]).includes(base)) throw new BadRequestError(`The fake pack makes no ${base}-frame video.`, 'frames');
+      // Like the real stages: VSR ×4 of its input keeping frames and fps; interpolation 4·F − 3 frames.
+      const video = stage === 'vsr' ? { frames: input.frames, width: 4 * input.width, height: 4 * input.height, fps: input.fps }
+        : stage === 'interp' ? { frames: interpolatedFrames(input.frames), width: offered.width, height: offered.height, fps: offered.fps }
+        : { frames: base, width: offered.width, height: offered.height, fps: offered.fps };
+      const steps = stage === 'base' ? (req.steps * base) / 16 : stage === 'interp' ? fakeSegments(input.frames) : 0;
       input = video;
-      return { stage, video, ...fakeWork(stage === 'base' ? req.steps : 0, video.frames) };
+      return { stage, video, ...fakeWork(steps, video.frames) };
     });
   };
 
@@ -101,7 +113,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
       const phase = r() * Math.PI * 2;
       const hue = [r(), r(), r()];
       for (const [i, { stage, video }] of stages.entries()) {
-        const progress = (p: { phase: 'text' | 'denoise' | 'decode'; step: number; total: number }) =>
+        const progress = (p: { phase: 'text' | 'denoise' | 'decode'; step: number; total: number; segment?: number; segments?: number }) =>
           hooks.onProgress({ ...p, stage, stageIndex: i + 1, stageCount: stages.length, elapsedMs: performance.now() - t0 });
         await hooks.onStageStart?.(stage, video);
         if (stage === 'base') {
@@ -109,7 +121,7 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
           await sleep(stepMs, signal);
           progress({ phase: 'text', step: 1, total: 1 });
           for (let k = 1; k <= req.steps; k++) {
-            await sleep(k === 1 ? firstStepMs : stepMs, signal);
+            await sleep(((k === 1 ? firstStepMs : stepMs) * video.frames) / 16, signal);
             if (fail === 'gpu-oom' || fail === 'device-lost' || fail === 'internal') {
               if (k === failAt || (broken && failEngines !== null)) {
                 broken = true;
@@ -129,6 +141,12 @@ export async function createFakeEngine(ref: PackRef): Promise<GenerationEngine> 
             }
             hooks.onPreview?.({ step: k, width: pw, height: ph, rgba });
           }
+        }
+        // A long video's interpolation: one step per 16-frame segment, named in the progress.
+        const segments = stage === 'interp' ? fakeSegments(stages[i - 1]!.video.frames) : 0;
+        for (let k = 1; k <= segments; k++) {
+          await sleep(stepMs, signal);
+          progress({ phase: 'denoise', step: k, total: segments, segment: k, segments });
         }
         for (let f = 0; f < video.frames; f++) {
           if (signal.aborted) throw signal.reason;

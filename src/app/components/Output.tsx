@@ -17,7 +17,8 @@ export function ProgressBar() {
   // etaMs: the whole job (every stage, decoding and encoding), src/app/eta.ts.
   const known = etaMs !== null && Number.isFinite(etaMs);
   const eta = !known ? 'estimating time left' : stalled ? `still ${PHASE_LABEL[phase].toLowerCase()}: this takes longer than expected, at least ${formatDuration(etaMs)} left in all` : `about ${formatDuration(etaMs)} left in all`;
-  const where = progress.windows ? ` window ${progress.window}/${progress.windows}${progress.tiles ? `, tile ${progress.tile}/${progress.tiles}` : ''}` : '';
+  const where = progress.windows ? ` window ${progress.window}/${progress.windows}${progress.tiles ? `, tile ${progress.tile}/${progress.tiles}` : ''}`
+    : progress.segments ? ` segment ${progress.segment}/${progress.segments}` : '';
   const stageText = stage && stageCount && stageCount > 1 ? `Stage ${stageIndex} of ${stageCount} (${STAGE_LABEL[stage]}${where}) · ` : '';
   const where2 = starting ? 'starting' : `step ${step} of ${total}`;
   const text = `${stageText}${PHASE_LABEL[phase]}: ${where2}, ${eta}`;

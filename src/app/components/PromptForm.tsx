@@ -1,12 +1,13 @@
 // The generation form: prompt, settings, stages, Generate/Cancel. Accessible names are part of the
 // contract (e2e tests use getByLabel / getByRole).
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { GPU_MEMORY_CHOICES, LIMITS, PROMPT_TEXT_TOKENS, SAMPLERS, lavieOption, memoryFit, type NumberLimit } from '../../protocol.ts';
+import { GPU_MEMORY_CHOICES, LIMITS, LONG_VIDEO_SAMPLER, PROMPT_TEXT_TOKENS, SAMPLERS, interpolatedFrames, isLongVideo, lavieOption, memoryFit, type NumberLimit } from '../../protocol.ts';
 import { formatBytes } from '../format.ts';
 import { Collapsible } from './Collapsible.tsx';
 import { ExamplePrompts } from './ExamplePrompts.tsx';
 import { GenerateBlocked } from './GenerateBlocked.tsx';
 import { JobEstimate } from './JobEstimate.tsx';
+import { LongVideoControls } from './LongVideoControls.tsx';
 import { countPromptTokens, useApp } from '../state.ts';
 
 export function PromptForm() {
@@ -21,6 +22,7 @@ export function PromptForm() {
   const interp = useApp((s) => s.pack?.stages.interp);
   const vsr = useApp((s) => s.pack?.stages.vsr);
   const loaded = useApp((s) => s.pack !== null);
+  const pack16 = useApp((s) => s.pack?.frames ?? LIMITS.frames.min);
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -56,7 +58,7 @@ export function PromptForm() {
         <legend>Stages</legend>
         <label className="check">
           <input type="checkbox" checked={form.interpolate && !!interp} disabled={!interp} onChange={(e) => setField('interpolate', e.target.checked)} />
-          <span>Smoother ({interp ? interp.frames : 61} frames){interp ? ` · ${interp.fps} fps` : ' · not in this pack'}</span>
+          <span>Smoother ({interp ? interpolatedFrames(Number(form.frames) || pack16) : 61} frames){interp ? ` · ${interp.fps} fps` : ' · not in this pack'}</span>
         </label>
         <label className="check">
           <input type="checkbox" checked={form.superResolve && !!vsr} disabled={!vsr} onChange={(e) => setField('superResolve', e.target.checked)} />
@@ -65,6 +67,7 @@ export function PromptForm() {
         {form.superResolve && vsr && <VsrWarning />}
         <MemoryFit />
       </fieldset>
+      <LongVideoControls />
       <Collapsible panel="advanced" title="Advanced" className="advanced" level={3} folded={`${form.sampler} · ${form.steps} steps · guidance ${form.guidanceScale} · ${form.newSeed ? 'new seed each run' : `seed ${form.seed}`}${form.negativePrompt.trim() ? ' · negative prompt' : ''}`}>
         <div className="advanced-fields">
           <div className="field">
@@ -94,7 +97,8 @@ export function PromptForm() {
             <div className="field">
               <label htmlFor={`${id}-sampler`}>Sampler</label>
               <select id={`${id}-sampler`} value={form.sampler} onChange={(e) => setField('sampler', e.target.value as (typeof SAMPLERS)[number])}>
-                {SAMPLERS.map((s) => <option key={s} value={s}>{s}</option>)}
+                {/* A long video (Length above 16) takes DDIM only (the contract's rule). */}
+                {SAMPLERS.map((s) => <option key={s} value={s} disabled={isLongVideo(Number(form.frames)) && s !== LONG_VIDEO_SAMPLER}>{s}</option>)}
               </select>
             </div>
           </div>
@@ -148,7 +152,8 @@ export function VsrWarning() {
   const form = useApp((s) => s.form);
   const vsr = pack?.stages.vsr;
   if (!pack || !vsr) return null;
-  const frames = form.interpolate && pack.stages.interp ? pack.stages.interp.frames : pack.frames;
+  const base = Number(form.frames) || pack.frames;
+  const frames = form.interpolate && pack.stages.interp ? interpolatedFrames(base) : base;
   const windows = Math.ceil(frames / 8);
   const calls = windows * vsr.tiles * vsr.steps;
   const limit = pack.adapter?.maxBufferSize;

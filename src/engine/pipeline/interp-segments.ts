@@ -6,6 +6,8 @@
 // overlap, the later one from there on — no frame duplicated or missing at a boundary, and each
 // output frame keeps the condition frame it would have in one long interpolation (⌊(n+1)/4⌋).
 
+import { interpolatedFrames } from '../../protocol.ts';
+
 export interface InterpSegment {
   /** First base frame of the segment (it reads base frames start … start + size − 1). */
   start: number;
@@ -14,10 +16,8 @@ export interface InterpSegment {
   to: number;
 }
 
-/** Output frames of interpolating L base frames (also the single-segment 16 → 61). */
-export function interpOutputFrames(baseFrames: number): number {
-  return 4 * baseFrames - 3;
-}
+/** Output frames of interpolating L base frames (also the single-segment 16 → 61): the contract's rule. */
+export const interpOutputFrames = interpolatedFrames;
 
 export function interpSegments(baseFrames: number, size = 16): InterpSegment[] {
   if (!Number.isInteger(baseFrames) || baseFrames < size) throw new RangeError(`interpolation: ${baseFrames} base frames, at least ${size} needed`);

@@ -36,6 +36,8 @@ export interface VsrStageRequest {
   /** [2, L, D] = [negative, prompt] (or the two halves for batch-1 graphs). */
   embeddings: DeviceTensor;
   sequentialCfg?: { uncond: DeviceTensor; cond: DeviceTensor };
+  /** Window w's own text (prompts over frame ranges), in place of embeddings/sequentialCfg. */
+  windowText?(w: number): { embeddings: DeviceTensor; sequentialCfg?: { uncond: DeviceTensor; cond: DeviceTensor } };
   scalingFactor: number;
   /** Window w draws stream 2w (low-res noise) and 2w+1 (initial latents). */
   noise(stream: number, count: number): Float32Array;
@@ -74,7 +76,6 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
     const vth = vaePlan.tiles[0]!.h;
     const vtw = vaePlan.tiles[0]!.w;
     const imgWeights = decodedPlan.weights.map((w) => upload([vth * req.scale, vtw * req.scale], w));
-    const seq = req.sequentialCfg;
     const start = performance.now();
     let calls = 0;
     const totalCalls = windows.length * steps.length * unetPlan.tiles.length;
@@ -83,6 +84,8 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
       throwIfAborted(hooks.signal);
       const t = win.frames;
       const { unet, vaeDecoder } = await models(t);
+      const text = req.windowText?.(wi) ?? req;
+      const seq = text.sequentialCfg;
       const hw = H * W;
       // Low-res video of this window [1,3,t,H,W] in [−1,1], noised at the augmentation level.
       const lr = new Float32Array(3 * t * hw);
@@ -130,7 +133,7 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
           } else {
             dev.duplicate(sampleIn, xTile, 1);
             dev.duplicate(lowResIn, lrTile, 1);
-            await unet.run({ ...feeds, sample: dev.asOrt(sampleIn), low_res: dev.asOrt(lowResIn), encoder_hidden_states: dev.asOrt(req.embeddings) }, { out });
+            await unet.run({ ...feeds, sample: dev.asOrt(sampleIn), low_res: dev.asOrt(lowResIn), encoder_hidden_states: dev.asOrt(text.embeddings) }, { out });
             dev.accumulateTile(vBlend, { a: out, aOff: 0, b: out, bOff: tileN, g: req.guidanceScale, weights: unetWeights[ti]!, dims: xTile.dims }, at);
           }
           calls++;

@@ -4,11 +4,12 @@
 // length its UNet graph with the x4 VAE decoder — the 8-frame graph and the shorter tail graph hold
 // separate copies of the same weights, so they never need to be loaded together.
 import type { GraphComponent, PackManifest } from '../../packs/manifest.ts';
-import type { StageVideo } from '../../protocol.ts';
+import { requestFrames, type StageVideo } from '../../protocol.ts';
+import { promptOverFrames } from '../prompt-schedule.ts';
 import { planTiles } from '../pipeline/tiles.ts';
 import { runVsrStage, vsrWindows } from '../pipeline/vsr-stage.ts';
 import { createVsrSampler, lowResNoiseCoeffs } from '../schedulers/index.ts';
-import { relativeCost, type CascadeStage, type StageNetwork, type StagePhase } from './cascade-stage.ts';
+import { relativeCost, type CascadeStage, type Embeddings, type StageNetwork, type StagePhase } from './cascade-stage.ts';
 
 const textPhase = (m: PackManifest): StagePhase => {
   const c = m.components.vsr!;
@@ -63,9 +64,17 @@ export const vsrStage: CascadeStage = {
     const text = await env.enter(textPhase(m));
     r.onProgress({ phase: 'text', step: 0, total: 1 });
     const sequential = c.unet.inputs.find((i) => i.name === 'sample')?.shape[0] === 1;
-    // LaVie's VSR negative prompt ("blur, worst quality") with the user's prompt (see README).
-    const emb = await env.embed(text.encoder('vsr'), v.negativePrompt, r.req.prompt, sequential);
+    // LaVie's VSR negative prompt ("blur, worst quality") with the user's prompt (see README); with
+    // prompts over frame ranges each window reads the range covering most of its base frames.
+    const windows = vsrWindows(r.input.length, v.windowFrames);
+    const base = r.req.frames === undefined ? m.stages.base.frames : requestFrames(r.req);
+    // Base time of input frame n (the base video itself, or 4·L − 3 interpolated frames).
+    const baseTime = (n: number) => (r.input.length > 1 ? (n * (base - 1)) / (r.input.length - 1) : 0);
+    const prompts = windows.map((w) => promptOverFrames(r.req, Math.floor(baseTime(w.start)), Math.ceil(baseTime(w.start + w.frames - 1))));
+    const texts = new Map<string, Embeddings>();
     try {
+      for (const p of prompts) if (!texts.has(p)) texts.set(p, await env.embed(text.encoder('vsr'), v.negativePrompt, p, sequential));
+      const emb = texts.get(prompts[0]!)!;
       // Each window's graph: entering its phase releases the text encoder (and the previous length's
       // graph) when the budget requires it.
       let current = 0;
@@ -91,11 +100,15 @@ export const vsrStage: CascadeStage = {
         lowResNoise: lowResNoiseCoeffs(v.noiseLevel),
         embeddings: emb.pair,
         sequentialCfg: emb.halves,
+        windowText: (w) => {
+          const e = texts.get(prompts[w]!)!;
+          return { embeddings: e.pair, ...(e.halves ? { sequentialCfg: e.halves } : {}) };
+        },
         scalingFactor: v.vaeScalingFactor,
         noise: r.noise,
       }, { signal: r.signal, onProgress: r.onProgress, onFrame: r.onFrame });
     } finally {
-      emb.free();
+      for (const e of texts.values()) e.free();
     }
   },
 };
