@@ -4,9 +4,10 @@
 // the length — and one real 32-frame base video on the tiny pack (1 DDIM step: the cheapest run that
 // builds and runs the long graph) whose MP4 has 32 frames.
 import { expect, test, type Page } from '@playwright/test';
-import { ARTIFACTS, decodeDownload, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, decodeDownload, showAdvanced, useFakeEngine } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
+test.beforeEach(({ page }) => showAdvanced(page));
 
 const ui = (page: Page) => ({
   prompt: page.getByLabel('Prompt', { exact: true }),
