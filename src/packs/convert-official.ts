@@ -80,7 +80,9 @@ export interface RunOptions {
 export interface ConvertResult { key: string; manifest: PackManifest }
 
 /** A pending (unfinished) job as stored in its pack's info.json. */
-export interface PendingJob { key: string; spec: ConvertJobSpec; error?: { code: string; message: string } }
+/** A pending (unfinished) job as stored in its pack's info.json: cancelled or failed ones wait for
+ * the user; others were interrupted (a reload, a closed tab) and resume by themselves. */
+export interface PendingJob { key: string; spec: ConvertJobSpec; cancelled?: boolean; error?: { code: string; message: string } }
 
 const choiceOf = (id: string) => {
   const c = STAGE_CHOICES.find((s) => s.id === id);
@@ -183,9 +185,9 @@ const NETWORKS: Record<string, string> = {
 export async function pendingJobs(store: PackStore): Promise<PendingJob[]> {
   const out: PendingJob[] = [];
   for (const key of await store.packs()) {
-    const info = (await store.readJson(key, 'info')) as { job?: ConvertJobSpec; error?: PendingJob['error']; complete?: boolean } | null;
+    const info = (await store.readJson(key, 'info')) as { job?: ConvertJobSpec; error?: PendingJob['error']; cancelled?: boolean; complete?: boolean } | null;
     if (!info?.job || info.complete) continue;
-    out.push({ key, spec: info.job, ...(info.error ? { error: info.error } : {}) });
+    out.push({ key, spec: info.job, ...(info.cancelled ? { cancelled: true } : {}), ...(info.error ? { error: info.error } : {}) });
   }
   return out;
 }
@@ -341,7 +343,7 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
     const cancel = e instanceof CancelledError || o.signal?.aborted;
     await store.deletePack(key).catch(() => undefined);
     const err = e as { code?: string; message?: string };
-    if (spec.source === 'hub') await record(cancel ? {} : { error: { code: err.code ?? 'internal', message: err.message ?? String(e) } }).catch(() => undefined);
+    if (spec.source === 'hub') await record(cancel ? { cancelled: true } : { error: { code: err.code ?? 'internal', message: err.message ?? String(e) } }).catch(() => undefined);
     throw cancel && !(e instanceof CancelledError) ? new CancelledError('Conversion cancelled. It can be resumed: downloaded files are kept.') : e;
   }
 }

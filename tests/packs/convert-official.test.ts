@@ -136,7 +136,7 @@ test('hub job: cancel during the download keeps the job to resume; discard forge
   const s = spec('int8', { stages: 'base' });
   const ac = new AbortController();
   await assert.rejects(runConvertJob(s, env(store), { signal: ac.signal, onProgress: (p) => { if (p.phase === 'download' && p.done > 0) ac.abort(); } }), (e: Error & { code?: string }) => e.code === 'cancelled');
-  assert.deepEqual((await pendingJobs(store)).map((j) => [j.key, j.error]), [[jobKey(s), undefined]]);
+  assert.deepEqual((await pendingJobs(store)).map((j) => [j.key, j.cancelled, j.error]), [[jobKey(s), true, undefined]]);
   await discardJob(store, jobKey(s));
   assert.deepEqual(await pendingJobs(store), []);
 });

@@ -7,6 +7,7 @@ import { useApp } from '../state.ts';
 import { canPickFolder, pickFolder, rememberedFolder } from '../pack-choice.ts';
 import { useUi } from '../ui-prefs.ts';
 import { Collapsible } from './Collapsible.tsx';
+import { OfficialWeights } from './OfficialWeights.tsx';
 
 /** Where the model runs, in a person's words (the execution provider is a technical detail). */
 export function runsOn(device: string): string {
@@ -46,6 +47,7 @@ export function PackPanel() {
       )}
       {status === 'loading' && <DownloadProgress />}
       <PackSourcePicker />
+      <OfficialWeights />
     </Collapsible>
   );
 }
