@@ -16,9 +16,10 @@ import { convertOfficial } from '../src/convert/official.ts';
 import { jobName, type ConvertJobSpec } from '../src/packs/convert-official.ts';
 import { startFakeHub, type FakeHub } from '../tests/support/hub-server.ts';
 import { folderFiles, writeTinyOfficialFiles } from '../tests/support/official-files.ts';
-import { decodeDownload, useFakeEngine } from './support/pages.ts';
+import { decodeDownload, showAdvanced, useFakeEngine } from './support/pages.ts';
 
 test.use({ bypassCSP: true }); // decodeDownload injects a script
+test.beforeEach(({ page }) => showAdvanced(page)); // the Steps field
 
 const TIMEOUT = 20 * 60_000;
 const LATENT = `${TINY_LATENT.height}x${TINY_LATENT.width}`;
