@@ -67,9 +67,10 @@ export function PromptForm() {
         {form.superResolve && vsr && <VsrWarning />}
         <MemoryFit />
       </fieldset>
-      <LongVideoControls />
-      <Collapsible panel="advanced" title="Advanced" className="advanced" level={3} folded={`${form.sampler} · ${form.steps} steps · guidance ${form.guidanceScale} · ${form.newSeed ? 'new seed each run' : `seed ${form.seed}`}${form.negativePrompt.trim() ? ' · negative prompt' : ''}`}>
+      {/* Length and prompt ranges live in Advanced: LaVie's 16 frames is the usual choice, and Generate must stay on the first screen. */}
+      <Collapsible panel="advanced" title="Advanced" className="advanced" level={3} folded={`${isLongVideo(Number(form.frames)) ? `${form.frames} frames · ` : ''}${form.sampler} · ${form.steps} steps · guidance ${form.guidanceScale} · ${form.newSeed ? 'new seed each run' : `seed ${form.seed}`}${form.negativePrompt.trim() ? ' · negative prompt' : ''}`}>
         <div className="advanced-fields">
+          <LongVideoControls />
           <div className="field">
             <label htmlFor={`${id}-neg`}>Negative prompt</label>
             <textarea id={`${id}-neg`} rows={2} maxLength={LIMITS.promptChars} placeholder="blurry, low quality" value={form.negativePrompt} onChange={(e) => setField('negativePrompt', e.target.value)} />
