@@ -44,6 +44,18 @@ async function remove(pack: string, name: string): Promise<void> {
   await dir?.removeEntry(name).catch(() => undefined);
 }
 
+/** Write all of `c` at offset `at` through a sync access handle (it may write less than asked);
+ * returns the offset after it. A write of nothing means the disk is full. */
+function writeAllAt(s: SyncHandle, c: Uint8Array, at: number): number {
+  for (let off = 0; off < c.byteLength;) {
+    const n = s.write(c.subarray(off), { at });
+    if (n <= 0) throw new DOMException('write failed (disk full?)', 'QuotaExceededError');
+    at += n;
+    off += n;
+  }
+  return at;
+}
+
 async function openWriter(h: FileHandle, fresh: boolean): Promise<PartialWriter> {
   // In a dedicated worker, a sync access handle writes in place (createWritable would copy the
   // whole partial into a swap file on every resume).
@@ -54,13 +66,7 @@ async function openWriter(h: FileHandle, fresh: boolean): Promise<PartialWriter>
       let at = s.getSize();
       return {
         async write(c) {
-          let off = 0;
-          while (off < c.byteLength) {
-            const n = s.write(c.subarray(off), { at });
-            if (n <= 0) throw new DOMException('write failed (disk full?)', 'QuotaExceededError');
-            at += n;
-            off += n;
-          }
+          at = writeAllAt(s, c, at);
         },
         async close() {
           s.flush();
@@ -184,13 +190,7 @@ export function opfsScratch(pack: string): Scratch {
       return {
         write(c) {
           try {
-            let off = 0;
-            while (off < c.byteLength) {
-              const n = s.write(c.subarray(off), { at });
-              if (n <= 0) throw new DOMException('write failed (disk full?)', 'QuotaExceededError');
-              at += n;
-              off += n;
-            }
+            at = writeAllAt(s, c, at);
           } catch (e) {
             throw storageError(e, 'write the converted model');
           }
