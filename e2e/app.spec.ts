@@ -4,7 +4,7 @@
 // generation, so the tests below share one load (serial: each leaves the page idle for the next).
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
-import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced, appLocators } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
@@ -13,17 +13,7 @@ test.use({ bypassCSP: true });
 const GENERATION_TIMEOUT = 20 * 60_000;
 const FAST_STEPS = process.env.LAVIE_E2E_STEPS ?? '1';
 
-const ui = (page: Page) => ({
-  prompt: page.getByLabel('Prompt', { exact: true }),
-  seed: page.getByLabel('Seed', { exact: true }),
-  steps: page.getByLabel('Steps', { exact: true }),
-  generate: page.getByRole('button', { name: 'Generate', exact: true }),
-  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
-  progress: page.getByRole('progressbar'),
-  download: page.getByRole('link', { name: 'Download MP4' }),
-  alert: page.getByRole('alert'),
-  model: page.getByRole('region', { name: 'Model' }),
-});
+const ui = appLocators;
 
 /** Wait until the pack is loaded; if the app shows an error instead, fail with it. */
 async function waitForPack(page: Page): Promise<void> {

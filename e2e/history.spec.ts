@@ -2,7 +2,7 @@
 // for their video, long prompts clamped) and the queue (several seeds or prompts run in order, each
 // saved as it finishes; remove; cancel pauses). Fake engine (tests/support/fake-engine.ts): cheap.
 import { expect, test, type Page } from '@playwright/test';
-import { ARTIFACTS, showAdvanced, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, showAdvanced, useFakeEngine, appLocators } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
 test.beforeEach(({ page }) => showAdvanced(page));
@@ -12,16 +12,7 @@ const open = async (page: Page, fake: string) => {
   await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
   await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
 };
-const ui = (page: Page) => ({
-  prompt: page.getByLabel('Prompt', { exact: true }),
-  seed: page.getByLabel('Seed', { exact: true }),
-  steps: page.getByLabel('Steps', { exact: true }),
-  generate: page.getByRole('button', { name: 'Generate', exact: true }),
-  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
-  download: page.getByRole('link', { name: 'Download MP4' }),
-  history: page.getByRole('region', { name: 'History' }),
-  queue: page.getByRole('region', { name: 'Queue' }),
-});
+const ui = appLocators;
 
 /** Seeds of the History entries, top (newest) first. */
 const historySeeds = (page: Page) => page.getByRole('region', { name: 'History' }).locator('.history-item .what .small').allInnerTexts().then((t) => t.map((s) => Number(/seed (\d+)/.exec(s)![1])));

@@ -2,7 +2,7 @@
 // in place of model inference, so the whole UI flow is checked in seconds and without weights.
 import { expect, test, type Page } from '@playwright/test';
 import { LIMITS, PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
-import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced, useFakeEngine, appLocators } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
@@ -14,22 +14,7 @@ const open = async (page: Page, fake = '') => {
   await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
 };
 
-const ui = (page: Page) => ({
-  prompt: page.getByLabel('Prompt', { exact: true }),
-  negative: page.getByLabel('Negative prompt', { exact: true }),
-  seed: page.getByLabel('Seed', { exact: true }),
-  steps: page.getByLabel('Steps', { exact: true }),
-  guidance: page.getByLabel('Guidance scale', { exact: true }),
-  sampler: page.getByLabel('Sampler', { exact: true }),
-  random: page.getByRole('button', { name: 'Random', exact: true }),
-  generate: page.getByRole('button', { name: 'Generate', exact: true }),
-  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
-  progress: page.getByRole('progressbar'),
-  download: page.getByRole('link', { name: 'Download MP4' }),
-  video: page.locator('video'),
-  alert: page.getByRole('alert'),
-  model: page.getByRole('region', { name: 'Model' }),
-});
+const ui = appLocators;
 
 test.describe('app UI with a fake engine', () => {
   test('GPU memory setting: before a run the form says whether the option fits and what to pick instead', async ({ page }) => {

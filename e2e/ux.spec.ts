@@ -4,7 +4,7 @@
 // undo after delete, Cancel keeps the video); technical details behind a disclosure.
 import { expect, test, type Page } from '@playwright/test';
 import { NANO_EXAMPLE_PROMPTS, NANO_PACK_DESCRIPTION } from '../src/nano/vocabulary.ts';
-import { ARTIFACTS, useFakeEngine } from './support/pages.ts';
+import { ARTIFACTS, useFakeEngine, appLocators } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
 
@@ -14,22 +14,7 @@ const open = async (page: Page, fake = 'stepMs=10') => {
   await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
 };
 
-const ui = (page: Page) => ({
-  prompt: page.getByLabel('Prompt', { exact: true }),
-  negative: page.getByLabel('Negative prompt', { exact: true }),
-  seed: page.getByLabel('Seed', { exact: true }),
-  newSeed: page.getByRole('checkbox', { name: 'New seed each run' }),
-  steps: page.getByLabel('Steps', { exact: true }),
-  guidance: page.getByLabel('Guidance scale', { exact: true }),
-  sampler: page.getByLabel('Sampler', { exact: true }),
-  advanced: page.getByRole('button', { name: 'Advanced', exact: true }),
-  generate: page.getByRole('button', { name: 'Generate', exact: true }),
-  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
-  progress: page.getByRole('progressbar'),
-  download: page.getByRole('link', { name: 'Download MP4' }),
-  model: page.getByRole('region', { name: 'Model' }),
-  label: page.getByRole('banner').locator('.model-label'),
-});
+const ui = appLocators;
 
 /** Generate and wait for the video; returns the seed it was made with (from the file name). */
 async function run(page: Page): Promise<string> {

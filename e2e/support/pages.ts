@@ -5,6 +5,29 @@ import { buildSync } from 'esbuild';
 import type { Page } from '@playwright/test';
 import { bundleForPage } from './bundle.ts';
 
+/** The main page's controls, by role and accessible name (locators are lazy: a spec uses what it needs). */
+export const appLocators = (page: Page) => ({
+  prompt: page.getByLabel('Prompt', { exact: true }),
+  negative: page.getByLabel('Negative prompt', { exact: true }),
+  seed: page.getByLabel('Seed', { exact: true }),
+  newSeed: page.getByRole('checkbox', { name: 'New seed each run' }),
+  steps: page.getByLabel('Steps', { exact: true }),
+  guidance: page.getByLabel('Guidance scale', { exact: true }),
+  sampler: page.getByLabel('Sampler', { exact: true }),
+  random: page.getByRole('button', { name: 'Random', exact: true }),
+  advanced: page.getByRole('button', { name: 'Advanced', exact: true }),
+  generate: page.getByRole('button', { name: 'Generate', exact: true }),
+  cancel: page.getByRole('button', { name: 'Cancel', exact: true }),
+  progress: page.getByRole('progressbar'),
+  download: page.getByRole('link', { name: 'Download MP4' }),
+  video: page.locator('video'),
+  alert: page.getByRole('alert'),
+  model: page.getByRole('region', { name: 'Model' }),
+  history: page.getByRole('region', { name: 'History' }),
+  queue: page.getByRole('region', { name: 'Queue' }),
+  label: page.getByRole('banner').locator('.model-label'),
+});
+
 export type MediaApi = typeof import('./media-entry.ts');
 export const ARTIFACTS = 'e2e-artifacts';
 mkdirSync(ARTIFACTS, { recursive: true });
