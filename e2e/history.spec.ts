@@ -120,12 +120,52 @@ test.describe('the queue', () => {
     await expect(u.generate).toBeEnabled();
     await expect(u.history).toHaveCount(0);
     // Resume: the waiting one runs and is saved; the cancelled one is not.
-    await u.queue.getByRole('button', { name: 'Run queue (1)' }).click();
+    await expect(u.queue.getByRole('status')).toHaveText('Paused: 1 video waits. Resume the queue to run it.');
+    await u.queue.getByRole('button', { name: 'Resume queue (1)' }).click();
     await expect(list.getByRole('listitem', { name: "'second prompt' (seed 5): Done · saved to History" })).toBeVisible({ timeout: 60_000 });
     await expect(u.history.getByRole('listitem', { name: 'Saved video: second prompt' })).toBeVisible();
     await expect(u.history.locator('.history-item')).toHaveCount(1);
     await u.queue.getByRole('button', { name: 'Clear finished' }).click();
     await expect(list).toHaveCount(0);
+  });
+
+  test('a reload keeps the waiting videos, paused, to resume; the running one becomes an interrupted History entry', async ({ page }) => {
+    await open(page, 'stepMs=300');
+    const u = ui(page);
+    const list = u.queue.getByRole('list', { name: 'Queued videos' });
+    await u.prompt.fill('first prompt');
+    await u.seed.fill('5');
+    await u.steps.fill('1000');
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
+    await u.prompt.fill('second prompt\nthird prompt');
+    await u.seed.fill('6');
+    await u.steps.fill('2');
+    await u.queue.getByLabel('One prompt per line').check();
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    await expect(list.getByRole('listitem')).toHaveCount(3);
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/);
+    page.on('dialog', (d) => void d.accept()); // the reload asks first (a run is going on)
+    await page.reload();
+    await expect(u.model).toContainText('fake-test-pack');
+    // The two that waited are back, paused; the running one is in History as interrupted.
+    await expect(list.getByRole('listitem')).toHaveText([/^second prompt\s*seed 6 · Waiting/, /^third prompt\s*seed 6 · Waiting/]);
+    await expect(u.queue.getByRole('status')).toHaveText('Paused: 2 videos wait. Resume the queue to run them.');
+    const interrupted = u.history.getByRole('listitem', { name: 'Interrupted run: first prompt' });
+    await expect(interrupted.locator('[data-status="interrupted"]')).toContainText(/Interrupted.*stopped during denoising, step \d+ of 1000/);
+    await expect(u.progress).toHaveCount(0); // paused: nothing runs by itself
+    await page.screenshot({ path: `${ARTIFACTS}/queue-after-reload-1280x800.png`, fullPage: true });
+    await u.queue.getByRole('button', { name: 'Resume queue (2)' }).click();
+    for (const p of ['second prompt', 'third prompt']) {
+      await expect(list.getByRole('listitem', { name: `'${p}' (seed 6): Done · saved to History` })).toBeVisible({ timeout: 60_000 });
+      await expect(u.history.getByRole('listitem', { name: `Saved video: ${p}` })).toBeVisible();
+    }
+    await expect(u.queue.getByRole('status')).toHaveCount(0);
+    // Nothing waits any more: a reload brings no queue back.
+    await page.reload();
+    await expect(u.model).toContainText('fake-test-pack');
+    await expect(list).toHaveCount(0);
+    await expect(u.history.locator('.history-item')).toHaveCount(3);
   });
 
   test('the queue refuses a request the contract refuses, with the setting named', async ({ page }) => {

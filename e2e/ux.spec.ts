@@ -148,7 +148,7 @@ test.describe('nothing lost', () => {
     await expect(u.guidance).toHaveValue('5.5');
   });
 
-  test('a reload during a run asks first; the interrupted run is in History with its settings, to run again', async ({ page }) => {
+  test('a reload during a run asks first; History records the interrupted run (when, how far) to run again, or remove with undo', async ({ page }) => {
     await open(page, 'stepMs=300');
     const u = ui(page);
     await u.advanced.click();
@@ -161,20 +161,47 @@ test.describe('nothing lost', () => {
     page.on('dialog', (d) => { dialogs.push(d.type()); void d.accept(); });
     await page.reload();
     expect(dialogs).toEqual(['beforeunload']);
-    const entry = page.getByRole('region', { name: 'Interrupted runs' }).getByRole('listitem', { name: 'Interrupted: a yellow triangle moving up' });
-    await expect(entry).toContainText('interrupted');
+    // One History: the interrupted run is an entry of it, marked, with when and how far it got.
+    await expect(page.getByRole('region', { name: 'Interrupted runs' })).toHaveCount(0);
+    const entry = u.history.getByRole('listitem', { name: 'Interrupted run: a yellow triangle moving up' });
+    const tile = entry.locator('[data-status="interrupted"]');
+    await expect(tile.locator('.tag')).toHaveText('Interrupted');
+    await expect(tile).toContainText('Base video');
+    await expect(tile).toContainText(/stopped during denoising, step ([1-9]|[1-3]\d) of 40 \(\d+ %\) · \S/);
     await expect(entry).toContainText('seed 99 · ddim 40 steps');
+    await expect(u.progress).toHaveCount(0); // nothing runs by itself
+    await entry.screenshot({ path: `${ARTIFACTS}/ux-interrupted-entry.png` });
     await u.prompt.fill('something else');
     await u.steps.fill('3');
     await entry.getByRole('button', { name: /^Use settings/ }).click();
     await expect(u.prompt).toHaveValue('a yellow triangle moving up');
     await expect(u.seed).toHaveValue('99');
     await expect(u.steps).toHaveValue('40');
-    // No run going on: leaving does not ask.
+    // No run going on: leaving does not ask; the entry is kept (IndexedDB).
     await page.reload();
     expect(dialogs).toEqual(['beforeunload']);
-    await entry.getByRole('button', { name: /^Dismiss/ }).click();
+    await expect(tile).toBeVisible();
+    // Remove, with the undo every delete has.
+    const remove = entry.getByRole('button', { name: "Remove the interrupted run of 'a yellow triangle…' (seed 99)", exact: true });
+    await remove.click();
     await expect(entry).toHaveCount(0);
+    await expect(page.getByRole('status').filter({ hasText: 'Removed the interrupted run “a yellow triangle moving up”.' })).toBeVisible();
+    await page.getByRole('button', { name: 'Undo delete' }).click();
+    await expect(tile).toBeVisible();
+    // Run again (a faster fake engine): the same settings go through the queue and the video is saved.
+    await open(page, 'stepMs=10');
+    await u.prompt.fill('something else');
+    await entry.getByRole('button', { name: "Run the interrupted run of 'a yellow triangle…' (seed 99) again", exact: true }).click();
+    await expect(u.queue.getByRole('listitem', { name: "'a yellow triangle…' (seed 99): Done · saved to History" })).toBeVisible({ timeout: 60_000 });
+    await expect(u.download).toHaveAttribute('download', 'lavie-seed99.mp4');
+    await expect(u.history.getByRole('listitem', { name: 'Saved video: a yellow triangle moving up' })).toContainText('seed 99 · ddim 40 steps');
+    await expect(tile).toBeVisible(); // the interrupted entry stays until removed
+    // Removed without undo: gone after a reload.
+    await remove.click();
+    await page.reload();
+    await expect(u.model).toContainText('fake-test-pack');
+    await expect(entry).toHaveCount(0);
+    await expect(u.history.getByRole('listitem', { name: 'Saved video: a yellow triangle moving up' })).toBeVisible();
   });
 
   test('Cancel keeps the last finished video; Delete offers undo; technical details sit behind a disclosure', async ({ page }) => {

@@ -1,7 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { ErrorPanel } from './components/ErrorPanel.tsx';
 import { HistoryPanel } from './components/HistoryPanel.tsx';
-import { InterruptedRuns } from './components/InterruptedRuns.tsx';
 import { ModelLabel } from './components/ModelLabel.tsx';
 import { UndoDelete } from './components/UndoDelete.tsx';
 import { OutputPanel } from './components/Output.tsx';
@@ -55,7 +54,6 @@ export function App() {
           <QueuePanel />
           <UndoDelete />
           <HistoryPanel />
-          <InterruptedRuns />
         </div>
         <div className="area-pack col"><PackPanel /><StoragePanel /><PersonalizePanel /></div>
       </main>

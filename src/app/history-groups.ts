@@ -1,7 +1,9 @@
 // History as a gallery: the saved videos of one request (its base, smoother and high-resolution
 // videos) shown together, and the short names that tell one item's buttons from another's.
 import { stagesOf, type Stage } from '../protocol.ts';
+import { PHASE_LABEL } from './format.ts';
 import type { HistoryEntry } from './history.ts';
+import type { RunProgress } from './interrupted.ts';
 
 export interface HistoryGroup {
   /** The run's id (entries saved before runs had one: their request's settings). */
@@ -47,4 +49,11 @@ export function shortPrompt(prompt: string, max = 24): string {
   const cut = p.slice(0, max);
   const space = cut.lastIndexOf(' ');
   return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,.;:]+$/, '')}…`;
+}
+
+/** How far an interrupted run got, e.g. "stopped during denoising, step 12 of 40 (30 %)". */
+export function interruptedAt(p: RunProgress | undefined): string {
+  if (!p) return 'stopped before its first step';
+  const stage = p.stageCount && p.stageCount > 1 ? `stage ${p.stageIndex} of ${p.stageCount} · ` : '';
+  return `${stage}stopped during ${PHASE_LABEL[p.phase].toLowerCase()}, step ${p.step} of ${p.total} (${p.percent} %)`;
 }

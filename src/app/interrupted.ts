@@ -1,16 +1,23 @@
-// Runs that a reload, a closed tab or a crash interrupted: while a run goes on, its request sits in
-// localStorage (written synchronously, so nothing depends on the page getting time to save when it
-// goes away) with a heartbeat; a later page load that finds it records the run as interrupted.
-import type { RequestBody } from '../protocol.ts';
+// Runs that a reload, a closed tab or a crash interrupted: while a run goes on, its request and how
+// far it got sit in localStorage (written synchronously, so nothing depends on the page getting time
+// to save when it goes away) with a heartbeat; a later page load that finds the marker of a run no
+// longer going on records it in History as interrupted (src/app/history.ts), then forgets the marker.
+import type { Phase, ProgressInfo, RequestBody, Stage } from '../protocol.ts';
+import { fraction } from './eta.ts';
 
-export interface InterruptedRun { id: string; request: RequestBody; startedAt: number; interruptedAt: number }
+/** How far a run got: its stage and phase, and the share of that phase done (0–100). */
+export interface RunProgress { stage?: Stage; stageIndex?: number; stageCount?: number; phase: Phase; step: number; total: number; percent: number }
+
+export interface RunMarker { runId: string; request: RequestBody; startedAt: number; beat: number; progress?: RunProgress }
 
 const RUNNING = 'lavie.running.';
-const LIST = 'lavie.interrupted';
+/** Interrupted runs as an earlier version listed them (before they became History entries). */
+const OLD_LIST = 'lavie.interrupted';
 /** A run whose page has not beaten for this long is gone (another tab's live run beats more often). */
 const STALE_MS = 20_000;
 const BEAT_MS = 5_000;
-const KEEP = 20;
+/** Progress is written at most this often (and whenever the phase changes, and when the page goes). */
+const PROGRESS_MS = 1_000;
 
 /** This tab's id: kept by a reload (sessionStorage), new in another tab. */
 function tabId(): string {
@@ -27,48 +34,92 @@ const safe = <T>(fn: () => T, fallback: T): T => {
   }
 };
 
-/** Mark a run as going on; the returned function ends it (finished, cancelled or failed: not interrupted). */
-export function markRunning(request: RequestBody): () => void {
+export const runProgress = (p: ProgressInfo): RunProgress => ({
+  ...(p.stage ? { stage: p.stage } : {}), ...(p.stageIndex ? { stageIndex: p.stageIndex, stageCount: p.stageCount } : {}),
+  phase: p.phase, step: p.step, total: p.total, percent: Math.round(fraction(p) * 100),
+});
+
+export interface RunMark {
+  /** The run got this far (kept for the History entry if the page goes now). */
+  progress(p: ProgressInfo): void;
+  /** The run ended (finished, cancelled or failed: not interrupted). */
+  end(): void;
+}
+
+/** Mark a run as going on until `end()`. */
+export function markRunning(runId: string, request: RequestBody): RunMark {
   const key = RUNNING + safe(tabId, 'tab');
   const startedAt = Date.now();
-  const beat = () => safe(() => localStorage.setItem(key, JSON.stringify({ request, startedAt, beat: Date.now() })), undefined);
-  beat();
-  const timer = setInterval(beat, BEAT_MS);
-  return () => {
-    clearInterval(timer);
-    safe(() => localStorage.removeItem(key), undefined);
+  let progress: RunProgress | undefined;
+  let written = 0;
+  const write = () => {
+    written = Date.now();
+    const m: RunMarker = { runId, request, startedAt, beat: written, ...(progress ? { progress } : {}) };
+    safe(() => localStorage.setItem(key, JSON.stringify(m)), undefined);
+  };
+  write();
+  const timer = setInterval(write, BEAT_MS);
+  // The page is going (a reload, a closed tab): the marker gets the latest progress.
+  const leaving = () => write();
+  if (typeof addEventListener === 'function') addEventListener('pagehide', leaving);
+  return {
+    progress(p) {
+      const next = runProgress(p);
+      const phaseChanged = next.phase !== progress?.phase || next.stage !== progress?.stage;
+      progress = next;
+      if (phaseChanged || Date.now() - written >= PROGRESS_MS) write();
+    },
+    end() {
+      clearInterval(timer);
+      if (typeof removeEventListener === 'function') removeEventListener('pagehide', leaving);
+      safe(() => localStorage.removeItem(key), undefined);
+    },
   };
 }
 
-/** Interrupted runs, newest first; first moves runs that are no longer going on into the list. */
-export function collectInterrupted(now = Date.now()): InterruptedRun[] {
+const isMarker = (m: unknown): m is Omit<RunMarker, 'runId'> & { runId?: unknown } =>
+  !!m && typeof m === 'object' && !!(m as RunMarker).request && typeof (m as RunMarker).request.prompt === 'string';
+
+/** Runs no longer going on (this tab's from before its reload; another tab's once it stopped beating),
+ * each with `forget`, to call once the run is recorded in History. */
+export function findInterrupted(now = Date.now()): { marker: RunMarker; forget(): void }[] {
   return safe(() => {
-    const list = listInterrupted();
+    const found: { marker: RunMarker; forget(): void }[] = [];
     const mine = RUNNING + tabId();
     for (let i = localStorage.length - 1; i >= 0; i--) {
       const key = localStorage.key(i);
       if (!key?.startsWith(RUNNING)) continue;
-      const m = JSON.parse(localStorage.getItem(key) ?? 'null') as { request?: RequestBody; startedAt?: number; beat?: number } | null;
-      // This tab's own marker is from before its reload; another tab's only when it stopped beating.
-      if (key !== mine && m?.beat && now - m.beat < STALE_MS) continue;
-      localStorage.removeItem(key);
-      if (m?.request && typeof m.request.prompt === 'string') list.unshift({ id: crypto.randomUUID(), request: m.request, startedAt: m.startedAt ?? now, interruptedAt: m.beat ?? now });
+      const m = safe(() => JSON.parse(localStorage.getItem(key) ?? 'null') as unknown, null);
+      const forget = () => safe(() => localStorage.removeItem(key), undefined);
+      if (!isMarker(m)) {
+        forget();
+        continue;
+      }
+      if (key !== mine && typeof m.beat === 'number' && now - m.beat < STALE_MS) continue;
+      const startedAt = typeof m.startedAt === 'number' ? m.startedAt : now;
+      // Markers written before runs had ids get one from where and when they ran (stable across loads).
+      const runId = typeof m.runId === 'string' ? m.runId : `${key}:${startedAt}`;
+      found.push({ marker: { ...m, runId, startedAt, beat: typeof m.beat === 'number' ? m.beat : now }, forget });
     }
-    const kept = list.sort((a, b) => b.startedAt - a.startedAt).slice(0, KEEP);
-    localStorage.setItem(LIST, JSON.stringify(kept));
-    return kept;
+    // The list an earlier version kept: its runs become History entries too.
+    const old = safe(() => JSON.parse(localStorage.getItem(OLD_LIST) ?? '[]') as unknown, []);
+    if (Array.isArray(old)) {
+      for (const r of old as unknown[]) {
+        const o = r as { id?: unknown; startedAt?: unknown; interruptedAt?: unknown };
+        if (!isMarker(r) || typeof o.id !== 'string') continue;
+        const id = o.id;
+        const startedAt = typeof o.startedAt === 'number' ? o.startedAt : now;
+        found.push({
+          marker: { runId: id, request: r.request, startedAt, beat: typeof o.interruptedAt === 'number' ? o.interruptedAt : startedAt },
+          forget: () => safe(() => {
+            // What could not be read goes too: it would never become an entry.
+            const rest = (JSON.parse(localStorage.getItem(OLD_LIST) ?? '[]') as { id?: unknown }[]).filter((x) => isMarker(x) && x.id !== id);
+            if (rest.length) localStorage.setItem(OLD_LIST, JSON.stringify(rest));
+            else localStorage.removeItem(OLD_LIST);
+          }, undefined),
+        });
+      }
+    }
+    return found;
   }, []);
-}
-
-export function listInterrupted(): InterruptedRun[] {
-  return safe(() => {
-    const v = JSON.parse(localStorage.getItem(LIST) ?? '[]') as unknown;
-    return Array.isArray(v) ? (v as InterruptedRun[]).filter((r) => r && typeof r.id === 'string' && r.request && typeof r.request.prompt === 'string') : [];
-  }, []);
-}
-
-export function forgetInterrupted(id: string): InterruptedRun[] {
-  const kept = listInterrupted().filter((r) => r.id !== id);
-  safe(() => localStorage.setItem(LIST, JSON.stringify(kept)), undefined);
-  return kept;
 }

@@ -33,3 +33,28 @@ export function queueRequests(base: RequestBody, choice: QueueChoice, room: numb
   }
   return { ok: true, requests };
 }
+
+/** The waiting videos, kept across reloads (the running one is not: a reload makes it an interrupted History entry). */
+const SAVED = 'lavie.queue';
+
+type KeyValue = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+export function saveWaiting(requests: readonly RequestBody[], storage: KeyValue = localStorage): void {
+  try {
+    if (requests.length) storage.setItem(SAVED, JSON.stringify(requests));
+    else storage.removeItem(SAVED);
+  } catch {
+    // no storage: the queue lives as long as the page
+  }
+}
+
+/** The waiting videos saved by an earlier page, each checked through the request contract (others are dropped). */
+export function restoreWaiting(storage: KeyValue = localStorage): RequestBody[] {
+  try {
+    const v = JSON.parse(storage.getItem(SAVED) ?? '[]') as unknown;
+    if (!Array.isArray(v)) return [];
+    return v.filter((r): r is RequestBody => !!r && typeof r === 'object' && !validateRequest(r as RequestBody, undefined, { needsId: false })).slice(0, QUEUE_MAX);
+  } catch {
+    return [];
+  }
+}

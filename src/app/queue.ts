@@ -1,9 +1,10 @@
 // The queue: several videos (seeds or prompts) run one after another through the app's one
 // generate() (so each is shown, estimated and saved to History as it finishes, like any run).
 // Cancel stops the running video and pauses the queue: the videos still waiting stay, to resume or remove.
+// The waiting videos survive a reload too, paused (the running one becomes an interrupted History entry).
 import { create } from 'zustand';
-import { randomSeed, type ErrorInfo, type RequestBody } from '../protocol.ts';
-import { QUEUE_MAX, queueRequests, type QueueChoice } from './queue-plan.ts';
+import { randomSeed, validateRequest, type ErrorInfo, type RequestBody } from '../protocol.ts';
+import { QUEUE_MAX, queueRequests, restoreWaiting, saveWaiting, type QueueChoice } from './queue-plan.ts';
 import { parseForm } from './form.ts';
 import { useApp } from './state.ts';
 
@@ -19,6 +20,8 @@ interface QueueState {
   problem: ErrorInfo | null;
   /** Add the form's request once per seed (and per line with perLine); starts the queue when the app is free. */
   addFromForm(choice: QueueChoice): void;
+  /** Add these requests (e.g. an interrupted run's, to run it again); starts the queue when the app is free. */
+  enqueue(requests: RequestBody[]): void;
   remove(id: string): void;
   /** Drop the finished, failed and cancelled videos from the list (History keeps the finished ones). */
   clearFinished(): void;
@@ -26,25 +29,39 @@ interface QueueState {
   start(): Promise<void>;
 }
 
+const waitingItem = (request: RequestBody): QueueItem => ({ id: crypto.randomUUID(), request, status: 'waiting' });
+/** How many more videos the queue takes (the waiting and running ones count). */
+const roomIn = (items: readonly QueueItem[]) => QUEUE_MAX - items.filter((i) => i.status === 'waiting' || i.status === 'running').length;
+
 const isFree = () => {
   const s = useApp.getState().status;
   return s !== 'generating' && s !== 'loading';
 };
 
 export const useQueue = create<QueueState>()((set, get) => ({
-  items: [],
+  // What was waiting when the page went: back, paused ("Resume queue").
+  items: typeof localStorage === 'undefined' ? [] : restoreWaiting().map(waitingItem),
   running: false,
   problem: null,
 
   addFromForm(choice) {
     const form = useApp.getState().form;
     const parsed = parseForm(form);
-    const room = QUEUE_MAX - get().items.filter((i) => i.status === 'waiting' || i.status === 'running').length;
+    const room = roomIn(get().items);
     // "New seed each run" on: no queued video reuses the seed already shown (and used) in the form.
     const planned = parsed.ok ? queueRequests(form.newSeed ? { ...parsed.request, seed: randomSeed() } : parsed.request, choice, room) : parsed;
     if (!planned.ok) return set({ problem: planned.error });
-    const added = planned.requests.map((request): QueueItem => ({ id: crypto.randomUUID(), request, status: 'waiting' }));
-    set((s) => ({ items: [...s.items, ...added], problem: null }));
+    get().enqueue(planned.requests);
+  },
+
+  enqueue(requests) {
+    const room = roomIn(get().items);
+    if (requests.length > room) {
+      return set({ problem: { code: 'bad-request', message: `The queue has room for ${room} more (at most ${QUEUE_MAX}).`, recoverable: true } });
+    }
+    const bad = requests.map((r) => validateRequest(r, undefined, { needsId: false })).find(Boolean);
+    if (bad) return set({ problem: bad.toInfo() });
+    set((s) => ({ items: [...s.items, ...requests.map(waitingItem)], problem: null }));
     if (!get().running && isFree()) void get().start();
   },
 
@@ -82,3 +99,8 @@ export const useQueue = create<QueueState>()((set, get) => ({
     }
   },
 }));
+
+// Saved whenever the waiting videos change (a video that starts running leaves the saved list).
+useQueue.subscribe((s, prev) => {
+  if (s.items !== prev.items) saveWaiting(s.items.filter((i) => i.status === 'waiting').map((i) => i.request));
+});

@@ -8,9 +8,9 @@ import { listStoredPacks } from '../packs/storage/stored-packs.ts';
 import { deleteStoredPack } from '../packs/storage/shared-files.ts';
 import { defaultStore } from '../packs/storage/browser-default.ts';
 import { packKey, type StoredPackInfo } from '../packs/storage/pack-store.ts';
-import { addToHistory, listHistory, removeFromHistory, type HistoryEntry } from './history.ts';
+import { addToHistory, interruptedEntry, listHistory, putInHistory, removeFromHistory, type HistoryEntry } from './history.ts';
 import { formDefaults, parseForm, restoreForm, saveForm, type FormFields, type Touched } from './form.ts';
-import { collectInterrupted, forgetInterrupted, markRunning, type InterruptedRun } from './interrupted.ts';
+import { findInterrupted, markRunning } from './interrupted.ts';
 import { capturePoster } from './poster.ts';
 import { rememberPack, rememberedPack } from './pack-choice.ts';
 import { JobEstimator } from './eta.ts';
@@ -47,23 +47,18 @@ export interface AppState {
   revertedTo: string | null;
   activeId: string | null;
 
-  /** Saved videos, newest first (IndexedDB; survives reloads). */
+  /** Saved videos and interrupted runs, newest first (IndexedDB; survives reloads). */
   history: HistoryEntry[];
   loadHistory(): Promise<void>;
-  /** Show a saved video in the player. */
+  /** Show a saved video in the player (an interrupted run has none). */
   showFromHistory(id: string): void;
   /** Put a saved video's settings back into the form. */
   reuseSettings(id: string): void;
-  /** Delete a saved video; it can be brought back with undoDelete until the next delete or a reload. */
+  /** Delete a saved video or interrupted run; it can be brought back with undoDelete until the next delete or a reload. */
   deleteFromHistory(id: string): Promise<void>;
-  /** The last deleted video (with its place in the list), while it can still be brought back. */
+  /** The last deleted entry (with its place in the list), while it can still be brought back. */
   deleted: { entry: HistoryEntry; index: number } | null;
   undoDelete(): void;
-  /** Runs a reload, a closed tab or a crash interrupted (settings only), newest first. */
-  interrupted: InterruptedRun[];
-  /** Put an interrupted run's settings back into the form. */
-  reuseInterrupted(id: string): void;
-  dismissInterrupted(id: string): void;
 
   /** Packs in this browser's storage, its usage and quota (Storage panel). */
   storage: StorageState | null;
@@ -220,7 +215,6 @@ export const useApp = create<AppState>()((set, get) => {
     pack: null,
     ...initialForm(),
     deleted: null,
-    interrupted: [],
     progress: null,
     etaMs: null,
     preview: null,
@@ -277,20 +271,27 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     async loadHistory() {
-      set({ interrupted: collectInterrupted() });
+      const interrupted = findInterrupted();
       try {
         // Deletes left pending by a reload are done now.
         const pending = pendingDeletes();
         await commitDeletes(pending);
+        // Runs the page's going interrupted become History entries (then their markers go).
+        for (const { marker, forget } of interrupted) {
+          await putInHistory(interruptedEntry(marker));
+          forget();
+        }
         set({ history: (await listHistory()).filter((h) => !pending.includes(h.id)) });
       } catch {
-        // No IndexedDB (e.g. a private window that forbids it): the app works, without history.
+        // No IndexedDB (e.g. a private window that forbids it): the app works without saved history;
+        // interrupted runs are still shown (their markers stay for a later visit).
+        set({ history: interrupted.map(({ marker }) => interruptedEntry(marker)).sort((a, b) => b.createdAt - a.createdAt) });
       }
     },
 
     showFromHistory(id) {
       const e = get().history.find((h) => h.id === id);
-      if (!e || get().status === 'generating') return;
+      if (!e?.video || get().status === 'generating') return;
       const fresh = clearResult();
       dropKept();
       set({ ...fresh, status: 'done', result: { url: URL.createObjectURL(e.video), meta: e.meta, bytes: e.video.size, stage: e.stage, final: true } });
@@ -321,15 +322,6 @@ export const useApp = create<AppState>()((set, get) => {
         history.splice(Math.min(d.index, history.length), 0, d.entry);
         return { history, deleted: null };
       });
-    },
-
-    reuseInterrupted(id) {
-      const r = get().interrupted.find((x) => x.id === id);
-      if (r) applyRequest(r.request);
-    },
-
-    dismissInterrupted(id) {
-      set({ interrupted: forgetInterrupted(id) });
     },
 
     setField(key, value) {
@@ -414,6 +406,7 @@ export const useApp = create<AppState>()((set, get) => {
       const handle = engine().generate(parsed.request, {
         onProgress: (progress) => {
           if (get().activeId !== handle.id) return;
+          mark.progress(progress);
           est?.progress(progress);
           set({ progress });
           showEta();
@@ -429,8 +422,9 @@ export const useApp = create<AppState>()((set, get) => {
         },
       });
       set({ activeId: handle.id });
-      // Until it ends, the run is recorded as going on: a reload or a closed tab leaves it as interrupted.
-      const endMark = markRunning(parsed.request);
+      // Until it ends, the run is recorded as going on: a reload or a closed tab leaves it as interrupted
+      // (progress events arrive from the worker later, after this line).
+      const mark = markRunning(runId, parsed.request);
       try {
         const out = await handle.done;
         est?.finish();
@@ -445,7 +439,7 @@ export const useApp = create<AppState>()((set, get) => {
         if (error.code === 'cancelled') set({ status: 'idle', activeId: null, progress: null, etaMs: null, preview: null, ...restoreKept() });
         else set({ status: 'error', activeId: null, etaMs: null, error, ...restoreKept() });
       } finally {
-        endMark();
+        mark.end();
         clearInterval(ticker);
         // What this run timed (finished phases; all of them when it completed) is kept for next time.
         if (est) saveRates(pack, est.rates());

@@ -1,17 +1,19 @@
-// History's grouping and button names (src/app/history-groups.ts) and what "Add to queue" adds
-// (src/app/queue-plan.ts): pure functions, no browser.
+// History's grouping and button names (src/app/history-groups.ts), interrupted runs becoming History
+// entries (src/app/interrupted.ts, history.ts), what "Add to queue" adds and the waiting videos kept
+// across reloads (src/app/queue-plan.ts): no browser (a Map stands in for localStorage/sessionStorage).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupHistory, shortPrompt } from '../../src/app/history-groups.ts';
-import type { HistoryEntry } from '../../src/app/history.ts';
-import { QUEUE_MAX, queueRequests } from '../../src/app/queue-plan.ts';
+import { groupHistory, interruptedAt, shortPrompt } from '../../src/app/history-groups.ts';
+import { interruptedEntry, type HistoryEntry, type VideoEntry } from '../../src/app/history.ts';
+import { findInterrupted, markRunning } from '../../src/app/interrupted.ts';
+import { QUEUE_MAX, queueRequests, restoreWaiting, saveWaiting } from '../../src/app/queue-plan.ts';
 import { LIMITS, type RequestBody, type Stage } from '../../src/protocol.ts';
 
 const REQ: RequestBody = { prompt: 'a red ball', negativePrompt: '', seed: 7, steps: 4, guidanceScale: 7.5, sampler: 'ddim' };
 let n = 0;
 const entry = (stage: Stage, createdAt: number, runId?: string, request: RequestBody = REQ): HistoryEntry => ({
   id: `e${++n}`, createdAt, request, stage, runId,
-  meta: { frames: 16, width: 128, height: 80, fps: 8 } as HistoryEntry['meta'], video: new Blob([]),
+  meta: { frames: 16, width: 128, height: 80, fps: 8 } as VideoEntry['meta'], video: new Blob([]),
 });
 
 test('history groups a run’s videos together, in cascade order, newest run first', () => {
@@ -60,4 +62,74 @@ test('the queue refuses what the request contract refuses, and more than it has 
   assert.ok(!full.ok);
   assert.match(full.error.message, /room for 2 more/);
   for (const seeds of [0, QUEUE_MAX + 1, Number.NaN]) assert.ok(!queueRequests(REQ, { seeds, perLine: false }).ok, String(seeds));
+});
+
+/** A Storage over a Map (what localStorage/sessionStorage offer the app). */
+class MapStorage implements Storage {
+  private m = new Map<string, string>();
+  get length() { return this.m.size; }
+  clear() { this.m.clear(); }
+  getItem(k: string) { return this.m.get(k) ?? null; }
+  key(i: number) { return [...this.m.keys()][i] ?? null; }
+  removeItem(k: string) { this.m.delete(k); }
+  setItem(k: string, v: string) { this.m.set(k, String(v)); }
+}
+const g = globalThis as unknown as { localStorage: Storage; sessionStorage: Storage };
+
+test('a run the page’s going interrupted becomes one History entry, with how far it got, grouped with its run’s videos', () => {
+  g.localStorage = new MapStorage();
+  g.sessionStorage = new MapStorage();
+  const run = markRunning('run-x', { ...REQ, superResolve: true });
+  run.progress({ stage: 'vsr', stageIndex: 2, stageCount: 2, phase: 'denoise', step: 3, total: 10, elapsedMs: 1 });
+  // Another tab's run that still beats is not interrupted; one that stopped beating long ago is.
+  const now = Date.now();
+  localStorage.setItem('lavie.running.other-live', JSON.stringify({ runId: 'live', request: REQ, startedAt: now, beat: now }));
+  localStorage.setItem('lavie.running.other-gone', JSON.stringify({ runId: 'gone', request: REQ, startedAt: now - 90_000, beat: now - 60_000 }));
+  localStorage.setItem('lavie.running.junk', '{not json');
+  // (This tab's marker stands for the run before a reload: the same tab id is in sessionStorage.)
+  const found = findInterrupted(now);
+  assert.deepEqual(found.map((f) => f.marker.runId).sort(), ['gone', 'run-x']);
+  const mine = found.find((f) => f.marker.runId === 'run-x')!.marker;
+  assert.deepEqual(mine.progress, { stage: 'vsr', stageIndex: 2, stageCount: 2, phase: 'denoise', step: 3, total: 10, percent: 30 });
+  assert.equal(localStorage.getItem('lavie.running.junk'), null, 'an unreadable marker is dropped');
+
+  const e = interruptedEntry(mine);
+  assert.equal(e.id, 'interrupted:run-x'); // recording it twice keeps one
+  assert.equal(e.stage, 'vsr');
+  assert.equal(interruptedAt(e.interrupted.progress), 'stage 2 of 2 · stopped during denoising, step 3 of 10 (30 %)');
+  assert.equal(interruptedAt(undefined), 'stopped before its first step');
+  const groups = groupHistory([e, entry('base', 1, 'run-x'), entry('base', 2, 'run-y')]);
+  assert.deepEqual(groups.map((gr) => gr.videos.map((v) => [v.stage, !!v.interrupted])), [[['base', false], ['vsr', true]], [['base', false]]]);
+
+  for (const f of found) f.forget();
+  assert.deepEqual(findInterrupted(now).map((f) => f.marker.runId), [], 'forgotten once recorded');
+  assert.ok(localStorage.getItem('lavie.running.other-live'), 'the live run is left alone');
+  run.end();
+  assert.equal(localStorage.length, 1);
+});
+
+test('a run that ends (finished, cancelled, failed) leaves no marker; the old "interrupted runs" list becomes entries too', () => {
+  g.localStorage = new MapStorage();
+  g.sessionStorage = new MapStorage();
+  markRunning('run-done', REQ).end();
+  assert.deepEqual(findInterrupted(), []);
+  localStorage.setItem('lavie.interrupted', JSON.stringify([{ id: 'old-1', request: REQ, startedAt: 5, interruptedAt: 9 }, { id: 'bad' }]));
+  const found = findInterrupted();
+  assert.deepEqual(found.map((f) => [f.marker.runId, f.marker.startedAt, f.marker.beat]), [['old-1', 5, 9]]);
+  found[0]!.forget();
+  assert.equal(localStorage.getItem('lavie.interrupted'), null);
+});
+
+test('the queue’s waiting videos are kept across a reload, each checked through the request contract', () => {
+  const store = new MapStorage();
+  const a = { ...REQ, seed: 1 };
+  const b = { ...REQ, prompt: 'second', seed: 2, interpolate: true };
+  saveWaiting([a, b], store);
+  assert.deepEqual(restoreWaiting(store), [a, b]);
+  store.setItem('lavie.queue', JSON.stringify([a, { ...REQ, steps: LIMITS.steps.max + 1 }, 'junk', null, b]));
+  assert.deepEqual(restoreWaiting(store), [a, b], 'what the contract refuses is dropped');
+  store.setItem('lavie.queue', '{broken');
+  assert.deepEqual(restoreWaiting(store), []);
+  saveWaiting([], store);
+  assert.equal(store.getItem('lavie.queue'), null);
 });

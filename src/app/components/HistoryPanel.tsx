@@ -1,9 +1,11 @@
 // Saved videos as a gallery: one entry per request, its videos (base, smoother, high resolution)
-// side by side with a poster frame each; every button's name says which video it acts on.
+// side by side with a poster frame each, and where a reload or a closed tab cut the request short,
+// a tile saying so (when, how far) with "Run again"; every button's name says which video it acts on.
 import { useEffect, useId, useMemo, useState } from 'react';
 import { STAGE_LABEL } from '../format.ts';
-import { groupHistory, shortPrompt, type HistoryGroup } from '../history-groups.ts';
-import type { HistoryEntry } from '../history.ts';
+import { groupHistory, interruptedAt, shortPrompt, type HistoryGroup } from '../history-groups.ts';
+import type { InterruptedEntry, VideoEntry } from '../history.ts';
+import { useQueue } from '../queue.ts';
 import { useApp } from '../state.ts';
 
 /** Prompts longer than this are clamped to a few lines, with a button to show all of it. */
@@ -31,7 +33,7 @@ function HistoryItem({ group }: { group: HistoryGroup }) {
   const long = r.prompt.length > LONG_PROMPT;
   const short = shortPrompt(r.prompt);
   return (
-    <li className="history-item" aria-label={`Saved video: ${r.prompt}`}>
+    <li className="history-item" aria-label={`${group.videos.some((v) => v.video) ? 'Saved video' : 'Interrupted run'}: ${r.prompt}`}>
       <div className="what">
         <p id={`${id}-prompt`} className={`prompt${long && !expanded ? ' clamp' : ''}`} title={long && !expanded ? r.prompt : undefined}>{r.prompt}</p>
         {long && (
@@ -42,7 +44,7 @@ function HistoryItem({ group }: { group: HistoryGroup }) {
         <span className="muted small">seed {r.seed} · {r.sampler} {r.steps} steps · {new Date(group.newest).toLocaleString()}</span>
       </div>
       <ul className="videos" aria-label={`Videos of '${short}'`}>
-        {group.videos.map((v) => <VideoTile key={v.id} entry={v} short={short} />)}
+        {group.videos.map((v) => (v.interrupted ? <InterruptedTile key={v.id} entry={v} short={short} /> : <VideoTile key={v.id} entry={v} short={short} />))}
       </ul>
       <div className="actions">
         <button type="button" className="secondary" aria-label={`Use settings of '${short}' (seed ${r.seed})`} onClick={() => reuse(group.videos[0]!.id)}>Use settings</button>
@@ -51,7 +53,7 @@ function HistoryItem({ group }: { group: HistoryGroup }) {
   );
 }
 
-function VideoTile({ entry, short }: { entry: HistoryEntry; short: string }) {
+function VideoTile({ entry, short }: { entry: VideoEntry; short: string }) {
   const status = useApp((s) => s.status);
   const show = useApp((s) => s.showFromHistory);
   const remove = useApp((s) => s.deleteFromHistory);
@@ -67,6 +69,25 @@ function VideoTile({ entry, short }: { entry: HistoryEntry; short: string }) {
       <span className="small">{stage}</span>
       <span className="muted small">{meta.frames} frames · {meta.width}×{meta.height}</span>
       <button type="button" className="secondary small-button" aria-label={`Delete ${which}`} onClick={() => void remove(entry.id)}>Delete</button>
+    </li>
+  );
+}
+
+/** A run a reload or a closed tab cut short: when and how far it got; run it again (through the queue) or remove it. */
+function InterruptedTile({ entry, short }: { entry: InterruptedEntry; short: string }) {
+  const remove = useApp((s) => s.deleteFromHistory);
+  const enqueue = useQueue((s) => s.enqueue);
+  const stage = STAGE_LABEL[entry.stage];
+  const which = `the interrupted run of '${short}' (seed ${entry.request.seed})`;
+  return (
+    <li className="video-tile interrupted-tile" data-stage={entry.stage} data-status="interrupted">
+      <span className="tag">Interrupted</span>
+      <span className="small">{stage}</span>
+      <span className="muted small">{interruptedAt(entry.interrupted.progress)} · {new Date(entry.createdAt).toLocaleString()}</span>
+      <span className="tile-actions">
+        <button type="button" className="secondary small-button" aria-label={`Run ${which} again`} onClick={() => enqueue([entry.request])}>Run again</button>
+        <button type="button" className="secondary small-button" aria-label={`Remove ${which}`} onClick={() => void remove(entry.id)}>Remove</button>
+      </span>
     </li>
   );
 }

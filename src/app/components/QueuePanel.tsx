@@ -34,7 +34,7 @@ export function QueuePanel() {
   return (
     <section className="card queue" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Queue</h2>
-      <p className="muted small" id={`${id}-about`}>Several videos in one go: the form's settings with more seeds, or one prompt per line. They run one after another; each is saved to History when it finishes. Cancel stops the running one and pauses the rest.</p>
+      <p className="muted small" id={`${id}-about`}>Several videos in one go: the form's settings with more seeds, or one prompt per line. They run one after another; each is saved to History when it finishes. Cancel (or a reload) stops the running one and pauses the rest.</p>
       <div className="queue-add">
         <div className="field">
           <label htmlFor={`${id}-seeds`}>Seeds per prompt</label>
@@ -47,9 +47,10 @@ export function QueuePanel() {
         </label>
         <div className="actions">
           <button type="button" className="secondary" disabled={!loaded} aria-describedby={`${id}-about`} onClick={() => add({ seeds: Number(seeds), perLine })}>Add to queue</button>
-          {waiting > 0 && !running && <button type="button" className="secondary" disabled={busy} onClick={() => void start()}>Run queue ({waiting})</button>}
+          {waiting > 0 && !running && <button type="button" className="secondary" disabled={busy} onClick={() => void start()}>Resume queue ({waiting})</button>}
           {finished > 0 && <button type="button" className="secondary" onClick={clearFinished}>Clear finished</button>}
         </div>
+        {waiting > 0 && !running && <p className="queue-paused" role="status">Paused: {waiting === 1 ? '1 video waits' : `${waiting} videos wait`}. Resume the queue to run {waiting === 1 ? 'it' : 'them'}.</p>}
         {problem && <p className="queue-problem" role="status">{problem.message}</p>}
       </div>
       {items.length > 0 && (

@@ -6,9 +6,10 @@ export function UndoDelete() {
   const undo = useApp((s) => s.undoDelete);
   if (!deleted) return null;
   const p = deleted.entry.request.prompt;
+  const what = deleted.entry.interrupted ? 'Removed the interrupted run' : 'Deleted';
   return (
     <div className="card undo-delete" role="status">
-      <span>Deleted “{p.length > 60 ? `${p.slice(0, 57)}…` : p}”.</span>
+      <span>{what} “{p.length > 60 ? `${p.slice(0, 57)}…` : p}”.</span>
       <button type="button" className="secondary" onClick={undo}>Undo delete</button>
     </div>
   );
