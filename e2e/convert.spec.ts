@@ -3,11 +3,12 @@
 // official-format checkpoints at tiny size (random weights): one click lists, downloads, converts in
 // the conversion worker into OPFS and loads the pack, on which a short generation runs (real engine);
 // every file is byte-identical to the Node conversion of the same files; a cut download resumes
-// after a reload; a 404 or wrong bytes give the typed error. One precision (fp16) here: equality
+// after a reload; a 404 or wrong bytes give the typed error; files picked on this computer (a
+// renamed .pt, an SD folder) convert in the same worker job into the same bytes. One precision (fp16) here: equality
 // for every precision is proven in Node through the same job code (tests/packs/convert-official.test.ts).
 import { expect, test, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { TINY_LATENT } from '../src/convert/cli/make-tiny-pack.ts';
@@ -75,6 +76,21 @@ async function storedPack(page: Page): Promise<{ manifest: unknown; hashes: Reco
   });
 }
 
+/** The stored pack equals, file by file (sha256), `npm run convert`'s from the same files (base, fp16). */
+async function expectNodeEqual(page: Page): Promise<void> {
+  const spec: ConvertJobSpec = { source: 'hub', stages: 'base', precisions: { unet: 'fp16', vae: 'fp16', text: 'fp16' }, latent: { height: TINY_LATENT.height, width: TINY_LATENT.width } };
+  const out = join(root, 'node-pack');
+  if (!existsSync(out)) await convertOfficial({ base: { folder: nodeFolder(files.lavie), path: 'lavie_base.pt' }, sd14: nodeFolder(files.sd14) }, dirPackSink(out), { name: jobName(spec), unetPrecision: 'fp16', vaePrecision: 'fp16', textPrecision: 'fp16', latent: spec.latent });
+  const node = Object.fromEntries(readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => {
+    const p = join(e.parentPath, e.name);
+    return [relative(out, p).split('\\').join('/'), createHash('sha256').update(readFileSync(p)).digest('hex')];
+  }));
+  const stored = await storedPack(page);
+  const { 'manifest.json': manifestSha, ...nodeFiles } = node;
+  expect(stored.hashes).toEqual(nodeFiles);
+  expect(createHash('sha256').update(JSON.stringify(stored.manifest, null, 1)).digest('hex')).toBe(manifestSha);
+}
+
 test('one click: the official files from the (local) Hub become a stored pack, byte-identical to the Node conversion, and a short generation runs on it', async ({ page }) => {
   test.setTimeout(TIMEOUT * 2);
   const tStart = Date.now();
@@ -85,18 +101,7 @@ test('one click: the official files from the (local) Hub become a stored pack, b
   await expect(model(page).locator('dt:text-is("From") + dd')).toHaveText(/^stored pack "LaVie \(official weights\)/, { timeout: TIMEOUT });
   await expect(model(page).locator('dt:text-is("Video") + dd')).toContainText(`${TINY_LATENT.frames} frames · `);
 
-  // The Node conversion of the same files with the same options.
-  const spec: ConvertJobSpec = { source: 'hub', stages: 'base', precisions: { unet: 'fp16', vae: 'fp16', text: 'fp16' }, latent: { height: TINY_LATENT.height, width: TINY_LATENT.width } };
-  const out = join(root, 'node-pack');
-  await convertOfficial({ base: { folder: nodeFolder(files.lavie), path: 'lavie_base.pt' }, sd14: nodeFolder(files.sd14) }, dirPackSink(out), { name: jobName(spec), unetPrecision: 'fp16', vaePrecision: 'fp16', textPrecision: 'fp16', latent: spec.latent });
-  const node = Object.fromEntries(readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => {
-    const p = join(e.parentPath, e.name);
-    return [relative(out, p).split('\\').join('/'), createHash('sha256').update(readFileSync(p)).digest('hex')];
-  }));
-  const stored = await storedPack(page);
-  const { 'manifest.json': manifestSha, ...nodeFiles } = node;
-  expect(stored.hashes).toEqual(nodeFiles);
-  expect(createHash('sha256').update(JSON.stringify(stored.manifest, null, 1)).digest('hex')).toBe(manifestSha);
+  await expectNodeEqual(page);
 
   // A short generation on the converted pack (real engine).
   const t0 = Date.now();
@@ -141,4 +146,26 @@ test('a download cut mid-file resumes after a reload (Range) and completes; 404 
   expect(resumed.length).toBeGreaterThan(0);
   expect(Number(/bytes=(\d+)-/.exec(resumed.at(-1)!.range!)?.[1])).toBeGreaterThan(0);
   await expect(catalogue(page).getByRole('listitem', { name: /^Unfinished conversion/ })).toHaveCount(0);
+});
+
+test('from files on this computer: the picked .pt file and SD folder convert in the worker into a pack byte-identical to the Node conversion (fake engine, nothing fetched)', async ({ page }) => {
+  test.setTimeout(TIMEOUT);
+  await useFakeEngine(page);
+  await page.goto(`/?convert-latent=${LATENT}&pack=${encodeURIComponent('fake:?')}`);
+  await prepare(page);
+  hub.hits.length = 0;
+  const c = catalogue(page);
+  await c.getByText('From files on this computer').click();
+  await expect(c.getByRole('button', { name: 'Convert these files' })).toBeDisabled();
+  // A renamed checkpoint (as a browser names a second download) is recognized by its content.
+  await c.getByLabel('LaVie checkpoints (.pt files)').setInputFiles({ name: 'lavie_base (1).pt', mimeType: 'application/octet-stream', buffer: readFileSync(files.basePt) });
+  await expect(c.getByRole('status', { name: 'Chosen files' })).toContainText('Still needed for this choice: the stable-diffusion-v1-4 folder');
+  await c.getByLabel('A model folder').setInputFiles(files.sd14);
+  await expect(c.getByRole('status', { name: 'Chosen files' })).toContainText('lavie_base (1).pt (holds lavie_base.pt)');
+  await expect(c.getByRole('status', { name: 'Chosen files' })).toContainText('stable-diffusion-v1-4: CompVis/stable-diffusion-v1-4');
+  await expect(c.getByRole('status', { name: 'Chosen files' })).toContainText('Ready to convert.');
+  await c.getByRole('button', { name: 'Convert these files' }).click();
+  await expect(model(page).locator('dt:text-is("From") + dd')).toHaveText(/^stored pack "LaVie \(official weights\)/, { timeout: TIMEOUT });
+  await expectNodeEqual(page);
+  expect(hub.hits.filter((h) => h.origin === 'cdn')).toEqual([]);
 });

@@ -7,6 +7,7 @@ import { hubEndpoint } from '../src/packs/download/hub.ts';
 import { packHosts } from '../src/packs/download/hosts.ts';
 import { defaultStore, storageEstimate } from '../src/packs/storage/browser-default.ts';
 import { opfsScratch } from '../src/packs/storage/opfs.ts';
+import { missingLocal, sortPickedFiles } from '../src/packs/local-inputs.ts';
 import { memoryScratch } from '../src/packs/storage/pack-sink.ts';
 import type { ByteSource } from '../src/convert/io/bytes.ts';
 import { toErrorInfo } from '../src/protocol/errors.ts';
@@ -45,6 +46,10 @@ async function handle(r: ConvertRequest): Promise<void> {
       await discardJob(defaultStore(), r.key);
       return post({ type: 'discarded', id: r.id });
     }
+    if (r.type === 'sort') {
+      const sorted = await sortPickedFiles(r.files, async (b) => blobSource(b));
+      return post({ type: 'sorted', id: r.id, found: sorted.found, unknown: sorted.unknown, missing: missingLocal(r.stages, sorted.folders) });
+    }
     if (r.type === 'plan') {
       const p = await planHubJob(checked(r.spec), env());
       return post({ type: 'plan', id: r.id, download: p.download, stored: p.stored, cached: p.cached, files: p.files.length });
@@ -52,7 +57,7 @@ async function handle(r: ConvertRequest): Promise<void> {
     const ac = new AbortController();
     running.set(r.id, ac);
     try {
-      const out = await runConvertJob(checked(r.spec), env(), { signal: ac.signal, local: r.local, onProgress: (progress) => post({ type: 'progress', id: r.id, progress }) });
+      const out = await runConvertJob(checked(r.spec), env(), { signal: ac.signal, files: r.files, onProgress: (progress) => post({ type: 'progress', id: r.id, progress }) });
       post({ type: 'done', id: r.id, key: out.key, name: out.manifest.name });
     } finally {
       running.delete(r.id);

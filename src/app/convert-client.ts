@@ -1,7 +1,8 @@
 // The page's side of the conversion worker (workers/convert.worker.ts): one worker for the page,
 // requests matched by id. Cancel asks the worker; the converter runs synchronously for long
 // stretches, so a worker that does not answer soon is ended (the job stays recorded: it resumes).
-import type { ConvertEvent, ConvertJobSpec, ConvertProgress, ConvertRequest, LocalFolders, PendingJob } from '../packs/convert-official.ts';
+import type { ConvertEvent, ConvertJobSpec, ConvertProgress, ConvertRequest, PendingJob } from '../packs/convert-official.ts';
+import type { PickedFile } from '../packs/local-inputs.ts';
 import { RemoteError, type ErrorInfo } from '../protocol/errors.ts';
 
 type Listener = (ev: ConvertEvent) => void;
@@ -51,6 +52,12 @@ export const planConversion = (spec: ConvertJobSpec): Promise<PlanInfo> =>
 
 export const pendingConversions = (): Promise<PendingJob[]> => ask({ type: 'pending', id: crypto.randomUUID() }, (ev) => (ev.type === 'pending' ? ev.jobs : undefined));
 
+export interface SortedInfo { found: string[]; unknown: string[]; missing: string[] }
+
+/** Which of the picked files are which (read in the worker: names, configs, checkpoint headers), and what `stages` still lack. */
+export const sortLocalFiles = (stages: string, files: PickedFile[]): Promise<SortedInfo> =>
+  ask({ type: 'sort', id: crypto.randomUUID(), stages, files }, (ev) => (ev.type === 'sorted' ? { found: ev.found, unknown: ev.unknown, missing: ev.missing } : undefined));
+
 export const discardConversion = (key: string): Promise<true> => ask({ type: 'discard', id: crypto.randomUUID(), key }, (ev) => (ev.type === 'discarded' ? true : undefined));
 
 export interface ConversionRun {
@@ -61,10 +68,10 @@ export interface ConversionRun {
 /** How long a cancelled worker may take to reach a point where it can stop. */
 const CANCEL_GRACE_MS = 3000;
 
-export function startConversion(spec: ConvertJobSpec, onProgress: (p: ConvertProgress) => void, local?: LocalFolders): ConversionRun {
+export function startConversion(spec: ConvertJobSpec, onProgress: (p: ConvertProgress) => void, files?: PickedFile[]): ConversionRun {
   const id = crypto.randomUUID();
   let settle: ((ev: ConvertEvent) => void) | null = null;
-  const done = ask({ type: 'start', id, spec, ...(local ? { local } : {}) }, (ev) => (ev.type === 'done' ? { key: ev.key, name: ev.name } : undefined), (ev) => {
+  const done = ask({ type: 'start', id, spec, ...(files ? { files } : {}) }, (ev) => (ev.type === 'done' ? { key: ev.key, name: ev.name } : undefined), (ev) => {
     if (ev.type === 'progress') onProgress(ev.progress);
   });
   settle = (ev) => listeners.get(id)?.(ev);

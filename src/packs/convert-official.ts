@@ -17,6 +17,7 @@ import { packFiles, type PackManifest } from './manifest.ts';
 import { PackInvalidError } from './pack-source.ts';
 import { StorageFullError, packKey, type PackStore } from './storage/pack-store.ts';
 import { storePackSink, type Scratch } from './storage/pack-sink.ts';
+import { localInputs, type PickedFile, type SortedFiles } from './local-inputs.ts';
 
 export type StageChoiceId = (typeof STAGE_CHOICES)[number]['id'];
 
@@ -38,8 +39,6 @@ export interface ConvertJobSpec {
   vsrConfig?: Record<string, unknown>;
 }
 
-/** Local inputs: the folders as the user picked them (path inside the folder → file). */
-export type LocalFolders = Partial<Record<RepoId, Map<string, Blob>>>;
 
 export type ConvertPhase = 'list' | 'download' | 'convert' | 'verify' | 'done';
 
@@ -73,8 +72,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (p: ConvertProgress) => void;
   onLog?: (line: string) => void;
-  /** Local jobs: the picked files. */
-  local?: LocalFolders;
+  /** Local jobs: the picked or dropped files (sorted by local-inputs.ts). */
+  files?: readonly PickedFile[];
 }
 
 export interface ConvertResult { key: string; manifest: PackManifest }
@@ -198,6 +197,108 @@ export async function discardJob(store: PackStore, key: string): Promise<void> {
   if (info?.job && !info.complete) await store.deletePack(key);
 }
 
+/** Sizes of a job's phases in bytes, for its clock: to download, weights to read, pack to verify. */
+export interface JobSizes { download: number; convert: number; verify: number }
+
+/**
+ * Where a job's input bytes come from: the Hub (downloaded into the store first) or files the
+ * visitor picked. Everything after `folders` — conversion, verification — is the same job code.
+ */
+export interface JobInputs {
+  /** Recorded with the pack (info.json origin). */
+  readonly origin: string;
+  /** A folder's name in messages. */
+  folderName(id: RepoId): string;
+  sizes(): Promise<JobSizes>;
+  /** The input folders (path in the repo's layout → file); `onFetched` counts bytes newly downloaded. */
+  folders(onFetched: (bytes: number, p: { done: number; total: number; item: string }) => void): Promise<Record<RepoId, Map<string, Blob>>>;
+  /** After a verified conversion: the originals go unless kept. */
+  finish(): Promise<void>;
+}
+
+function hubInputs(spec: ConvertJobSpec, env: ConvertEnv, o: RunOptions, emitList: (done: number, total: number) => void): JobInputs {
+  let plan: HubPlan | null = null;
+  const repos = reposFor(spec.stages);
+  return {
+    origin: `${spec.hub?.endpoint ?? ''} (${repos.map((id) => LAVIE_REPOS[id].repo).join(', ')})`,
+    folderName: (id) => `${LAVIE_REPOS[id].repo}@${revisionOf(spec, id)}`,
+    async sizes() {
+      const p = (plan = await planHubJob(spec, env, o.signal, emitList));
+      const weights = p.files.filter((f) => f.weights).reduce((s, f) => s + f.file.size, 0);
+      const toFetch = p.download - p.cached;
+      if (env.estimate) {
+        const { usage = 0, quota } = await env.estimate().catch(() => ({ usage: 0, quota: undefined }));
+        const need = toFetch + p.stored;
+        if (quota !== undefined && quota - usage < need) {
+          throw new StorageFullError(`This choice needs ${gb(need)} of storage (${gb(toFetch)} to download, ${gb(p.stored)} for the converted model), but only ${gb(Math.max(0, quota - usage))} is available to this site. Free space (Storage panel), or choose fewer stages or a smaller precision.`);
+        }
+      }
+      return { download: toFetch, convert: weights, verify: p.stored };
+    },
+    async folders(onFetched) {
+      const p = plan!;
+      const hub = hubOptions(spec, env, o.signal);
+      const out = {} as Record<RepoId, Map<string, Blob>>;
+      const base = { loaded: 0, total: p.download };
+      let cachedLeft = p.cached;
+      for (const id of repos) {
+        const repo = LAVIE_REPOS[id].repo;
+        const ns = hubStoreKey(repo);
+        const files = p.files.filter((f) => f.repo === id).map((f) => f.file);
+        let last = base.loaded;
+        const shas = await fetchHubFiles(hub, repo, revisionOf(spec, id), files, env.store, (q) => {
+          const delta = q.loaded - last;
+          last = q.loaded;
+          // Files already stored count as present at once; only fetched bytes move the clock.
+          const fromCache = Math.min(cachedLeft, delta);
+          cachedLeft -= fromCache;
+          onFetched(delta - fromCache, { done: q.loaded, total: q.total, item: q.file });
+        }, base);
+        const m = new Map<string, Blob>();
+        for (const [path, sha] of shas) {
+          const b = await env.store.file(ns, sha);
+          if (!b) throw new PackInvalidError(`${repo}/${path} vanished from storage after it was downloaded`, path);
+          m.set(path, b);
+        }
+        out[id] = m;
+      }
+      return out;
+    },
+    async finish() {
+      if (spec.keepOriginals) return;
+      // Other files of the same repos (e.g. another job's) stay.
+      for (const id of repos) {
+        const ns = hubStoreKey(LAVIE_REPOS[id].repo);
+        const used = new Set(plan!.files.filter((f) => f.repo === id && f.file.sha256).map((f) => f.file.sha256!));
+        const small = ((await env.store.readJson(ns, 'info')) as { blobs?: Record<string, string> } | null)?.blobs ?? {};
+        for (const f of plan!.files) if (f.repo === id && !f.file.sha256 && small[f.file.oid]) used.add(small[f.file.oid]!);
+        const keep = new Set((await env.store.files(ns)).map((f) => f.sha256).filter((s) => !used.has(s)));
+        if (keep.size) await env.store.prune(ns, keep);
+        else await env.store.deletePack(ns);
+      }
+    },
+  };
+}
+
+function pickedInputs(spec: ConvertJobSpec, env: ConvertEnv, files: readonly PickedFile[] | undefined): JobInputs {
+  let sorted: SortedFiles | null = null;
+  return {
+    origin: 'local files',
+    folderName: (id) => (id === 'lavie' ? 'LaVie checkpoints' : LAVIE_REPOS[id].repo.split('/')[1]!),
+    async sizes() {
+      sorted = await localInputs(spec.stages, files ?? [], env.openBlob);
+      let weights = 0;
+      for (const id of reposFor(spec.stages)) for (const [p, b] of sorted.folders[id] ?? []) if (/\.(pt|bin|safetensors)$/.test(p)) weights += b.size;
+      return { download: 0, convert: weights, verify: weights / 2 };
+    },
+    async folders() {
+      const f = sorted!.folders;
+      return { lavie: f.lavie ?? new Map(), sd14: f.sd14 ?? new Map(), x4: f.x4 ?? new Map() };
+    },
+    async finish() {},
+  };
+}
+
 /** Run (or resume) a conversion job; resolves with the stored pack. */
 export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: RunOptions = {}): Promise<ConvertResult> {
   const { store } = env;
@@ -207,9 +308,10 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
   const cancelled = () => {
     if (o.signal?.aborted) throw new CancelledError('Conversion cancelled. It can be resumed: downloaded files are kept.');
   };
-  const origin = spec.source === 'hub' ? `${spec.hub?.endpoint ?? ''} (${reposFor(spec.stages).map((id) => LAVIE_REPOS[id].repo).join(', ')})` : 'local files';
-  const record = (extra: Record<string, unknown> = {}) => store.writeJson(key, 'info', { key, origin, name: `${jobName(spec)} (not finished)`, bytes: 0, totalBytes: 0, complete: false, savedAt: Date.now(), job: spec, ...extra });
   const emit = (p: Omit<ConvertProgress, 'fraction' | 'etaMs'>, clock?: JobClock) => o.onProgress?.({ ...p, fraction: clock?.fraction() ?? 0, ...(clock?.etaMs() !== undefined ? { etaMs: clock.etaMs() } : {}) });
+  const inputs = spec.source === 'hub' ? hubInputs(spec, env, o, (done, total) => emit({ phase: 'list', done, total })) : pickedInputs(spec, env, o.files);
+  const { origin } = inputs;
+  const record = (extra: Record<string, unknown> = {}) => store.writeJson(key, 'info', { key, origin, name: `${jobName(spec)} (not finished)`, bytes: 0, totalBytes: 0, complete: false, savedAt: Date.now(), job: spec, ...extra });
 
   // A finished job: nothing to do.
   const prior = (await store.readJson(key, 'info')) as { complete?: boolean } | null;
@@ -222,59 +324,17 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
   await store.deletePack(key);
   await record();
   try {
-    let folders: Record<RepoId, Map<string, Blob>>;
-    let weightBytes = 0;
-    let clock: JobClock;
-    let plan: HubPlan | null = null;
-    if (spec.source === 'hub') {
-      emit({ phase: 'list', done: 0, total: 1 });
-      plan = await planHubJob(spec, env, o.signal, (done, total) => emit({ phase: 'list', done, total }));
-      weightBytes = plan.files.filter((f) => f.weights).reduce((s, f) => s + f.file.size, 0);
-      const toFetch = plan.download - plan.cached;
-      if (env.estimate) {
-        const { usage = 0, quota } = await env.estimate().catch(() => ({ usage: 0, quota: undefined }));
-        const need = toFetch + plan.stored;
-        if (quota !== undefined && quota - usage < need) {
-          throw new StorageFullError(`This choice needs ${gb(need)} of storage (${gb(toFetch)} to download, ${gb(plan.stored)} for the converted model), but only ${gb(Math.max(0, quota - usage))} is available to this site. Free space (Storage panel), or choose fewer stages or a smaller precision.`);
-        }
-      }
-      clock = new JobClock({ download: toFetch, convert: weightBytes, verify: plan.stored }, now);
-      const hub = hubOptions(spec, env, o.signal);
-      folders = {} as typeof folders;
-      const base = { loaded: 0, total: plan.download };
-      let cachedLeft = plan.cached;
-      for (const id of reposFor(spec.stages)) {
-        const repo = LAVIE_REPOS[id].repo;
-        const ns = hubStoreKey(repo);
-        const files = plan.files.filter((f) => f.repo === id).map((f) => f.file);
-        let last = base.loaded;
-        const shas = await fetchHubFiles(hub, repo, revisionOf(spec, id), files, store, (p) => {
-          const delta = p.loaded - last;
-          last = p.loaded;
-          // Files already stored count as present at once; only fetched bytes move the clock.
-          const fromCache = Math.min(cachedLeft, delta);
-          cachedLeft -= fromCache;
-          clock.advance('download', delta - fromCache);
-          emit({ phase: 'download', done: p.loaded, total: p.total, item: p.file }, clock);
-        }, base);
-        const m = new Map<string, Blob>();
-        for (const [path, sha] of shas) {
-          const b = await store.file(ns, sha);
-          if (!b) throw new PackInvalidError(`${repo}/${path} vanished from storage after it was downloaded`, path);
-          m.set(path, b);
-        }
-        folders[id] = m;
-      }
-    } else {
-      if (!o.local?.lavie || !o.local.sd14) throw new CheckpointError('bad-format', 'choose the LaVie checkpoints (.pt) and the stable-diffusion-v1-4 folder');
-      if (choice.stages.vsr && !o.local.x4) throw new CheckpointError('bad-format', 'the high-resolution stage needs the stable-diffusion-x4-upscaler folder');
-      folders = { lavie: o.local.lavie, sd14: o.local.sd14, x4: o.local.x4 ?? new Map() };
-      for (const id of reposFor(spec.stages)) for (const [p, b] of folders[id]) if (/\.(pt|bin|safetensors)$/.test(p)) weightBytes += b.size;
-      clock = new JobClock({ download: 0, convert: weightBytes, verify: weightBytes / 2 }, now);
-    }
+    if (spec.source === 'hub') emit({ phase: 'list', done: 0, total: 1 });
+    const sizes = await inputs.sizes();
+    const weightBytes = sizes.convert;
+    const clock = new JobClock(sizes, now);
+    const folders = await inputs.folders((bytes, p) => {
+      clock.advance('download', bytes);
+      emit({ phase: 'download', ...p }, clock);
+    });
     cancelled();
 
-    // Convert: the CLI's code, reading from storage, writing into storage.
+    // Convert: the CLI's code, reading from storage (or the picked files), writing into storage.
     let network = '';
     let read = 0;
     const onRead = (n: number) => {
@@ -282,7 +342,7 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
       read += step;
       clock.advance('convert', step);
     };
-    const folder = (id: RepoId) => countingFolder(spec.source === 'hub' ? `${LAVIE_REPOS[id].repo}@${revisionOf(spec, id)}` : id === 'lavie' ? 'LaVie checkpoints' : LAVIE_REPOS[id].repo.split('/')[1]!, folders[id], env, onRead);
+    const folder = (id: RepoId) => countingFolder(inputs.folderName(id), folders[id], env, onRead);
     const lavie = folder('lavie');
     const ref = (path: string): FileRef => ({ folder: lavie, path });
     emit({ phase: 'convert', done: 0, total: weightBytes }, clock);
@@ -323,18 +383,7 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
       if (got !== f.sha256) throw new PackInvalidError(`${f.path}: what storage holds differs from what was converted (storage failing?); nothing was kept`, f.path);
     }
 
-    // The originals go unless kept (other files of the same repos, e.g. another job's, stay).
-    if (plan && !spec.keepOriginals) {
-      for (const id of reposFor(spec.stages)) {
-        const ns = hubStoreKey(LAVIE_REPOS[id].repo);
-        const used = new Set(plan.files.filter((f) => f.repo === id && f.file.sha256).map((f) => f.file.sha256!));
-        const small = ((await store.readJson(ns, 'info')) as { blobs?: Record<string, string> } | null)?.blobs ?? {};
-        for (const f of plan.files) if (f.repo === id && !f.file.sha256 && small[f.file.oid]) used.add(small[f.file.oid]!);
-        const keep = new Set((await store.files(ns)).map((f) => f.sha256).filter((s) => !used.has(s)));
-        if (keep.size) await store.prune(ns, keep);
-        else await store.deletePack(ns);
-      }
-    }
+    await inputs.finish();
     clock.advance('verify', clock.left.verify);
     emit({ phase: 'done', done: 1, total: 1 }, clock);
     return { key, manifest };
@@ -355,13 +404,16 @@ function gb(n: number): string {
 /** Messages of the conversion worker (workers/convert.worker.ts). Errors travel as ErrorInfo. */
 export type ConvertRequest =
   | { type: 'plan'; id: string; spec: ConvertJobSpec }
-  | { type: 'start'; id: string; spec: ConvertJobSpec; local?: LocalFolders }
+  | { type: 'start'; id: string; spec: ConvertJobSpec; files?: PickedFile[] }
+  /** Which picked files are which, and what the stages still lack. */
+  | { type: 'sort'; id: string; stages: string; files: PickedFile[] }
   | { type: 'cancel'; id: string }
   | { type: 'pending'; id: string }
   | { type: 'discard'; id: string; key: string };
 
 export type ConvertEvent =
   | { type: 'plan'; id: string; download: number; stored: number; cached: number; files: number }
+  | { type: 'sorted'; id: string; found: string[]; unknown: string[]; missing: string[] }
   | { type: 'progress'; id: string; progress: ConvertProgress }
   | { type: 'done'; id: string; key: string; name: string }
   | { type: 'pending'; id: string; jobs: PendingJob[] }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'cancelled'
   | 'bad-request'
   | 'checkpoint-invalid'
+  | 'local-files-missing'
   | 'hub-offline'
   | 'hub-cut'
   | 'hub-corrupt'
@@ -96,6 +97,11 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorText>> = {
   'checkpoint-invalid': {
     message: 'The model file cannot be converted',
     next: 'Check that you chose the right file for this part of the model and that it was downloaded completely.',
+    recoverable: true,
+  },
+  'local-files-missing': {
+    message: 'Some of the model files are missing from what you chose',
+    next: 'Add the files named here (pick or drop them as well; files already chosen are kept), or choose fewer stages. The Stable Diffusion folders are the ones downloaded from huggingface.co, with their vae, text_encoder and tokenizer folders inside.',
     recoverable: true,
   },
   // Fetching the official weights from the Hugging Face Hub (or a mirror of it).

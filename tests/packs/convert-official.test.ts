@@ -165,8 +165,9 @@ test('hub job: 404, wrong bytes, gated, renamed files, a file holding another ne
 
 test('local files (picked .pt files and SD folders) convert through the same job into a pack equal to the Node conversion', async () => {
   const store = memoryStore();
-  const blobs = (m: Map<string, Uint8Array>) => new Map([...m].map(([p, d]) => [p, new Blob([d as BlobPart])]));
+  // As a browser gives them: the .pt files picked by name, the SD folder picked with its name first.
+  const picked = (m: Map<string, Uint8Array>, dir = '') => [...m].map(([p, d]) => ({ path: dir ? `${dir}/${p}` : p, file: new Blob([d as BlobPart]) }));
   const s: ConvertJobSpec = { source: 'local', stages: 'base+interp', precisions: same('int4'), latent, name: 'same name' };
-  const out = await runConvertJob(s, env(store), { local: { lavie: blobs(lavie), sd14: blobs(folderFiles(files.sd14)) } });
+  const out = await runConvertJob(s, env(store), { files: [...picked(lavie), ...picked(folderFiles(files.sd14), 'stable-diffusion-v1-4')] });
   await assertEqualPacks(store, out.key, 'int4', 'base+interp');
 });

@@ -5,10 +5,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { STAGE_CHOICES, type Precisions } from '../../convert/catalogue.ts';
 import type { WeightPrecision } from '../../convert/graphs/weights.ts';
-import type { ConvertJobSpec, ConvertProgress, LocalFolders, PendingJob } from '../../packs/convert-official.ts';
+import type { ConvertJobSpec, ConvertProgress, PendingJob } from '../../packs/convert-official.ts';
+import type { PickedFile } from '../../packs/local-inputs.ts';
 import { DEFAULT_HUB_ENDPOINT } from '../../packs/download/hub.ts';
 import { ERRORS, toErrorInfo, type ErrorInfo } from '../../protocol/errors.ts';
-import { deviceHasF16, discardConversion, pendingConversions, planConversion, startConversion, type ConversionRun, type PlanInfo } from '../convert-client.ts';
+import { deviceHasF16, discardConversion, pendingConversions, planConversion, sortLocalFiles, startConversion, type ConversionRun, type PlanInfo, type SortedInfo } from '../convert-client.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { useApp } from '../state.ts';
 
@@ -35,18 +36,17 @@ function latentOverride(): ConvertJobSpec['latent'] | undefined {
   return m ? { height: Number(m[1]), width: Number(m[2]) } : undefined;
 }
 
-/** Files picked in a folder input, keyed by their path inside the picked folder. */
-function folderOf(list: FileList | null): Map<string, Blob> | undefined {
-  if (!list?.length) return undefined;
-  return new Map([...list].map((f) => [((f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name, f]));
+/** Files from a file or folder input, with their path (a folder's files: the folder's name first). */
+function pickedOf(list: FileList | null): PickedFile[] {
+  return [...(list ?? [])].map((f) => ({ path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, file: f }));
 }
 
-/** Files (and folders, recursively) dropped on the page, keyed by path (the dropped folder's name first). */
-async function droppedFiles(dt: DataTransfer): Promise<Map<string, File>> {
-  const out = new Map<string, File>();
+/** Files (and folders, recursively) dropped on the page, with their path (the dropped folder's name first). */
+async function droppedFiles(dt: DataTransfer): Promise<PickedFile[]> {
+  const out: PickedFile[] = [];
   type Entry = { isFile: boolean; isDirectory: boolean; name: string; file?(cb: (f: File) => void, err: (e: unknown) => void): void; createReader?(): { readEntries(cb: (e: Entry[]) => void, err: (e: unknown) => void): void } };
   const walk = async (e: Entry, prefix: string): Promise<void> => {
-    if (e.isFile && e.file) out.set(prefix + e.name, await new Promise<File>((res, rej) => e.file!(res, rej)));
+    if (e.isFile && e.file) out.push({ path: prefix + e.name, file: await new Promise<File>((res, rej) => e.file!(res, rej)) });
     else if (e.isDirectory && e.createReader) {
       const r = e.createReader();
       for (;;) {
@@ -61,24 +61,8 @@ async function droppedFiles(dt: DataTransfer): Promise<Map<string, File>> {
   return out;
 }
 
-/** Sort dropped files into the LaVie checkpoints and the two Stable Diffusion folders (by their configs and names). */
-function sortDropped(files: Map<string, File>): LocalFolders {
-  const out: LocalFolders = {};
-  const roots = new Map<string, Map<string, Blob>>();
-  for (const [path, f] of files) {
-    if (/^lavie_(base|interpolation|vsr)\.pt$/.test(f.name)) (out.lavie ??= new Map()).set(f.name, f);
-    else if (path.includes('/')) {
-      const [root, ...rest] = path.split('/');
-      if (!roots.has(root!)) roots.set(root!, new Map());
-      roots.get(root!)!.set(rest.join('/'), f);
-    }
-  }
-  for (const [root, m] of roots) {
-    if (/x4|upscal/i.test(root) || m.has('low_res_scheduler/scheduler_config.json')) out.x4 = m;
-    else out.sd14 = m;
-  }
-  return out;
-}
+/** Add picked files to those chosen before (the same path again replaces the earlier file). */
+const addPicked = (before: PickedFile[], more: PickedFile[]) => [...new Map([...before, ...more].map((f) => [f.path, f])).values()];
 
 export function OfficialWeights() {
   const choose = useApp((s) => s.choosePack);
@@ -95,7 +79,8 @@ export function OfficialWeights() {
   const [progress, setProgress] = useState<ConvertProgress | null>(null);
   const [message, setMessage] = useState<{ error?: ErrorInfo; text: string } | null>(null);
   const [pending, setPending] = useState<PendingJob[]>([]);
-  const [local, setLocal] = useState<LocalFolders>({});
+  const [picked, setPicked] = useState<PickedFile[]>([]);
+  const [sorted, setSorted] = useState<SortedInfo | ErrorInfo | null>(null);
   const resumed = useRef(false);
   const [open, setOpen] = useState(false);
 
@@ -104,7 +89,7 @@ export function OfficialWeights() {
     return { source: 'hub', stages, precisions: precisionsFor(precision), keepOriginals: keep, hub: { endpoint: endpoint.trim() }, ...(latent ? { latent } : {}) };
   };
 
-  const go = async (s: ConvertJobSpec, files?: LocalFolders) => {
+  const go = async (s: ConvertJobSpec, files?: PickedFile[]) => {
     setMessage(null);
     setProgress(null);
     const r = startConversion(s, setProgress, files);
@@ -151,13 +136,27 @@ export function OfficialWeights() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open, stages, precision, endpoint]);
 
+  // Which picked files are which, and what the chosen stages still need from them.
+  useEffect(() => {
+    if (!picked.length) return setSorted(null);
+    let live = true;
+    setSorted(null);
+    void sortLocalFiles(stages, picked).then((s) => live && setSorted(s), (e) => live && setSorted(toErrorInfo(e)));
+    return () => { live = false; };
+  }, [picked, stages]);
+
   const sizes = plan && 'download' in plan ? plan : null;
   const planError = plan && 'code' in plan ? plan : null;
   const pct = progress ? Math.round(progress.fraction * 100) : 0;
   const eta = progress?.etaMs !== undefined ? ` · about ${formatDuration(progress.etaMs)} left` : '';
   const amount = progress && progress.total > 1 ? (progress.phase === 'list' ? ` ${progress.done} of ${progress.total} repositories` : ` ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`) : '';
   const status = progress ? `${PHASE_TEXT[progress.phase]}${progress.item ? ` ${progress.item}` : ''}:${amount}${eta}` : 'Starting…';
-  const localReady = !!local.lavie?.has('lavie_base.pt') && !!local.sd14 && (!stages.includes('vsr') || (!!local.x4 && !!local.lavie.has('lavie_vsr.pt'))) && (!stages.includes('interp') || !!local.lavie.has('lavie_interpolation.pt'));
+  const localInfo = sorted && 'found' in sorted ? sorted : null;
+  const localReady = !!localInfo && localInfo.missing.length === 0;
+  const localSpec = (): ConvertJobSpec => {
+    const latent = latentOverride();
+    return { source: 'local', stages, precisions: precisionsFor(precision), ...(latent ? { latent } : {}) };
+  };
 
   return (
     <details className="official" open={open || !!run || undefined} onToggle={(e) => setOpen(e.currentTarget.open)}>
@@ -209,7 +208,9 @@ export function OfficialWeights() {
           {pending.map((j) => (
             <li key={j.key} aria-label={`Unfinished conversion ${j.spec.stages}`}>
               <div className="what"><strong>Unfinished: {STAGE_CHOICES.find((c) => c.id === j.spec.stages)?.label ?? j.spec.stages}, {j.spec.precisions.unet}</strong>{j.error && <span className="muted small">{j.error.message}</span>}</div>
-              <button type="button" className="secondary" onClick={() => void go(j.spec)}>Resume</button>
+              {j.spec.source === 'local'
+                ? <button type="button" className="secondary" disabled={!localReady} title="Choose the same files again below" onClick={() => void go(j.spec, picked)}>Convert again</button>
+                : <button type="button" className="secondary" onClick={() => void go(j.spec)}>Resume</button>}
               <button type="button" className="secondary" onClick={() => void discardConversion(j.key).then(() => pendingConversions()).then(setPending)}>Discard</button>
             </li>
           ))}
@@ -218,18 +219,31 @@ export function OfficialWeights() {
       <details
         className="local-convert"
         onDragOver={(e) => e.preventDefault()}
-        onDrop={(e) => { e.preventDefault(); void droppedFiles(e.dataTransfer).then((f) => setLocal((l) => ({ ...l, ...sortDropped(f) }))); }}
+        onDrop={(e) => { e.preventDefault(); void droppedFiles(e.dataTransfer).then((f) => setPicked((p) => addPicked(p, f))); }}
       >
         <summary>From files on this computer</summary>
-        <p className="muted small">Pick (or drop here) lavie_base.pt (and lavie_interpolation.pt, lavie_vsr.pt for the other stages) and the stable-diffusion-v1-4 folder (diffusers layout, .bin or .safetensors); for high resolution also the stable-diffusion-x4-upscaler folder.</p>
-        <label htmlFor={`${id}-pt`}>LaVie checkpoints (.pt)</label>
-        <input id={`${id}-pt`} type="file" accept=".pt" multiple disabled={!!run} onChange={(e) => { const l = e.currentTarget.files; setLocal((x) => ({ ...x, lavie: new Map([...(l ?? [])].map((f) => [f.name, f])) })); }} />
-        <label htmlFor={`${id}-sd`}>stable-diffusion-v1-4 folder</label>
-        <input id={`${id}-sd`} type="file" disabled={!!run} {...{ webkitdirectory: '', directory: '' }} onChange={(e) => { const m = folderOf(e.currentTarget.files); setLocal((x) => ({ ...x, sd14: m })); }} />
-        <label htmlFor={`${id}-x4`}>stable-diffusion-x4-upscaler folder (high resolution only)</label>
-        <input id={`${id}-x4`} type="file" disabled={!!run} {...{ webkitdirectory: '', directory: '' }} onChange={(e) => { const m = folderOf(e.currentTarget.files); setLocal((x) => ({ ...x, x4: m })); }} />
-        <p className="muted small">{[local.lavie && `${local.lavie.size} checkpoint(s)`, local.sd14 && `SD v1-4: ${local.sd14.size} files`, local.x4 && `x4 upscaler: ${local.x4.size} files`].filter(Boolean).join(' · ') || 'Nothing chosen yet.'}</p>
-        <button type="button" disabled={!!run || busyApp || !localReady} onClick={() => { const latent = latentOverride(); void go({ source: 'local', stages, precisions: precisionsFor(precision), ...(latent ? { latent } : {}) }, local); }}>Convert these files</button>
+        <p className="muted small">Pick (or drop here) lavie_base.pt (and lavie_interpolation.pt, lavie_vsr.pt for the other stages) and the stable-diffusion-v1-4 folder as downloaded from huggingface.co (diffusers layout, .bin or .safetensors); for high resolution also the stable-diffusion-x4-upscaler folder. A folder holding all of them works too. Which file is which is found from names and contents.</p>
+        <div className="source-row">
+          <label htmlFor={`${id}-pt`}>LaVie checkpoints (.pt files)</label>
+          <input id={`${id}-pt`} type="file" multiple disabled={!!run} onChange={(e) => { const f = pickedOf(e.currentTarget.files); setPicked((p) => addPicked(p, f)); }} />
+        </div>
+        <div className="source-row">
+          <label htmlFor={`${id}-dir`}>A model folder</label>
+          <input id={`${id}-dir`} type="file" disabled={!!run} {...{ webkitdirectory: '', directory: '' }} onChange={(e) => { const f = pickedOf(e.currentTarget.files); setPicked((p) => addPicked(p, f)); }} />
+        </div>
+        <div className="muted small" role="status" aria-label="Chosen files">
+          {!picked.length ? 'Nothing chosen yet.' : !sorted ? `${picked.length} files chosen; looking at them…` : 'code' in sorted ? sorted.message : (
+            <>
+              <ul>{sorted.found.map((f) => <li key={f}>{f}</li>)}</ul>
+              {sorted.unknown.length > 0 && <p>Not recognized (not used): {sorted.unknown.join(', ')}</p>}
+              {sorted.missing.length > 0 ? <p>Still needed for this choice: {sorted.missing.join('; ')}</p> : <p>Ready to convert.</p>}
+            </>
+          )}
+        </div>
+        <div className="source-row">
+          <button type="button" disabled={!!run || busyApp || !localReady} onClick={() => void go(localSpec(), picked)}>Convert these files</button>
+          {picked.length > 0 && <button type="button" className="secondary" disabled={!!run} onClick={() => setPicked([])}>Clear the chosen files</button>}
+        </div>
       </details>
       </section>
     </details>
