@@ -168,6 +168,25 @@ test.describe('the queue', () => {
     await expect(u.history.locator('.history-item')).toHaveCount(3);
   });
 
+  test('a video added while another run goes on starts by itself when that run ends', async ({ page }) => {
+    await open(page, 'stepMs=200');
+    const u = ui(page);
+    const list = u.queue.getByRole('list', { name: 'Queued videos' });
+    await u.prompt.fill('the run before');
+    await u.seed.fill('3');
+    await u.steps.fill('40');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/);
+    await u.prompt.fill('queued meanwhile');
+    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+    await expect(list.getByRole('listitem', { name: "'queued meanwhile' (seed 3): Waiting" })).toBeVisible();
+    await expect(u.queue.getByRole('status')).toHaveText('1 video waits: the queue starts when the current run ends.');
+    await expect(u.queue.getByRole('button', { name: /Resume queue/ })).toHaveCount(0); // not paused
+    await expect(list.getByRole('listitem', { name: "'queued meanwhile' (seed 3): Done · saved to History" })).toBeVisible({ timeout: 60_000 });
+    await expect(u.history.getByRole('listitem', { name: 'Saved video: the run before' })).toBeVisible();
+    await expect(u.history.getByRole('listitem', { name: 'Saved video: queued meanwhile' })).toBeVisible();
+  });
+
   test('the queue refuses a request the contract refuses, with the setting named', async ({ page }) => {
     await open(page, 'stepMs=10');
     const u = ui(page);

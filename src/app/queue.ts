@@ -2,6 +2,7 @@
 // generate() (so each is shown, estimated and saved to History as it finishes, like any run).
 // Cancel stops the running video and pauses the queue: the videos still waiting stay, to resume or remove.
 // The waiting videos survive a reload too, paused (the running one becomes an interrupted History entry).
+// Videos added while another run goes on start when it ends.
 import { create } from 'zustand';
 import { randomSeed, validateRequest, type ErrorInfo, type RequestBody } from '../protocol.ts';
 import { QUEUE_MAX, queueRequests, restoreWaiting, saveWaiting, type QueueChoice } from './queue-plan.ts';
@@ -16,6 +17,8 @@ interface QueueState {
   items: QueueItem[];
   /** The queue is taking its next waiting video whenever one finishes. */
   running: boolean;
+  /** Cancel or a reload stopped the queue: its waiting videos wait for "Resume queue" (or another "Add"). */
+  paused: boolean;
   /** Why the last "Add to queue" added nothing (shown beside the button). */
   problem: ErrorInfo | null;
   /** Add the form's request once per seed (and per line with perLine); starts the queue when the app is free. */
@@ -38,10 +41,13 @@ const isFree = () => {
   return s !== 'generating' && s !== 'loading';
 };
 
+const restored = typeof localStorage === 'undefined' ? [] : restoreWaiting().map(waitingItem);
+
 export const useQueue = create<QueueState>()((set, get) => ({
   // What was waiting when the page went: back, paused ("Resume queue").
-  items: typeof localStorage === 'undefined' ? [] : restoreWaiting().map(waitingItem),
+  items: restored,
   running: false,
+  paused: restored.length > 0,
   problem: null,
 
   addFromForm(choice) {
@@ -61,7 +67,8 @@ export const useQueue = create<QueueState>()((set, get) => ({
     }
     const bad = requests.map((r) => validateRequest(r, undefined, { needsId: false })).find(Boolean);
     if (bad) return set({ problem: bad.toInfo() });
-    set((s) => ({ items: [...s.items, ...requests.map(waitingItem)], problem: null }));
+    // Adding is asking for the queue to run: now if the app is free, else when the current run ends.
+    set((s) => ({ items: [...s.items, ...requests.map(waitingItem)], problem: null, paused: false }));
     if (!get().running && isFree()) void get().start();
   },
 
@@ -75,7 +82,7 @@ export const useQueue = create<QueueState>()((set, get) => ({
 
   async start() {
     if (get().running || !isFree()) return;
-    set({ running: true });
+    set({ running: true, paused: false });
     const mark = (id: string, status: QueueStatus, error?: string) =>
       set((s) => ({ items: s.items.map((i) => (i.id === id ? { ...i, status, ...(error ? { error } : {}) } : i)) }));
     try {
@@ -88,10 +95,10 @@ export const useQueue = create<QueueState>()((set, get) => ({
         if (status === 'done') mark(next.id, 'done');
         else if (status === 'error') {
           mark(next.id, 'failed', error?.message);
-          if (!error?.recoverable) return; // the engine is gone: waiting videos would fail the same way
+          if (!error?.recoverable) return set({ paused: true }); // the engine is gone: waiting videos would fail the same way
         } else {
           mark(next.id, 'cancelled');
-          return; // Cancel pauses the queue
+          return set({ paused: true }); // Cancel pauses the queue
         }
       }
     } finally {
@@ -103,4 +110,10 @@ export const useQueue = create<QueueState>()((set, get) => ({
 // Saved whenever the waiting videos change (a video that starts running leaves the saved list).
 useQueue.subscribe((s, prev) => {
   if (s.items !== prev.items) saveWaiting(s.items.filter((i) => i.status === 'waiting').map((i) => i.request));
+});
+
+// A run the queue did not start (Generate, a pack load) ended: videos added meanwhile start now.
+useApp.subscribe((s, prev) => {
+  const q = useQueue.getState();
+  if (s.status !== prev.status && isFree() && !q.running && !q.paused && q.items.some((i) => i.status === 'waiting')) void q.start();
 });

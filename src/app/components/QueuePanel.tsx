@@ -14,10 +14,13 @@ const STATUS_TEXT: Record<QueueItem['status'], string> = {
   cancelled: 'Cancelled',
 };
 
+const waits = (n: number) => (n === 1 ? '1 video waits' : `${n} videos wait`);
+
 export function QueuePanel() {
   const id = useId();
   const items = useQueue((s) => s.items);
   const running = useQueue((s) => s.running);
+  const paused = useQueue((s) => s.paused);
   const problem = useQueue((s) => s.problem);
   const add = useQueue((s) => s.addFromForm);
   const remove = useQueue((s) => s.remove);
@@ -47,10 +50,14 @@ export function QueuePanel() {
         </label>
         <div className="actions">
           <button type="button" className="secondary" disabled={!loaded} aria-describedby={`${id}-about`} onClick={() => add({ seeds: Number(seeds), perLine })}>Add to queue</button>
-          {waiting > 0 && !running && <button type="button" className="secondary" disabled={busy} onClick={() => void start()}>Resume queue ({waiting})</button>}
+          {waiting > 0 && !running && (paused || !busy) && <button type="button" className="secondary" disabled={busy} onClick={() => void start()}>Resume queue ({waiting})</button>}
           {finished > 0 && <button type="button" className="secondary" onClick={clearFinished}>Clear finished</button>}
         </div>
-        {waiting > 0 && !running && <p className="queue-paused" role="status">Paused: {waiting === 1 ? '1 video waits' : `${waiting} videos wait`}. Resume the queue to run {waiting === 1 ? 'it' : 'them'}.</p>}
+        {waiting > 0 && !running && (
+          <p className="queue-paused" role="status">
+            {paused ? `Paused: ${waits(waiting)}. Resume the queue to run ${waiting === 1 ? 'it' : 'them'}.` : `${waits(waiting)}: the queue starts when the current run ends.`}
+          </p>
+        )}
         {problem && <p className="queue-problem" role="status">{problem.message}</p>}
       </div>
       {items.length > 0 && (
