@@ -154,7 +154,7 @@ test.describe('the queue', () => {
     const interrupted = u.history.getByRole('listitem', { name: 'Interrupted run: first prompt' });
     await expect(interrupted.locator('[data-status="interrupted"]')).toContainText(/Interrupted.*stopped during denoising, step \d+ of 1000/);
     await expect(u.progress).toHaveCount(0); // paused: nothing runs by itself
-    await page.screenshot({ path: `${ARTIFACTS}/queue-after-reload-1280x800.png`, fullPage: true });
+    await page.locator('.area-out').screenshot({ path: `${ARTIFACTS}/queue-after-reload-1280x800.png` }); // docs/screenshots/desktop-1280x800-after-reload.png
     await u.queue.getByRole('button', { name: 'Resume queue (2)' }).click();
     for (const p of ['second prompt', 'third prompt']) {
       await expect(list.getByRole('listitem', { name: `'${p}' (seed 6): Done · saved to History` })).toBeVisible({ timeout: 60_000 });

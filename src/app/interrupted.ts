@@ -13,8 +13,10 @@ export interface RunMarker { runId: string; request: RequestBody; startedAt: num
 const RUNNING = 'lavie.running.';
 /** Interrupted runs as an earlier version listed them (before they became History entries). */
 const OLD_LIST = 'lavie.interrupted';
-/** A run whose page has not beaten for this long is gone (another tab's live run beats more often). */
-const STALE_MS = 20_000;
+/** A run whose page has not beaten for this long is gone. A live run beats every BEAT_MS and on progress,
+ * but a tab hidden for minutes gets its timers once a minute (Chrome's intensive throttling) and one step
+ * can take longer than that: a shorter limit would record another tab's live run as interrupted. */
+const STALE_MS = 90_000;
 const BEAT_MS = 5_000;
 /** Progress is written at most this often (and whenever the phase changes, and when the page goes). */
 const PROGRESS_MS = 1_000;

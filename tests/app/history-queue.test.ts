@@ -81,10 +81,11 @@ test('a run the page’s going interrupted becomes one History entry, with how f
   g.sessionStorage = new MapStorage();
   const run = markRunning('run-x', { ...REQ, superResolve: true });
   run.progress({ stage: 'vsr', stageIndex: 2, stageCount: 2, phase: 'denoise', step: 3, total: 10, elapsedMs: 1 });
-  // Another tab's run that still beats is not interrupted; one that stopped beating long ago is.
+  // Another tab's run that beat a minute ago (a hidden tab's timers may wait that long) is not
+  // interrupted; one that stopped beating ten minutes ago is.
   const now = Date.now();
-  localStorage.setItem('lavie.running.other-live', JSON.stringify({ runId: 'live', request: REQ, startedAt: now, beat: now }));
-  localStorage.setItem('lavie.running.other-gone', JSON.stringify({ runId: 'gone', request: REQ, startedAt: now - 90_000, beat: now - 60_000 }));
+  localStorage.setItem('lavie.running.other-live', JSON.stringify({ runId: 'live', request: REQ, startedAt: now - 600_000, beat: now - 60_000 }));
+  localStorage.setItem('lavie.running.other-gone', JSON.stringify({ runId: 'gone', request: REQ, startedAt: now - 900_000, beat: now - 600_000 }));
   localStorage.setItem('lavie.running.junk', '{not json');
   // (This tab's marker stands for the run before a reload: the same tab id is in sessionStorage.)
   const found = findInterrupted(now);
