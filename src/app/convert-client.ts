@@ -82,7 +82,7 @@ export function startConversion(spec: ConvertJobSpec, onProgress: (p: ConvertPro
       setTimeout(() => {
         if (!listeners.has(id)) return;
         restart(); // busy converting: end it; the job record stays and the next start resumes
-        settle?.({ type: 'error', id, error: { code: 'cancelled', message: 'Conversion cancelled. It can be resumed: downloaded files are kept.', recoverable: true } });
+        settle?.({ type: 'error', id, error: { code: 'cancelled', message: 'Conversion cancelled. It can be resumed: downloaded files and the networks already converted are kept.', recoverable: true } });
       }, CANCEL_GRACE_MS);
     },
   };

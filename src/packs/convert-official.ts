@@ -4,7 +4,10 @@
 // (storage/pack-sink.ts), verify what was written, and delete the originals unless they are kept.
 // Runtime-agnostic: the conversion worker (workers/convert.worker.ts) runs it over OPFS, Node tests
 // over an in-memory store. The job is recorded in its pack's info.json before anything else, so a
-// reload finds it and resumes (downloads continue where they stopped; the conversion starts over).
+// reload finds it and resumes: downloads continue where they stopped, and the conversion after the
+// last network it finished (each network's files are published into the store as it completes and
+// recorded in info.json; a resume skips those networks — the build is deterministic — and the final
+// check hashes every file).
 import { LAVIE_REPOS, STAGE_CHOICES, choiceSizes, planDownload, type PlannedFile, type Precisions, type RepoId } from '../convert/catalogue.ts';
 import type { ByteSource, SourceFolder } from '../convert/io/bytes.ts';
 import { CheckpointError } from '../convert/errors.ts';
@@ -16,7 +19,7 @@ import { hashBlob } from './download/sha256.ts';
 import { packFiles, type PackManifest } from './manifest.ts';
 import { PackInvalidError } from './pack-source.ts';
 import { StorageFullError, packKey, type PackStore } from './storage/pack-store.ts';
-import { storePackSink, type Scratch } from './storage/pack-sink.ts';
+import { storePackSink, type ConvertedStep, type Scratch } from './storage/pack-sink.ts';
 import { localInputs, type PickedFile, type SortedFiles } from './local-inputs.ts';
 
 export type StageChoiceId = (typeof STAGE_CHOICES)[number]['id'];
@@ -52,6 +55,8 @@ export interface ConvertProgress {
   /** The whole job, 0..1, and the time left for all of it (absent until measurable). */
   fraction: number;
   etaMs?: number;
+  /** Networks an interrupted run already converted (kept, not converted again). */
+  kept?: string[];
 }
 
 export interface ConvertEnv {
@@ -81,7 +86,7 @@ export interface ConvertResult { key: string; manifest: PackManifest }
 /** A pending (unfinished) job as stored in its pack's info.json. */
 /** A pending (unfinished) job as stored in its pack's info.json: cancelled or failed ones wait for
  * the user; others were interrupted (a reload, a closed tab) and resume by themselves. */
-export interface PendingJob { key: string; spec: ConvertJobSpec; cancelled?: boolean; error?: { code: string; message: string } }
+export interface PendingJob { key: string; spec: ConvertJobSpec; cancelled?: boolean; error?: { code: string; message: string }; /** Networks already converted and kept (a resume skips them). */ kept?: string[] }
 
 const choiceOf = (id: string) => {
   const c = STAGE_CHOICES.find((s) => s.id === id);
@@ -176,7 +181,7 @@ function countingFolder(name: string, files: Map<string, Blob>, env: ConvertEnv,
 }
 
 const NETWORKS: Record<string, string> = {
-  tokenizer: 'text encoder', text_encoder: 'text encoder', unet: 'base UNet', vae_decoder: 'VAE decoder', vae_encoder: 'VAE encoder',
+  vsr: 'super-resolution stage', tokenizer: 'text encoder', text_encoder: 'text encoder', unet: 'base UNet', vae_decoder: 'VAE decoder', vae_encoder: 'VAE encoder',
   interp_unet: 'interpolation UNet', tokenizer_x4: 'x4 text encoder', text_encoder_x4: 'x4 text encoder', vsr_unet: 'super-resolution UNet', vsr_vae_decoder: 'x4 VAE decoder',
 };
 
@@ -184,9 +189,10 @@ const NETWORKS: Record<string, string> = {
 export async function pendingJobs(store: PackStore): Promise<PendingJob[]> {
   const out: PendingJob[] = [];
   for (const key of await store.packs()) {
-    const info = (await store.readJson(key, 'info')) as { job?: ConvertJobSpec; error?: PendingJob['error']; cancelled?: boolean; complete?: boolean } | null;
+    const info = (await store.readJson(key, 'info')) as { job?: ConvertJobSpec; error?: PendingJob['error']; cancelled?: boolean; complete?: boolean; steps?: Record<string, unknown> } | null;
     if (!info?.job || info.complete) continue;
-    out.push({ key, spec: info.job, ...(info.cancelled ? { cancelled: true } : {}), ...(info.error ? { error: info.error } : {}) });
+    const kept = Object.keys(info.steps ?? {}).map((st) => NETWORKS[st] ?? st);
+    out.push({ key, spec: info.job, ...(info.cancelled ? { cancelled: true } : {}), ...(info.error ? { error: info.error } : {}), ...(kept.length ? { kept } : {}) });
   }
   return out;
 }
@@ -306,23 +312,34 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
   const key = jobKey(spec);
   const choice = choiceOf(spec.stages);
   const cancelled = () => {
-    if (o.signal?.aborted) throw new CancelledError('Conversion cancelled. It can be resumed: downloaded files are kept.');
+    if (o.signal?.aborted) throw new CancelledError('Conversion cancelled. It can be resumed: downloaded files and the networks already converted are kept.');
   };
   const emit = (p: Omit<ConvertProgress, 'fraction' | 'etaMs'>, clock?: JobClock) => o.onProgress?.({ ...p, fraction: clock?.fraction() ?? 0, ...(clock?.etaMs() !== undefined ? { etaMs: clock.etaMs() } : {}) });
   const inputs = spec.source === 'hub' ? hubInputs(spec, env, o, (done, total) => emit({ phase: 'list', done, total })) : pickedInputs(spec, env, o.files);
   const { origin } = inputs;
-  const record = (extra: Record<string, unknown> = {}) => store.writeJson(key, 'info', { key, origin, name: `${jobName(spec)} (not finished)`, bytes: 0, totalBytes: 0, complete: false, savedAt: Date.now(), job: spec, ...extra });
+  /** Networks converted so far (a resume after a reload or a cancel starts after them). */
+  const steps: Record<string, ConvertedStep> = {};
+  const record = (extra: Record<string, unknown> = {}) => store.writeJson(key, 'info', { key, origin, name: `${jobName(spec)} (not finished)`, bytes: 0, totalBytes: 0, complete: false, savedAt: Date.now(), job: spec, steps, ...extra });
 
   // A finished job: nothing to do.
-  const prior = (await store.readJson(key, 'info')) as { complete?: boolean } | null;
+  const prior = (await store.readJson(key, 'info')) as { complete?: boolean; job?: unknown; steps?: Record<string, ConvertedStep> } | null;
   const existing = prior?.complete ? await store.readJson(key, 'manifest') : null;
   if (existing) {
     emit({ phase: 'done', done: 1, total: 1 });
     return { key, manifest: existing as PackManifest };
   }
-  // Stale scratch files of an interrupted conversion go; the job is recorded before any download.
-  await store.deletePack(key);
+  // An interrupted conversion's networks whose files are all stored are kept (every file is hashed
+  // again at the end); anything else of it goes. The job is recorded before any download.
+  if (prior?.job && prior.steps) {
+    for (const [name, st] of Object.entries(prior.steps)) {
+      let whole = true;
+      for (const f of st.files) whole &&= !!(await store.file(key, f.sha256));
+      if (whole) steps[name] = st;
+    }
+    await store.prune(key, new Set(Object.values(steps).flatMap((st) => st.files.map((f) => f.sha256))));
+  } else await store.deletePack(key);
   await record();
+  const kept = Object.keys(steps).map((st) => NETWORKS[st] ?? st);
   try {
     if (spec.source === 'hub') emit({ phase: 'list', done: 0, total: 1 });
     const sizes = await inputs.sizes();
@@ -345,13 +362,19 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
     const folder = (id: RepoId) => countingFolder(inputs.folderName(id), folders[id], env, onRead);
     const lavie = folder('lavie');
     const ref = (path: string): FileRef => ({ folder: lavie, path });
-    emit({ phase: 'convert', done: 0, total: weightBytes }, clock);
+    const more = kept.length ? { kept } : {};
+    emit({ phase: 'convert', done: 0, total: weightBytes, ...more }, clock);
     const sink = storePackSink(store, key, env.scratch(key), {
       info: { origin, job: spec, source: spec.source },
       signal: o.signal,
       onFile: (path) => {
         network = NETWORKS[path.split('/')[0]!] ?? network;
-        emit({ phase: 'convert', done: read, total: weightBytes, item: network }, clock);
+        emit({ phase: 'convert', done: read, total: weightBytes, item: network, ...more }, clock);
+      },
+      resume: { ...steps },
+      onCheckpoint: async (name, st) => {
+        steps[name] = st;
+        await record();
       },
     });
     const manifest = await convertOfficial({
@@ -380,7 +403,11 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
       cancelled();
       const b = await store.file(key, f.sha256);
       const got = b ? (await hashBlob(b, undefined, (n) => { verified += n; clock.advance('verify', n * scale); emit({ phase: 'verify', done: verified, total, item: f.path }, clock); })).hex() : null;
-      if (got !== f.sha256) throw new PackInvalidError(`${f.path}: what storage holds differs from what was converted (storage failing?); nothing was kept`, f.path);
+      if (got !== f.sha256) {
+        for (const st of Object.keys(steps)) delete steps[st]; // nothing of it is trusted for a resume
+        await store.deletePack(key);
+        throw new PackInvalidError(`${f.path}: what storage holds differs from what was converted (storage failing?); nothing was kept`, f.path);
+      }
     }
 
     await inputs.finish();
@@ -388,12 +415,13 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
     emit({ phase: 'done', done: 1, total: 1 }, clock);
     return { key, manifest };
   } catch (e) {
-    // Nothing half-converted stays: only the job record (to resume) and the verified downloads.
+    // Nothing half-converted is offered as a pack: a Hub job keeps its record, the verified downloads
+    // and the networks converted so far (to resume); a job from picked files is forgotten.
     const cancel = e instanceof CancelledError || o.signal?.aborted;
-    await store.deletePack(key).catch(() => undefined);
+    if (spec.source !== 'hub') await store.deletePack(key).catch(() => undefined);
     const err = e as { code?: string; message?: string };
     if (spec.source === 'hub') await record(cancel ? { cancelled: true } : { error: { code: err.code ?? 'internal', message: err.message ?? String(e) } }).catch(() => undefined);
-    throw cancel && !(e instanceof CancelledError) ? new CancelledError('Conversion cancelled. It can be resumed: downloaded files are kept.') : e;
+    throw cancel && !(e instanceof CancelledError) ? new CancelledError('Conversion cancelled. It can be resumed: downloaded files and the networks already converted are kept.') : e;
   }
 }
 

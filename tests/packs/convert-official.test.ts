@@ -141,6 +141,28 @@ test('hub job: cancel during the download keeps the job to resume; discard forge
   assert.deepEqual(await pendingJobs(store), []);
 });
 
+test('hub job: a conversion stopped after some networks resumes after them (they are not converted again) into the same pack', async () => {
+  const store = memoryStore();
+  const s = spec('fp16', { stages: 'base+interp' });
+  const ac = new AbortController();
+  // Stopped (as by Cancel; a reload stops the worker at the same points) once the VAE decoder starts.
+  await assert.rejects(runConvertJob(s, env(store), { signal: ac.signal, onProgress: (p) => { if (p.item === 'VAE decoder') ac.abort(); } }), (e: Error & { code?: string }) => e.code === 'cancelled');
+  const [job] = await pendingJobs(store);
+  assert.deepEqual(job?.kept, ['text encoder', 'base UNet']);
+  assert.equal((await listStoredPacks(store)).filter((p) => p.complete).length, 0, 'nothing half-converted is offered');
+  hub.hits.length = 0;
+  const seen: ConvertProgress[] = [];
+  const out = await runConvertJob(job!.spec, env(store), { onProgress: (p) => seen.push(p) });
+  const items = new Set(seen.filter((p) => p.phase === 'convert').map((p) => p.item).filter(Boolean));
+  assert.deepEqual([...items], ['VAE decoder', 'VAE encoder', 'interpolation UNet'], 'only the networks not yet converted are built');
+  assert.deepEqual(seen.find((p) => p.phase === 'convert')?.kept, ['text encoder', 'base UNet']);
+  assert.deepEqual(hub.hits.filter((h) => h.origin === 'cdn'), [], 'downloads are not fetched again');
+  await assertEqualPacks(store, out.key, 'fp16', 'base+interp');
+  // Nothing of the interrupted run is left besides the pack's own files.
+  const packShas = new Set(packFiles(parseManifest(await store.readJson(out.key, 'manifest'))).map((f) => f.sha256));
+  assert.deepEqual((await store.files(out.key)).filter((f) => !packShas.has(f.sha256)), []);
+});
+
 test('hub job: 404, wrong bytes, gated, renamed files, a file holding another network, storage full: typed errors, no pack', async () => {
   const run = async (s: ConvertJobSpec, extra: Partial<ConvertEnv> = {}) => {
     const store = memoryStore();

@@ -101,7 +101,7 @@ export function OfficialWeights() {
       await choose({ kind: 'stored', key: out.key, name: out.name });
     } catch (e) {
       const info = toErrorInfo(e);
-      setMessage(info.code === 'cancelled' ? { text: 'Cancelled. Downloaded files are kept: Resume continues where it stopped.' } : { error: info, text: info.message });
+      setMessage(info.code === 'cancelled' ? { text: 'Cancelled. Downloaded files and the parts already converted are kept: Resume continues where it stopped.' } : { error: info, text: info.message });
     } finally {
       setRun(null);
       setPending(await pendingConversions().catch(() => []));
@@ -150,7 +150,8 @@ export function OfficialWeights() {
   const pct = progress ? Math.round(progress.fraction * 100) : 0;
   const eta = progress?.etaMs !== undefined ? ` · about ${formatDuration(progress.etaMs)} left` : '';
   const amount = progress && progress.total > 1 ? (progress.phase === 'list' ? ` ${progress.done} of ${progress.total} repositories` : ` ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`) : '';
-  const status = progress ? `${PHASE_TEXT[progress.phase]}${progress.item ? ` ${progress.item}` : ''}:${amount}${eta}` : 'Starting…';
+  const kept = progress?.kept?.length && progress.phase === 'convert' ? ` (continuing after an interruption: ${progress.kept.join(', ')} already converted)` : '';
+  const status = progress ? `${PHASE_TEXT[progress.phase]}${progress.item ? ` ${progress.item}` : ''}:${amount}${eta}${kept}` : 'Starting…';
   const localInfo = sorted && 'found' in sorted ? sorted : null;
   const localReady = !!localInfo && localInfo.missing.length === 0;
   const localSpec = (): ConvertJobSpec => {
@@ -207,7 +208,7 @@ export function OfficialWeights() {
         <ul className="stored-packs" aria-label="Unfinished conversions">
           {pending.map((j) => (
             <li key={j.key} aria-label={`Unfinished conversion ${j.spec.stages}`}>
-              <div className="what"><strong>Unfinished: {STAGE_CHOICES.find((c) => c.id === j.spec.stages)?.label ?? j.spec.stages}, {j.spec.precisions.unet}</strong>{j.error && <span className="muted small">{j.error.message}</span>}</div>
+              <div className="what"><strong>Unfinished: {STAGE_CHOICES.find((c) => c.id === j.spec.stages)?.label ?? j.spec.stages}, {j.spec.precisions.unet}</strong>{j.error && <span className="muted small">{j.error.message}</span>}<span className="muted small">{j.kept ? `Stopped after converting ${j.kept.join(', ')} (kept: Resume continues with the rest).` : 'Stopped before converting: Resume continues the downloads where they stopped.'}</span></div>
               {j.spec.source === 'local'
                 ? <button type="button" className="secondary" disabled={!localReady} title="Choose the same files again below" onClick={() => void go(j.spec, picked)}>Convert again</button>
                 : <button type="button" className="secondary" onClick={() => void go(j.spec)}>Resume</button>}

@@ -38,8 +38,15 @@ export interface FileSink {
 export interface PackSink {
   create(path: string): Promise<FileSink>;
   commit(): Promise<void>;
-  /** Drop everything written so far. */
+  /** Drop everything written so far (files kept by `checkpoint` stay for a resume). */
   abort(): Promise<void>;
+  /**
+   * Optional, for a conversion that can resume: a network's files are written; keep them (and its
+   * manifest record) so that an interrupted conversion need not build it again.
+   */
+  checkpoint?(step: string, record: unknown): Promise<void>;
+  /** The record of a network an earlier, interrupted conversion already wrote (its files are kept). */
+  resumed?(step: string): unknown;
 }
 
 /** Write a whole small file; returns its manifest record. */

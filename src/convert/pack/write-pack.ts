@@ -113,56 +113,83 @@ export async function writePack(sink: PackSink, spec: PackSpec): Promise<PackMan
   }
 }
 
+/**
+ * One network of the pack: built and written, or — when the sink kept it from an interrupted
+ * conversion — its record taken as written then (the build is deterministic: same bytes).
+ */
+async function step<T>(sink: PackSink, name: string, run: () => Promise<T>): Promise<T> {
+  const prior = sink.resumed?.(name);
+  if (prior !== undefined) return prior as T;
+  const out = await run();
+  await sink.checkpoint?.(name, out);
+  return out;
+}
+
 async function writePackFiles(sink: PackSink, spec: PackSpec): Promise<PackManifest> {
   const log = spec.log ?? (() => {});
   const { frames, height: lh, width: lw } = spec.latent;
 
-  const { tokenizer: tokFiles, textEncoder: textGraph } = await writeTextEncoder(sink, 'tokenizer', 'text_encoder', spec.tokenizer, spec.text, spec);
+  const { tokenizer: tokFiles, textEncoder: textGraph } = await step(sink, 'text_encoder', async () => {
+    const out = await writeTextEncoder(sink, 'tokenizer', 'text_encoder', spec.tokenizer, spec.text, spec);
+    log(`text encoder: ${(out.textEncoder.externalData.reduce((a, f) => a + f.bytes, out.textEncoder.graph.bytes) / 1e6).toFixed(1)} MB`);
+    return out;
+  });
   const tc = spec.text.cfg;
-  log(`text encoder: ${(textGraph.externalData.reduce((a, f) => a + f.bytes, textGraph.graph.bytes) / 1e6).toFixed(1)} MB`);
 
   // Base UNet, CFG batch 2.
-  const ug = new GraphBuilder('base_unet');
-  buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
-  spec.unet.params.assertAllUsed();
-  const unetWritten = await writeGraphWithF16(ug, sink, 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes });
-  const unet = componentOf(unetWritten);
-  // Long videos (FreeNoise): one windowed graph per extra length, on the same weight shards; CFG
-  // batch 1 where batch 2 would pass the buffer bound (full size, 64 frames).
-  const longBaseUnets = [];
-  for (const lf of spec.longFrames ?? []) {
-    const { g, batch } = buildForCfg(`base_unet_f${lf}`, (g, b) => buildLongBaseUNet(ctxFor(g, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: b, frames: lf, height: lh, width: lw }), spec.gpuBufferLimit);
-    longBaseUnets.push({ frames: lf, ...componentOf(await writeGraphWithF16(g, sink, 'unet', `unet_f${lf}`, { precision: spec.unet.precision, reuse: unetWritten })) });
-    log(`base UNet, ${lf} frames (FreeNoise windows): CFG batch ${batch}, largest intermediate ${((g.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
-  }
-  log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+  const { unet, longBaseUnets } = await step(sink, 'unet', async () => {
+    const ug = new GraphBuilder('base_unet');
+    buildBaseUNet(ctxFor(ug, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: 2, frames, height: lh, width: lw });
+    spec.unet.params.assertAllUsed();
+    const unetWritten = await writeGraphWithF16(ug, sink, 'unet', 'unet', { precision: spec.unet.precision, shardBytes: spec.shardBytes });
+    // Long videos (FreeNoise): one windowed graph per extra length, on the same weight shards; CFG
+    // batch 1 where batch 2 would pass the buffer bound (full size, 64 frames).
+    const longBaseUnets = [];
+    for (const lf of spec.longFrames ?? []) {
+      const { g, batch } = buildForCfg(`base_unet_f${lf}`, (g, b) => buildLongBaseUNet(ctxFor(g, spec.unet.params, spec.unet.precision), spec.unet.cfg, { batch: b, frames: lf, height: lh, width: lw }), spec.gpuBufferLimit);
+      longBaseUnets.push({ frames: lf, ...componentOf(await writeGraphWithF16(g, sink, 'unet', `unet_f${lf}`, { precision: spec.unet.precision, reuse: unetWritten })) });
+      log(`base UNet, ${lf} frames (FreeNoise windows): CFG batch ${batch}, largest intermediate ${((g.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+    }
+    log(`base UNet: ${(ug.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ug.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+    return { unet: componentOf(unetWritten), longBaseUnets };
+  });
 
   // VAE decoder, one frame at a time.
-  const vg = new GraphBuilder('vae_decoder');
-  buildVaeDecoder(ctxFor(vg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh, width: lw });
-  const vaeDecoder = componentOf(await writeGraphWithF16(vg, sink, 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
-  log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
+  const vaeDecoder = await step(sink, 'vae_decoder', async () => {
+    const vg = new GraphBuilder('vae_decoder');
+    buildVaeDecoder(ctxFor(vg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh, width: lw });
+    const out = componentOf(await writeGraphWithF16(vg, sink, 'vae_decoder', 'vae_decoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
+    log(`VAE decoder: ${(vg.weightBytes() / 1e6).toFixed(1)} MB`);
+    return out;
+  });
 
   // VAE encoder (the interpolation stage encodes the base frames), one frame at a time.
   const scaleDown = 2 ** (spec.vae.cfg.block_out_channels.length - 1);
-  const eg = new GraphBuilder('vae_encoder');
-  buildVaeEncoder(ctxFor(eg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh * scaleDown, width: lw * scaleDown });
-  spec.vae.params.assertAllUsed();
-  const vaeEncoder = componentOf(await writeGraphWithF16(eg, sink, 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
-  log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
+  const vaeEncoder = await step(sink, 'vae_encoder', async () => {
+    const eg = new GraphBuilder('vae_encoder');
+    buildVaeEncoder(ctxFor(eg, spec.vae.params, spec.vae.precision), spec.vae.cfg, { batch: 1, height: lh * scaleDown, width: lw * scaleDown });
+    // Both VAE graphs are built by now (on a resume the decoder may have been skipped: checked then).
+    if (!sink.resumed?.('vae_decoder')) spec.vae.params.assertAllUsed();
+    const out = componentOf(await writeGraphWithF16(eg, sink, 'vae_encoder', 'vae_encoder', { precision: spec.vae.precision, shardBytes: spec.shardBytes }));
+    log(`VAE encoder: ${(eg.weightBytes() / 1e6).toFixed(1)} MB`);
+    return out;
+  });
 
   // Interpolation UNet (LAVIE.md §4): CFG batch 2 over 4·F − 3 frames.
   const interpFrames = 4 * frames - 3;
   let interpUnet: PackManifest['components']['interpUnet'];
   if (spec.interp) {
     const interp = spec.interp;
-    const { g: ig, batch } = buildForCfg('interp_unet', (g, b) => buildInterpUNet(ctxFor(g, interp.params, interp.precision), interp.cfg, { batch: b, frames: interpFrames, height: lh, width: lw }), spec.gpuBufferLimit);
-    interp.params.assertAllUsed();
-    interpUnet = componentOf(await writeGraphWithF16(ig, sink, 'interp_unet', 'interp_unet', { precision: spec.interp.precision, shardBytes: spec.shardBytes }));
-    log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+    interpUnet = await step(sink, 'interp_unet', async () => {
+      const { g: ig, batch } = buildForCfg('interp_unet', (g, b) => buildInterpUNet(ctxFor(g, interp.params, interp.precision), interp.cfg, { batch: b, frames: interpFrames, height: lh, width: lw }), spec.gpuBufferLimit);
+      interp.params.assertAllUsed();
+      const out = componentOf(await writeGraphWithF16(ig, sink, 'interp_unet', 'interp_unet', { precision: interp.precision, shardBytes: spec.shardBytes }));
+      log(`interpolation UNet: CFG batch ${batch}, ${(ig.weightBytes() / 1e6).toFixed(1)} MB, largest intermediate ${((ig.largestIntermediate()?.bytes ?? 0) / 2 ** 20).toFixed(1)} MiB`);
+      return out;
+    });
   }
 
-  const vsr = spec.vsr ? await writeVsr(sink, spec, interpUnet ? [frames, interpFrames] : [frames], log) : undefined;
+  const vsr = spec.vsr ? await step(sink, 'vsr', () => writeVsr(sink, spec, interpUnet ? [frames, interpFrames] : [frames], log)) : undefined;
 
   const manifest: PackManifest = {
     format: PACK_FORMAT,

@@ -53,7 +53,14 @@ export interface StorePackSinkOptions {
   signal?: AbortSignal;
   /** Called with each file's path as it is created (progress by network). */
   onFile?: (path: string) => void;
+  /** Networks an interrupted conversion of this pack already wrote (their files are in the store). */
+  resume?: Readonly<Record<string, ConvertedStep>>;
+  /** A network's files are published into the store (not yet as a pack): record it to resume from. */
+  onCheckpoint?: (step: string, done: ConvertedStep) => Promise<void>;
 }
+
+/** A network written into the store before the pack was complete: its manifest record and files. */
+export interface ConvertedStep { record: unknown; files: { sha256: string; bytes: number }[] }
 
 export interface StorePackSink extends PackSink {
   /** The stored manifest, once committed. */
@@ -66,8 +73,25 @@ export function storePackSink(store: PackStore, key: string, scratch: Scratch, o
   const open = new Set<string>();
   const unclosed = new Map<string, ScratchFile>();
   let manifestBytes: Uint8Array[] | null = null;
-  let n = 0;
   let manifest: PackManifest | null = null;
+  /** Files published at checkpoints (sha256 → bytes), with those of the networks resumed. */
+  const kept = new Map<string, number>();
+  for (const st of Object.values(o.resume ?? {})) for (const f of st.files) kept.set(f.sha256, f.bytes);
+  let keptBytes = Object.values(o.resume ?? {}).reduce((s, st) => s + st.files.reduce((a, f) => a + f.bytes, 0), 0);
+  /** Move the written files into the store under their sha256 (identical files are stored once). */
+  const publish = async (): Promise<{ sha256: string; bytes: number }[]> => {
+    const out: { sha256: string; bytes: number }[] = [];
+    for (const f of written.values()) {
+      if (kept.has(f.sha256) || (await store.file(key, f.sha256))) await scratch.remove(f.name);
+      else await scratch.publish(f.name, f.sha256);
+      kept.set(f.sha256, f.bytes);
+      open.delete(f.name);
+      out.push({ sha256: f.sha256, bytes: f.bytes });
+      keptBytes += f.bytes;
+    }
+    written.clear();
+    return out;
+  };
   const cancelled = () => {
     if (o.signal?.aborted) throw new CancelledError('Conversion cancelled; nothing was kept as a pack.');
   };
@@ -84,7 +108,9 @@ export function storePackSink(store: PackStore, key: string, scratch: Scratch, o
         const parts: Uint8Array[] = (manifestBytes = []);
         return { write: (c) => { parts.push(c.slice()); hash.update(c); bytes += c.byteLength; }, close: () => ({ bytes, sha256: hash.hex() }) };
       }
-      const name = `convert-${n++}.tmp`;
+      // Named by the pack path: a resumed conversion writes the interrupted network's files again
+      // under the same names, so no stale scratch file of the interrupted run is left behind.
+      const name = `convert-${path.replace(/[^\w.-]/g, '_')}.tmp`;
       const f = await scratch.create(name);
       open.add(name);
       unclosed.set(name, f);
@@ -109,19 +135,19 @@ export function storePackSink(store: PackStore, key: string, scratch: Scratch, o
       const text = new TextDecoder().decode(await new Blob(manifestBytes as BlobPart[]).arrayBuffer());
       const raw: unknown = JSON.parse(text);
       const m = parseManifest(raw);
-      // Identical files (e.g. two shards with the same bytes) are stored once.
-      const published = new Set<string>();
-      for (const f of written.values()) {
-        if (published.has(f.sha256) || (await store.file(key, f.sha256))) await scratch.remove(f.name);
-        else await scratch.publish(f.name, f.sha256);
-        published.add(f.sha256);
-        open.delete(f.name);
-      }
-      const totalBytes = [...written.values()].reduce((s, f) => s + f.bytes, 0);
+      await publish();
+      const totalBytes = keptBytes;
       await store.writeJson(key, 'manifest', raw); // as written (parseManifest may normalise)
       const info: StoredPackInfo & Record<string, unknown> = { ...o.info, key, name: m.name, bytes: 0, totalBytes, complete: true, savedAt: Date.now() };
       await store.writeJson(key, 'info', info); // last: with it the pack is listed as complete
       manifest = m;
+    },
+    resumed: (step) => o.resume?.[step]?.record,
+    async checkpoint(step, record) {
+      cancelled();
+      if (!o.onCheckpoint) return;
+      const files = await publish();
+      await o.onCheckpoint(step, { record, files });
     },
     async abort() {
       for (const f of unclosed.values()) {
