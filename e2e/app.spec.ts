@@ -35,6 +35,21 @@ async function waitForResult(page: Page, seed: string, timeout = GENERATION_TIME
   }
 }
 
+/**
+ * Wait until the progress bar's text matches `re`; if the app shows an error instead, fail with it at
+ * once (a failed run has no progress bar: waiting for one alone idles until the timeout).
+ */
+async function waitForProgress(page: Page, re: RegExp, timeout = GENERATION_TIMEOUT): Promise<void> {
+  const state = () => page.evaluate(() => {
+    const alert = document.querySelector('[role="alert"]');
+    if (alert) return { alert: `[${alert.getAttribute('data-code')}] ${alert.querySelector('.message')?.textContent ?? alert.textContent}` };
+    return { progress: document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuetext') ?? '' };
+  });
+  await expect.poll(async () => { const s = await state(); return 'alert' in s || re.test(s.progress); }, { timeout, intervals: [250, 500, 1000] }).toBe(true);
+  const s = await state();
+  if ('alert' in s) throw new Error(`generation failed while waiting for progress ${re}: ${s.alert}`);
+}
+
 async function generate(page: Page, seed: string, steps?: string): Promise<void> {
   const u = ui(page);
   await u.seed.fill(seed);
@@ -115,7 +130,7 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     await u.seed.fill('5');
     await u.steps.fill('50');
     await u.generate.click();
-    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/, { timeout: GENERATION_TIMEOUT });
+    await waitForProgress(page, /Denoising: step [1-9]/);
     await u.cancel.click();
     await expect(u.progress).toHaveCount(0);
     await expect(u.cancel).toBeDisabled();
@@ -147,7 +162,7 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     await u.steps.fill(FAST_STEPS);
     await u.seed.fill('21');
     await u.generate.click();
-    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Super-resolution window 1\/2/, { timeout: GENERATION_TIMEOUT });
+    await waitForProgress(page, /Stage 2 of 2 \(Super-resolution window 1\/2/);
     await waitForResult(page, '21-vsr');
     const v = await decodeDownload(page);
     console.log('super-resolved:', { ...v, frameHashes: undefined, meanLevel: undefined, timestamps: undefined });
@@ -166,7 +181,7 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     await u.prompt.fill('a city at night');
     await u.steps.fill('20');
     await u.generate.click();
-    await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/, { timeout: GENERATION_TIMEOUT });
+    await waitForProgress(page, /Denoising: step [1-9]/);
     // Fault injection: destroy the worker's GPUDevice (what a driver reset does to the page).
     const worker = page.workers()[0]!;
     const before = await worker.evaluateHandle(() => (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice);
@@ -194,7 +209,7 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     // The base video is offered while the interpolation runs.
     await expect(page.locator('[download="lavie-seed11.mp4"]').or(u.alert)).toBeVisible({ timeout: GENERATION_TIMEOUT });
     await expect(u.alert).toHaveCount(0);
-    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Interpolation\)/, { timeout: GENERATION_TIMEOUT });
+    await waitForProgress(page, /Stage 2 of 2 \(Interpolation\)/);
     const base = await decodeDownload(page);
     expect(base.frameCount).toBe(16);
     await waitForResult(page, '11-interp');
@@ -208,7 +223,7 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     // Cancel during the interpolation stage: the base video stays.
     await u.seed.fill('12');
     await u.generate.click();
-    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Interpolation\) · (Encoding base frames|Denoising)/, { timeout: GENERATION_TIMEOUT });
+    await waitForProgress(page, /Stage 2 of 2 \(Interpolation\) · (Encoding base frames|Denoising)/);
     await u.cancel.click();
     await expect(u.progress).toHaveCount(0);
     await expect(u.generate).toBeEnabled();
