@@ -47,7 +47,9 @@ export default defineConfig({
     // The delivery specs serve packs from 127.0.0.1 (any port): allow it in the CSP and the pack-host check.
     // The demo pack gets one long-video length (32 frames), not all twelve: the specs that load it
     // download and verify every file of it.
-    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*', LAVIE_DEMO_LONG_FRAMES: '32' },
+    // convert.spec converts tiny official-format files: the conversion worker builds for their base
+    // latent (TINY_LATENT's height×width; a mismatch fails that spec's byte-equality check).
+    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*', LAVIE_DEMO_LONG_FRAMES: '32', VITE_CONVERT_LATENT: '8x8' },
     stdout: 'pipe',
     stderr: 'pipe',
   },

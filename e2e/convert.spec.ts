@@ -23,7 +23,7 @@ test.use({ bypassCSP: true }); // decodeDownload injects a script
 test.beforeEach(({ page }) => showAdvanced(page)); // the Steps field
 
 const TIMEOUT = 20 * 60_000;
-const LATENT = `${TINY_LATENT.height}x${TINY_LATENT.width}`;
+// The e2e build converts for TINY_LATENT's grid (VITE_CONVERT_LATENT in playwright.config.ts).
 const root = mkdtempSync(join(tmpdir(), 'convert-e2e-'));
 const files = writeTinyOfficialFiles(root);
 let hub: FakeHub;
@@ -95,7 +95,7 @@ test('one click: the official files from the (local) Hub become a stored pack, b
   test.setTimeout(TIMEOUT * 2);
   const tStart = Date.now();
   // No demo pack first (its load costs minutes here): an address that does not answer.
-  await page.goto(`/?convert-latent=${LATENT}&pack=${encodeURIComponent('http://127.0.0.1:9/')}`);
+  await page.goto(`/?pack=${encodeURIComponent('http://127.0.0.1:9/')}`);
   await prepare(page);
   await catalogue(page).getByRole('button', { name: 'Download and convert' }).click();
   await expect(model(page).locator('dt:text-is("From") + dd')).toHaveText(/^stored pack "LaVie \(official weights\)/, { timeout: TIMEOUT });
@@ -120,7 +120,7 @@ test('one click: the official files from the (local) Hub become a stored pack, b
 test('a download cut mid-file resumes after a reload (Range) and completes; 404 and wrong bytes give typed errors (fake engine)', async ({ page }) => {
   test.setTimeout(TIMEOUT);
   await useFakeEngine(page);
-  await page.goto(`/?convert-latent=${LATENT}&pack=${encodeURIComponent('fake:?')}`);
+  await page.goto(`/?pack=${encodeURIComponent('fake:?')}`);
   await prepare(page);
 
   // 404 on the checkpoint, then wrong bytes: typed errors, no pack.
@@ -151,7 +151,7 @@ test('a download cut mid-file resumes after a reload (Range) and completes; 404 
 test('from files on this computer: the picked .pt file and SD folder convert in the worker into a pack byte-identical to the Node conversion (fake engine, nothing fetched)', async ({ page }) => {
   test.setTimeout(TIMEOUT);
   await useFakeEngine(page);
-  await page.goto(`/?convert-latent=${LATENT}&pack=${encodeURIComponent('fake:?')}`);
+  await page.goto(`/?pack=${encodeURIComponent('fake:?')}`);
   await prepare(page);
   hub.hits.length = 0;
   const c = catalogue(page);

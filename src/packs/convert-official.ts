@@ -94,7 +94,7 @@ const choiceOf = (id: string) => {
   return c;
 };
 
-const revisionOf = (spec: ConvertJobSpec, id: RepoId) => spec.hub?.revisions?.[id] ?? LAVIE_REPOS[id].revision;
+export const revisionOf = (spec: ConvertJobSpec, id: RepoId) => spec.hub?.revisions?.[id] ?? LAVIE_REPOS[id].revision;
 
 /** The stored pack a job makes: the same inputs and options give the same key (converting twice replaces it). */
 export function jobKey(spec: ConvertJobSpec): string {
@@ -105,12 +105,18 @@ export function jobKey(spec: ConvertJobSpec): string {
 export const jobName = (spec: ConvertJobSpec) => spec.name ?? `LaVie (official weights): ${choiceOf(spec.stages).label}, UNet ${spec.precisions.unet}`;
 
 /** The repos a choice reads from. */
-const reposFor = (stages: string): RepoId[] => (Object.keys(LAVIE_REPOS) as RepoId[]).filter((id) => id !== 'x4' || choiceOf(stages).stages.vsr);
+export const reposFor = (stages: string): RepoId[] => (Object.keys(LAVIE_REPOS) as RepoId[]).filter((id) => id !== 'x4' || choiceOf(stages).stages.vsr);
 
 export interface HubPlan { files: PlannedFile[]; download: number; stored: number; cached: number }
 
-/** List the repos (nothing downloaded yet): the files to fetch, their size, the pack's estimated size, what is already stored. */
-export async function planHubJob(spec: ConvertJobSpec, env: ConvertEnv, signal?: AbortSignal, onRepo?: (done: number, total: number) => void): Promise<HubPlan> {
+/** What listing and downloading need of the environment (the browser's worker and `npm run convert -- --from-hub` alike). */
+export type HubEnv = Pick<ConvertEnv, 'store' | 'fetch' | 'token' | 'retries' | 'backoffMs'>;
+
+/**
+ * List the repos (nothing downloaded yet): the files to fetch, their size, the pack's estimated size,
+ * what is already stored. The one plan of a Hub job, in the browser and in the Node CLI.
+ */
+export async function planHubJob(spec: ConvertJobSpec, env: HubEnv, signal?: AbortSignal, onRepo?: (done: number, total: number) => void): Promise<HubPlan> {
   const hub = hubOptions(spec, env, signal);
   const repos = reposFor(spec.stages);
   const listings: Partial<Record<RepoId, HubFile[]>> = {};
@@ -127,7 +133,7 @@ export async function planHubJob(spec: ConvertJobSpec, env: ConvertEnv, signal?:
   return { files: plan.files, ...sizes, cached };
 }
 
-function hubOptions(spec: ConvertJobSpec, env: ConvertEnv, signal?: AbortSignal): HubOptions {
+export function hubOptions(spec: ConvertJobSpec, env: HubEnv, signal?: AbortSignal): HubOptions {
   if (!spec.hub) throw new HubError('hub-endpoint-refused', 'a Hub job without an endpoint');
   return { endpoint: spec.hub.endpoint, token: env.token, fetch: env.fetch, signal, ...(env.retries !== undefined ? { retries: env.retries } : {}), ...(env.backoffMs !== undefined ? { backoffMs: env.backoffMs } : {}) };
 }

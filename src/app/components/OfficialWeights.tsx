@@ -30,12 +30,6 @@ const PHASE_TEXT: Record<ConvertProgress['phase'], string> = {
   done: 'Done',
 };
 
-/** Test and small-checkpoint hook: `?convert-latent=8x8` converts for another base latent size. */
-function latentOverride(): ConvertJobSpec['latent'] | undefined {
-  const m = /^(\d+)x(\d+)$/.exec(new URLSearchParams(location.search).get('convert-latent') ?? '');
-  return m ? { height: Number(m[1]), width: Number(m[2]) } : undefined;
-}
-
 /** Files from a file or folder input, with their path (a folder's files: the folder's name first). */
 function pickedOf(list: FileList | null): PickedFile[] {
   return [...(list ?? [])].map((f) => ({ path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, file: f }));
@@ -84,10 +78,7 @@ export function OfficialWeights() {
   const resumed = useRef(false);
   const [open, setOpen] = useState(false);
 
-  const spec = (): ConvertJobSpec => {
-    const latent = latentOverride();
-    return { source: 'hub', stages, precisions: precisionsFor(precision), keepOriginals: keep, hub: { endpoint: endpoint.trim() }, ...(latent ? { latent } : {}) };
-  };
+  const spec = (): ConvertJobSpec => ({ source: 'hub', stages, precisions: precisionsFor(precision), keepOriginals: keep, hub: { endpoint: endpoint.trim() } });
 
   const go = async (s: ConvertJobSpec, files?: PickedFile[]) => {
     setMessage(null);
@@ -154,10 +145,7 @@ export function OfficialWeights() {
   const status = progress ? `${PHASE_TEXT[progress.phase]}${progress.item ? ` ${progress.item}` : ''}:${amount}${eta}${kept}` : 'Starting…';
   const localInfo = sorted && 'found' in sorted ? sorted : null;
   const localReady = !!localInfo && localInfo.missing.length === 0;
-  const localSpec = (): ConvertJobSpec => {
-    const latent = latentOverride();
-    return { source: 'local', stages, precisions: precisionsFor(precision), ...(latent ? { latent } : {}) };
-  };
+  const localSpec = (): ConvertJobSpec => ({ source: 'local', stages, precisions: precisionsFor(precision) });
 
   return (
     <details className="official" open={open || !!run || undefined} onToggle={(e) => setOpen(e.currentTarget.open)}>

@@ -5,11 +5,12 @@
 // the same code as local files. HF_TOKEN, if set, is sent to the endpoint.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { STAGE_CHOICES, LAVIE_REPOS, choiceSizes, planDownload, type RepoId } from '../catalogue.ts';
+import { STAGE_CHOICES, LAVIE_REPOS, type RepoId } from '../catalogue.ts';
 import { CheckpointError } from '../errors.ts';
 import type { SourceFolder } from '../io/bytes.ts';
-import { convertOfficial, type ConvertOptions, type PersonalizeInputs } from '../official.ts';
-import { HubError, fetchHubFiles, hubEndpoint, hubStoreKey, listRepo, type HubFile, type HubOptions } from '../../packs/download/hub.ts';
+import { DEFAULT_PRECISIONS, convertOfficial, type ConvertOptions, type PersonalizeInputs } from '../official.ts';
+import { fetchHubFiles, hubEndpoint, hubStoreKey } from '../../packs/download/hub.ts';
+import { hubOptions, planHubJob, reposFor, revisionOf, type ConvertJobSpec, type HubEnv } from '../../packs/convert-official.ts';
 import { fsStore, type FsPackStore } from '../../packs/storage/node-fs.ts';
 import { vsrConfig } from './convert.ts';
 import { dirPackSink, nodeFileSource } from './node-io.ts';
@@ -49,29 +50,32 @@ export async function convertFromHub(a: Record<string, string>, opts: ConvertOpt
   if (!a.out) throw new Error('usage: convert --from-hub --out <packDir> [--stages base+interp+vsr] [--endpoint URL] [--revision REV] [--cache DIR]');
   const choice = STAGE_CHOICES.find((c) => c.id === (a.stages ?? 'base'));
   if (!choice) throw new Error(`--stages must be one of ${STAGE_CHOICES.map((c) => c.id).join(', ')}`);
-  const hub: HubOptions = { endpoint: hubEndpoint(a.endpoint ?? process.env.HF_ENDPOINT), token: process.env.HF_TOKEN || undefined, ...(a.retries ? { retries: Number(a.retries) } : {}) };
-  const revs = revisions(a.revision);
   const store = fsStore(resolve(a.cache ?? defaultCacheDir()));
+  const env: HubEnv = { store, token: process.env.HF_TOKEN || undefined, ...(a.retries ? { retries: Number(a.retries) } : {}) };
+  // The browser's job description; its plan and download code are the browser's too.
+  const spec: ConvertJobSpec = {
+    source: 'hub',
+    stages: choice.id,
+    precisions: { unet: opts.unetPrecision ?? DEFAULT_PRECISIONS.unet, vae: opts.vaePrecision ?? DEFAULT_PRECISIONS.vae, text: opts.textPrecision ?? DEFAULT_PRECISIONS.text },
+    hub: { endpoint: hubEndpoint(a.endpoint ?? process.env.HF_ENDPOINT), revisions: revisions(a.revision) },
+  };
 
   // 1. List before downloading anything: every required file must be there.
-  const needed = (Object.keys(LAVIE_REPOS) as RepoId[]).filter((id) => id !== 'x4' || choice.stages.vsr);
-  const listings: Partial<Record<RepoId, HubFile[]>> = {};
-  for (const id of needed) listings[id] = await listRepo(hub, LAVIE_REPOS[id].repo, revs[id]);
-  const plan = planDownload(choice.stages, listings);
-  if (plan.missing.length) throw new HubError('hub-not-found', `missing on ${hub.endpoint}: ${plan.missing.join('; ')}`);
-  const sizes = choiceSizes(plan, { unet: opts.unetPrecision ?? 'fp16', vae: opts.vaePrecision ?? 'fp32', text: opts.textPrecision ?? 'fp32' });
-  log(`${choice.label}: ${plan.files.length} files, ${mb(sizes.download)} to download (cached files are not fetched again), pack ≈ ${mb(sizes.stored)}`);
+  const plan = await planHubJob(spec, env);
+  log(`${choice.label}: ${plan.files.length} files, ${mb(plan.download - plan.cached)} to download (${mb(plan.cached)} already in the cache), pack ≈ ${mb(plan.stored)}`);
 
   // 2. Download (resumable, verified, cached), repo by repo.
-  const base = { loaded: 0, total: sizes.download };
+  const hub = hubOptions(spec, env);
+  const base = { loaded: 0, total: plan.download };
   let lastFile = '';
   const folders = {} as Record<RepoId, SourceFolder>;
-  for (const id of needed) {
+  for (const id of reposFor(spec.stages)) {
+    const repo = LAVIE_REPOS[id].repo;
     const files = plan.files.filter((f) => f.repo === id).map((f) => f.file);
-    const paths = await fetchHubFiles(hub, LAVIE_REPOS[id].repo, revs[id], files, store, (p) => {
+    const paths = await fetchHubFiles(hub, repo, revisionOf(spec, id), files, store, (p) => {
       if (p.file !== lastFile) log(`downloading ${(lastFile = p.file)} (${mb(base.loaded)} of ${mb(base.total)})`);
     }, base);
-    folders[id] = cachedFolder(`${LAVIE_REPOS[id].repo}@${revs[id]}`, paths, store, hubStoreKey(LAVIE_REPOS[id].repo));
+    folders[id] = cachedFolder(`${repo}@${revisionOf(spec, id)}`, paths, store, hubStoreKey(repo));
   }
   log(`downloaded and verified ${mb(base.total)}`);
 
