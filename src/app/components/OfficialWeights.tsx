@@ -196,7 +196,7 @@ export function OfficialWeights() {
         <ul className="stored-packs" aria-label="Unfinished conversions">
           {pending.map((j) => (
             <li key={j.key} aria-label={`Unfinished conversion ${j.spec.stages}`}>
-              <div className="what"><strong>Unfinished: {STAGE_CHOICES.find((c) => c.id === j.spec.stages)?.label ?? j.spec.stages}, {j.spec.precisions.unet}</strong>{j.error && <span className="muted small">{j.error.message}</span>}<span className="muted small">{j.kept ? `Stopped after converting ${j.kept.join(', ')} (kept: Resume continues with the rest).` : 'Stopped before converting: Resume continues the downloads where they stopped.'}</span></div>
+              <div className="what"><strong>Unfinished: {STAGE_CHOICES.find((c) => c.id === j.spec.stages)?.label ?? j.spec.stages}, {j.spec.precisions.unet}</strong>{j.error && <span className="muted small">{j.error.message}</span>}<span className="muted small">{j.kept ? `Stopped after converting ${j.kept.join(', ')} (kept: ${j.spec.source === 'local' ? 'choose the same files again below, then Convert again' : 'Resume'} continues with the rest).` : j.spec.source === 'local' ? 'Choose the same files again below, then Convert again.' : 'Stopped before converting: Resume continues the downloads where they stopped.'}</span></div>
               {j.spec.source === 'local'
                 ? <button type="button" className="secondary" disabled={!localReady} title="Choose the same files again below" onClick={() => void go(j.spec, picked)}>Convert again</button>
                 : <button type="button" className="secondary" onClick={() => void go(j.spec)}>Resume</button>}
