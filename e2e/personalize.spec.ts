@@ -1,12 +1,14 @@
 // Personalizing a stored pack in the browser: the real tiny pack is put into OPFS as a download
-// leaves it, the real personalize worker merges a LoRA (lavie-tiny lora_unet fixture) into it, the new
+// leaves it, the real personalize worker merges a LoRA (kohya format, made for the demo pack's UNet) into it, the new
 // pack shares the unchanged files (its own folder holds only the rewritten ones), is listed with its
 // LoRA and multiplier and can be chosen, and deleting it frees only its own files. The engine is the
 // fake one (loading the real tiny pack takes minutes on SwiftShader); the merge math and the engine
 // reading the result are checked in Node (tests/packs/personalize-installed.test.ts).
 import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureDir } from '../tests/helpers/fixtures.ts';
+import { TINY_LORA_UNET_WEIGHTS, tinyPackLora } from '../tests/support/tiny-lora.ts';
 import { useFakeEngine } from './support/pages.ts';
 
 const TIMEOUT = 2 * 60_000;
@@ -63,10 +65,12 @@ test('personalize a stored pack with a LoRA: listed with its multiplier, shared 
   await expect(model).toContainText('fake-test-pack');
   const panel = page.getByRole('region', { name: 'Personalize' });
   await panel.getByRole('button', { name: 'Personalize LaVie tiny (test weights)' }).click();
-  await panel.getByLabel('LoRA files (.safetensors)').setInputFiles(join(fixtureDir('lora_unet'), 'lora.safetensors'));
+  const lora = join(mkdtempSync(join(tmpdir(), 'lora-')), 'lora.safetensors');
+  writeFileSync(lora, tinyPackLora());
+  await panel.getByLabel('LoRA files (.safetensors)').setInputFiles(lora);
   await panel.getByLabel('Multiplier for lora.safetensors').fill('0.8');
   await panel.getByRole('button', { name: 'Apply LoRAs' }).click();
-  await expect(panel.getByRole('status')).toContainText('lora.safetensors (kohya, ×0.8): 26 UNet and 0 text-encoder weights', { timeout: TIMEOUT });
+  await expect(panel.getByRole('status')).toContainText(`lora.safetensors (kohya, ×0.8): ${TINY_LORA_UNET_WEIGHTS} UNet and 0 text-encoder weights`, { timeout: TIMEOUT });
   const row = panel.getByRole('listitem', { name: /^Personalized pack LaVie tiny \(test weights\) \+ lora ×0\.8/ });
   await expect(row).toContainText('LoRAs: lora.safetensors ×0.8');
 

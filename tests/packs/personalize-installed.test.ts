@@ -24,6 +24,7 @@ import { deleteStoredPack } from '../../src/packs/storage/shared-files.ts';
 import { listStoredPacks } from '../../src/packs/storage/stored-packs.ts';
 import { CancelledError } from '../../src/protocol/errors.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
+import { TINY_LORA_UNET_WEIGHTS, tinyPackLora } from '../support/tiny-lora.ts';
 
 const read = (dir: string, f: string) => new Uint8Array(readFileSync(join(fixtureDir(dir), f)));
 const unetCfg = JSON.parse(readFileSync(join(fixtureDir('base_unet'), 'config.json'), 'utf8'));
@@ -178,7 +179,9 @@ test('the engine runs the personalized tiny demo pack from storage; the LoRA cha
   const manifest = JSON.parse(new TextDecoder().decode(files.get('manifest.json')!)) as PackManifest;
   const store = memoryStore();
   await install(store, 'tiny', { manifest, files });
-  const out = await personalizeStoredPack(store, 'tiny', [{ name: 'lora.safetensors', bytes: inputs.get('lora.safetensors')!, multiplier: 0.8 }]);
+  // A LoRA made for the demo pack's own UNet (the fixtures' fit the official four-level tiny UNet).
+  const out = await personalizeStoredPack(store, 'tiny', [{ name: 'lora.safetensors', bytes: tinyPackLora(), multiplier: 0.8 }]);
+  assert.match(out.lines.join('\n'), new RegExp(`: ${TINY_LORA_UNET_WEIGHTS} UNet and 0 text-encoder weights`));
   const rt = createNodeRuntime();
   const frames = async (key: string) => {
     const engine = await LaVieEngine.load(rt, await openStoredPack(store, key));

@@ -19,15 +19,17 @@ import { runCli } from './cli-util.ts';
 import { dirPackSink } from './node-io.ts';
 
 /** Tiny base stage: 16 frames of 8×8 latents (32×32 video). SwiftShader costs ~4.5 ms per node
- * dispatch, so the UNet step (~1650 nodes) is ~7.5 s there whatever the widths; the VAE is kept narrow. */
+ * dispatch whatever the widths, so the UNets have two levels, not LaVie's four (every block type and
+ * temporal module is still there): 770 nodes instead of 1650 per call, which halves each browser test's
+ * denoising step. The VAE is kept narrow. */
 export const TINY_LATENT = { frames: 16, height: 8, width: 8 };
 
 export const TINY_UNET: UNet3DConfig = {
   sample_size: 8, in_channels: 4, out_channels: 4, center_input_sample: false, flip_sin_to_cos: true, freq_shift: 0,
-  down_block_types: ['CrossAttnDownBlock3D', 'CrossAttnDownBlock3D', 'CrossAttnDownBlock3D', 'DownBlock3D'],
+  down_block_types: ['CrossAttnDownBlock3D', 'DownBlock3D'],
   mid_block_type: 'UNetMidBlock3DCrossAttn',
-  up_block_types: ['UpBlock3D', 'CrossAttnUpBlock3D', 'CrossAttnUpBlock3D', 'CrossAttnUpBlock3D'],
-  only_cross_attention: false, block_out_channels: [32, 32, 32, 48], layers_per_block: 1, downsample_padding: 1,
+  up_block_types: ['UpBlock3D', 'CrossAttnUpBlock3D'],
+  only_cross_attention: false, block_out_channels: [32, 48], layers_per_block: 1, downsample_padding: 1,
   mid_block_scale_factor: 1, act_fn: 'silu', norm_num_groups: 16, norm_eps: 1e-5, cross_attention_dim: 32,
   attention_head_dim: 1, dual_cross_attention: false, use_linear_projection: false, class_embed_type: null,
   num_class_embeds: null, upcast_attention: false, resnet_time_scale_shift: 'default', use_first_frame: false, use_relative_position: false,
@@ -42,10 +44,12 @@ export const TINY_VAE: VaeConfig = {
   sample_size: 64, scaling_factor: 0.18215,
 } as unknown as VaeConfig;
 
-/** Tiny VSR UNet: LaVie's VSR tree (x4-upscaler layout) at width 32 (its temporal modules hard-code 32 groups). */
+/** Tiny VSR UNet: LaVie's VSR blocks (x4-upscaler layout), two levels, width 32 (its temporal modules hard-code 32 groups). */
 export const TINY_VSR_UNET: VsrUNetConfig = {
   ...LAVIE_VSR_UNET_CONFIG,
-  block_out_channels: [32, 32, 32, 32], layers_per_block: 1, attention_head_dim: 1, cross_attention_dim: 32,
+  down_block_types: ['DownBlock3D', 'CrossAttnDownBlock3D'], up_block_types: ['CrossAttnUpBlock3D', 'UpBlock3D'],
+  only_cross_attention: [true, false], down_temporal_idx: [0, 1], up_temporal_idx: [0, 1],
+  block_out_channels: [32, 32], layers_per_block: 1, attention_head_dim: 1, cross_attention_dim: 32,
 };
 
 /** Tiny x4 VAE: 3 levels (×4), narrow. */
