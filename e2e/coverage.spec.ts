@@ -1,6 +1,8 @@
-// WebGPU coverage: every graph the converter emits runs entirely on onnxruntime-web's WebGPU EP
+// WebGPU coverage: every graph the converter emits into a pack runs entirely on onnxruntime-web's WebGPU EP
 // (ORT's verbose placement log lists no CPU node) and matches onnxruntime-node. Uses the fixtures'
-// tiny official-code weights and inputs; runs in Debian's Chromium on SwiftShader.
+// tiny official-code weights and inputs; runs in Debian's Chromium on SwiftShader. The fixtures'
+// standalone Transformer3D blocks are not packed graphs: they run inside the UNets here, and on their
+// own in the Node parity tests.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -8,7 +10,6 @@ import { GraphBuilder } from '../src/convert/onnx/graph.ts';
 import { buildClipText, type ClipTextConfig } from '../src/convert/graphs/clip_text.ts';
 import { DEFAULT_MAX_TENSOR_BYTES, type NetCtx } from '../src/convert/graphs/nn.ts';
 import { Params } from '../src/convert/graphs/params.ts';
-import { VSR_TRANSFORMER, buildBaseTransformer3D, buildTransformer3D, type Transformer3DConfig } from '../src/convert/graphs/transformer3d.ts';
 import { buildVsrUNet, type VsrUNetConfig } from '../src/convert/graphs/vsr-unet.ts';
 import { buildBaseUNet, buildInterpUNet, type UNet3DConfig } from '../src/convert/graphs/unet3d.ts';
 import { buildVaeDecoder, buildVaeEncoder, type VaeConfig } from '../src/convert/graphs/vae.ts';
@@ -31,20 +32,6 @@ interface Case { name: string; graph: () => GraphBuilder; feeds: () => Record<st
 const f32 = (t: { shape: readonly number[]; read(): Float32Array }): HostTensor => ({ dtype: 'float32', shape: t.shape, data: t.read() });
 
 const CASES: Case[] = [
-  {
-    name: 'base_transformer3d',
-    graph: () => {
-      const i = inputs('base_transformer3d');
-      const [b, , f, h, w] = i.get('hidden_states')!.shape;
-      const g = new GraphBuilder('t3d');
-      buildBaseTransformer3D(ctx(g, 'base_transformer3d'), cfg('base_transformer3d') as Transformer3DConfig, { batch: b!, frames: f!, height: h!, width: w!, textLength: i.get('encoder_hidden_states')!.shape[1]! });
-      return g;
-    },
-    feeds: () => {
-      const i = inputs('base_transformer3d');
-      return { hidden_states: f32(i.get('hidden_states')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
-    },
-  },
   {
     name: 'base_unet',
     graph: () => {
@@ -69,20 +56,6 @@ const CASES: Case[] = [
     feeds: () => {
       const i = inputs('interp_unet');
       return { sample: f32(i.get('x_t')!), condition: f32(i.get('x_cond')!), timestep: f32(i.get('timestep_f32')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
-    },
-  },
-  {
-    name: 'vsr_transformer3d',
-    graph: () => {
-      const i = inputs('vsr_transformer3d');
-      const [b, , f, h, w] = i.get('hidden_states')!.shape;
-      const g = new GraphBuilder('vsr_t3d');
-      buildTransformer3D(ctx(g, 'vsr_transformer3d'), cfg('vsr_transformer3d') as Transformer3DConfig, { batch: b!, frames: f!, height: h!, width: w!, textLength: i.get('encoder_hidden_states')!.shape[1]! }, VSR_TRANSFORMER);
-      return g;
-    },
-    feeds: () => {
-      const i = inputs('vsr_transformer3d');
-      return { hidden_states: f32(i.get('hidden_states')!), encoder_hidden_states: f32(i.get('encoder_hidden_states')!) };
     },
   },
   {
