@@ -17,6 +17,28 @@ const ui = appLocators;
 /** Seeds of the History entries, top (newest) first. */
 const historySeeds = (page: Page) => page.getByRole('region', { name: 'History' }).locator('.history-item .what .small').allInnerTexts().then((t) => t.map((s) => Number(/seed (\d+)/.exec(s)![1])));
 
+/**
+ * Queue 'first prompt' (seed 5) with 1000 steps — still running whatever the machine's load when the
+ * test acts — then 'second prompt' and 'third prompt', one prompt per line, with `seed` and `steps`.
+ * Returns the queue's list once it holds the three.
+ */
+async function queueLongThenTwo(page: Page, next: { seed: string; steps: string }) {
+  const u = ui(page);
+  const list = u.queue.getByRole('list', { name: 'Queued videos' });
+  await u.prompt.fill('first prompt');
+  await u.seed.fill('5');
+  await u.steps.fill('1000');
+  await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+  await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
+  await u.prompt.fill('second prompt\nthird prompt');
+  await u.seed.fill(next.seed);
+  await u.steps.fill(next.steps);
+  await u.queue.getByLabel('One prompt per line').check();
+  await u.queue.getByRole('button', { name: 'Add to queue' }).click();
+  await expect(list.getByRole('listitem')).toHaveCount(3);
+  return list;
+}
+
 test.describe('History as a gallery', () => {
   test('a request’s stages are one entry with a poster per video and buttons that name their video; long prompts are clamped', async ({ page }) => {
     await open(page, 'stepMs=10&interp=1');
@@ -96,20 +118,7 @@ test.describe('the queue', () => {
   test('one prompt per line; a waiting video can be removed; Cancel stops the running one and pauses the rest', async ({ page }) => {
     await open(page, 'stepMs=300');
     const u = ui(page);
-    const list = u.queue.getByRole('list', { name: 'Queued videos' });
-    // The first runs long (it is still running whatever the machine's load when Cancel is pressed),
-    // the two queued after it — one prompt per line — are short.
-    await u.prompt.fill('first prompt');
-    await u.seed.fill('5');
-    await u.steps.fill('1000');
-    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
-    await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
-    await u.prompt.fill('second prompt\nthird prompt');
-    await u.seed.fill('5');
-    await u.steps.fill('1');
-    await u.queue.getByLabel('One prompt per line').check();
-    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
-    await expect(list.getByRole('listitem')).toHaveCount(3);
+    const list = await queueLongThenTwo(page, { seed: '5', steps: '1' });
     await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
     await list.getByRole('button', { name: "Remove 'third prompt' (seed 5) from the queue" }).click();
     await expect(list.getByRole('listitem')).toHaveCount(2);
@@ -132,18 +141,7 @@ test.describe('the queue', () => {
   test('a reload keeps the waiting videos, paused, to resume; the running one becomes an interrupted History entry', async ({ page }) => {
     await open(page, 'stepMs=300');
     const u = ui(page);
-    const list = u.queue.getByRole('list', { name: 'Queued videos' });
-    await u.prompt.fill('first prompt');
-    await u.seed.fill('5');
-    await u.steps.fill('1000');
-    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
-    await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
-    await u.prompt.fill('second prompt\nthird prompt');
-    await u.seed.fill('6');
-    await u.steps.fill('2');
-    await u.queue.getByLabel('One prompt per line').check();
-    await u.queue.getByRole('button', { name: 'Add to queue' }).click();
-    await expect(list.getByRole('listitem')).toHaveCount(3);
+    const list = await queueLongThenTwo(page, { seed: '6', steps: '2' });
     await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/);
     page.on('dialog', (d) => void d.accept()); // the reload asks first (a run is going on)
     await page.reload();
