@@ -3,7 +3,7 @@
 // official-format checkpoints at tiny size (random weights): one click lists, downloads, converts in
 // the conversion worker into OPFS and loads the pack, on which a short generation runs (real engine);
 // every file is byte-identical to the Node conversion of the same files; a cut download resumes
-// after a reload; a 404 or wrong bytes give the typed error; files picked on this computer (a
+// after a reload, and a reload mid-conversion resumes after the networks already converted; a 404 or wrong bytes give the typed error; files picked on this computer (a
 // renamed .pt, an SD folder) convert in the same worker job into the same bytes. One precision (fp16) here: equality
 // for every precision is proven in Node through the same job code (tests/packs/convert-official.test.ts).
 import { expect, test, type Page } from '@playwright/test';
@@ -151,6 +151,62 @@ test('a download cut mid-file resumes after a reload (Range) and completes; 404 
   expect(resumed.length).toBeGreaterThan(0);
   expect(Number(/bytes=(\d+)-/.exec(resumed.at(-1)!.range!)?.[1])).toBeGreaterThan(0);
   await expect(catalogue(page).getByRole('listitem', { name: /^Unfinished conversion/ })).toHaveCount(0);
+});
+
+test('a reload in the middle of the conversion: the job resumes after the networks already converted, builds only the rest, downloads nothing again, and the pack is byte-identical to the Node conversion (fake engine)', async ({ page }) => {
+  test.setTimeout(TIMEOUT);
+  hub.fault = {};
+  await useFakeEngine(page);
+  await page.goto(`/?pack=${encodeURIComponent('fake:?')}`);
+  await prepare(page);
+  await catalogue(page).getByRole('button', { name: 'Download and convert' }).click();
+  // In the page (no round trip to the test between seeing the record and reloading): poll the job's
+  // info.json until a network is recorded as converted, note its files' times, then reload.
+  const before = await page.evaluate(async () => {
+    type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
+    type Info = { job?: unknown; complete?: boolean; steps?: Record<string, { files: { sha256: string }[] }> };
+    const top = (await (await navigator.storage.getDirectory()).getDirectoryHandle('lavie-packs', { create: true })) as Dir;
+    const limit = Date.now() + 10 * 60_000;
+    while (Date.now() < limit) {
+      for await (const [, d] of top.entries()) {
+        if (d.kind !== 'directory') continue;
+        const dir = d as FileSystemDirectoryHandle;
+        const ih = await dir.getFileHandle('info.json').catch(() => null);
+        const info = ih ? ((await (await ih.getFile()).text().then((t) => JSON.parse(t), () => null)) as Info | null) : null;
+        if (!info?.job || info.complete || !Object.keys(info.steps ?? {}).length) continue;
+        const kept: Record<string, number> = {};
+        for (const st of Object.values(info.steps!)) for (const f of st.files) kept[f.sha256] = (await (await dir.getFileHandle(f.sha256)).getFile()).lastModified;
+        const reloadAt = Date.now();
+        setTimeout(() => location.reload());
+        return { steps: Object.keys(info.steps!), kept, reloadAt };
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('no network was recorded as converted');
+  });
+  const sinceReload = hub.hits.length;
+  // The interrupted job resumes by itself, from the stored downloads and the kept networks.
+  await expect(model(page).locator('dt:text-is("From") + dd')).toHaveText(/^stored pack "LaVie \(official weights\)/, { timeout: TIMEOUT });
+  expect(hub.hits.slice(sinceReload).filter((h) => h.origin === 'cdn')).toEqual([]);
+  // The kept networks' files were not written again; every other file of the pack was written after the reload.
+  const after = await page.evaluate(async () => {
+    type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
+    const top = (await (await navigator.storage.getDirectory()).getDirectoryHandle('lavie-packs')) as Dir;
+    for await (const [, d] of top.entries()) {
+      if (d.kind !== 'directory' || !(await (d as FileSystemDirectoryHandle).getFileHandle('manifest.json').catch(() => null))) continue;
+      const times: Record<string, number> = {};
+      for await (const [name, h] of (d as Dir).entries()) if (/^[0-9a-f]{64}$/.test(name)) times[name] = (await (h as FileSystemFileHandle).getFile()).lastModified;
+      return times;
+    }
+    throw new Error('no converted pack in OPFS');
+  });
+  const keptNow = Object.fromEntries(Object.keys(before.kept).map((sha) => [sha, after[sha]]));
+  expect(keptNow).toEqual(before.kept);
+  const rest = Object.keys(after).filter((sha) => !(sha in before.kept));
+  expect(rest.length).toBeGreaterThan(0);
+  expect(rest.filter((sha) => after[sha]! < before.reloadAt)).toEqual([]);
+  console.log(`convert e2e: reloaded after ${before.steps.join(', ')} (${Object.keys(before.kept).length} files kept); ${rest.length} files built after the reload`);
+  await expectNodeEqual(page);
 });
 
 test('from files on this computer: the picked .pt file and SD folder convert in the worker into a pack byte-identical to the Node conversion (fake engine, nothing fetched)', async ({ page }) => {
