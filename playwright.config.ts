@@ -50,9 +50,7 @@ export default defineConfig({
     // The delivery specs serve packs from 127.0.0.1 (any port): allow it in the CSP and the pack-host check.
     // The demo pack gets one long-video length (32 frames), not all twelve: the specs that load it
     // download and verify every file of it.
-    // convert.spec converts tiny official-format files: the conversion worker builds for their base
-    // latent (TINY_LATENT's height×width; a mismatch fails that spec's byte-equality check).
-    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*', LAVIE_DEMO_LONG_FRAMES: '32', VITE_CONVERT_LATENT: '8x8' },
+    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*', LAVIE_DEMO_LONG_FRAMES: '32' },
     stdout: 'pipe',
     stderr: 'pipe',
   },

@@ -10,7 +10,6 @@ interface ImportMetaEnv {
   /** Default Hugging Face Hub address for the official weights (like HF_ENDPOINT; default huggingface.co). */
   readonly VITE_HUB_ENDPOINT?: string;
   /** e2e builds only (playwright.config.ts): `HxW` base latent for converting the tiny official-format test files. */
-  readonly VITE_CONVERT_LATENT?: string;
 }
 interface ImportMeta {
   readonly env: ImportMetaEnv;

@@ -31,12 +31,8 @@ function env(): ConvertEnv {
   };
 }
 
-/** e2e builds convert tiny official-format files, for a tiny base latent (VITE_CONVERT_LATENT=HxW, set by playwright.config.ts only). */
-const testLatent = /^(\d+)x(\d+)$/.exec(import.meta.env.VITE_CONVERT_LATENT ?? '');
-
 /** The job as run: its endpoint checked (a run-time override must be on the deployment's allow-list). */
-function checked(job: ConvertJobSpec): ConvertJobSpec {
-  const spec = testLatent && !job.latent ? { ...job, latent: { height: Number(testLatent[1]), width: Number(testLatent[2]) } } : job;
+function checked(spec: ConvertJobSpec): ConvertJobSpec {
   if (spec.source !== 'hub') return spec;
   const endpoint = hubEndpoint(spec.hub?.endpoint, import.meta.env.VITE_HUB_ENDPOINT, { selfOrigin: self.location.origin, hosts: packHosts(import.meta.env.VITE_PACK_HOSTS) });
   return { ...spec, hub: { ...spec.hub, endpoint } };
