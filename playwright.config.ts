@@ -42,8 +42,9 @@ export default defineConfig({
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
   webServer: {
-    // `npm run build` first generates the tiny demo pack (`npm run setup`).
-    command: `npm run build && npx vite preview --port ${PORT} --strictPort`,
+    // `npm run build` first generates the tiny demo pack (`npm run setup`). LAVIE_E2E_BUILT=1 serves the
+    // dist/ an earlier run of this config built (.ci/run's @slow pass after npm test: one build per run).
+    command: `${process.env.LAVIE_E2E_BUILT ? 'test -f dist/index.html' : 'npm run build'} && npx vite preview --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}`,
     timeout: 15 * 60_000,
     reuseExistingServer: !process.env.CI,

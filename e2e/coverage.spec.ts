@@ -139,8 +139,12 @@ test.describe.serial('every emitted graph on WebGPU', () => {
     await page?.context().close();
   });
 
+  // interp_unet is base_unet's UNet3D with a condition concatenated at its input (same operators; the
+  // Smoother test of app.spec runs the demo pack's interpolation UNet on WebGPU): its 1.1 min runs
+  // in CI's @slow share, not in npm test's budget.
+  const SLOW = new Set(['interp_unet']);
   for (const c of CASES) {
-    test(`${c.name}: every node on WebGPU, outputs match onnxruntime-node`, async () => {
+    test(`${SLOW.has(c.name) ? '@slow ' : ''}${c.name}: every node on WebGPU, outputs match onnxruntime-node`, async () => {
       test.setTimeout(900_000);
       const feeds = c.feeds();
       const ref = await runGraph(built.get(c.name)!, feeds);

@@ -187,6 +187,24 @@ test.describe('app UI with a fake engine', () => {
     await expect(page.getByRole('link', { name: /Download base video \(16 frames\)/ })).toHaveAttribute('href', /^blob:/);
   });
 
+  test('Smoother: Cancel during the interpolation stage keeps the base video in the player', async ({ page }) => {
+    await open(page, 'interp=1&stepMs=100&frameMs=150'); // the fake's interpolation stage: 61 frames × 150 ms
+    const u = ui(page);
+    await expect(u.generate).toBeEnabled();
+    await page.getByRole('checkbox', { name: /Smoother/ }).check();
+    await u.prompt.fill('a river flowing through a forest');
+    await u.seed.fill('12');
+    await u.steps.fill('3');
+    await u.generate.click();
+    await expect(u.progress).toHaveAttribute('aria-valuetext', /Stage 2 of 2 \(Interpolation\)/, { timeout: 60_000 });
+    await u.cancel.click();
+    await expect(u.progress).toHaveCount(0);
+    await expect(u.generate).toBeEnabled();
+    await expect(u.alert).toHaveCount(0);
+    await expect(page.locator('[download="lavie-seed12.mp4"]')).toBeVisible();
+    expect((await decodeDownload(page)).frameCount).toBe(16);
+  });
+
   test('finished videos are kept in the history across a reload; play, reuse settings, delete', async ({ page }) => {
     await open(page, 'stepMs=10');
     const u = ui(page);
