@@ -4,6 +4,7 @@
 // generation, so the tests below share one load (serial: each leaves the page idle for the next).
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
+import { expectEtaAt25Within, recordEta } from './support/eta.ts';
 import { ARTIFACTS, compareKept, decodeDownload, opfsListing, packVideoFacts, showAdvanced, appLocators } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
@@ -14,6 +15,13 @@ const GENERATION_TIMEOUT = 20 * 60_000;
 const FAST_STEPS = process.env.LAVIE_E2E_STEPS ?? '1';
 
 const ui = appLocators;
+
+// Issue 17's "ETA at 25 %" on the real engine: the whole-job ETA shown at 25 % of a run's time is
+// within 2.5× (either way: 0.4×–2.5×) of the time the run actually had left. Measured 2026-12-03 on
+// SwiftShader beside a training run, seed 43's run below: 1.29 (shown 0:37, 29 s left) and 0.80
+// (0:24, 30 s left). 2.5× leaves room for the machine's load changing mid-run; an ETA of 0:00, or one
+// 3× off, fails.
+const ETA_FACTOR = 2.5;
 
 /** Wait until the pack is loaded; if the app shows an error instead, fail with it. */
 async function waitForPack(page: Page): Promise<void> {
@@ -147,7 +155,13 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     await u.prompt.fill('a panda playing guitar by a lake');
     await generate(page, '42', FAST_STEPS);
     await decodeDownload(page, 'b');
-    await generate(page, '43');
+    // This third run (the device's speed is known from the two before) also checks the whole-job ETA
+    // (text encoding, the step, decoding, video encoding).
+    await u.seed.fill('43');
+    await recordEta(page, '[download="lavie-seed43.mp4"]');
+    await u.generate.click();
+    await waitForResult(page, '43');
+    await expectEtaAt25Within(page, ETA_FACTOR);
     await decodeDownload(page, 'c');
     const same = await compareKept(page, 'a', 'b');
     const other = await compareKept(page, 'a', 'c');
@@ -191,6 +205,7 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     await u.prompt.fill('a river flowing through a forest');
     await u.steps.fill(FAST_STEPS);
     await u.seed.fill('11');
+    await recordEta(page, '[download="lavie-seed11-interp.mp4"]');
     await u.generate.click();
     // The base video is offered while the interpolation runs.
     await expect(page.locator('[download="lavie-seed11.mp4"]').or(u.alert)).toBeVisible({ timeout: GENERATION_TIMEOUT });
@@ -199,6 +214,13 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     const base = await decodeDownload(page);
     expect(base.frameCount).toBe(16);
     await waitForResult(page, '11-interp');
+    // The whole-job ETA across both stages, the interpolation's speed not yet measured on this page.
+    // Known limit (measured 2026-12-03): the interpolation's first run on a device takes far longer
+    // than its share of work predicts (its networks load and their GPU pipelines compile on first
+    // use), so at 25 % of this run the bar showed "ETA ≥ 1:26 — still at it, longer than expected"
+    // with 6:40 left (0.22×; another run: "≥ 1:27" with 4:42 left, 0.31×). A stalled phase's ETA is
+    // a stated lower bound: it must be one.
+    await expectEtaAt25Within(page, ETA_FACTOR, { stalledIsLowerBound: true });
     const v = await decodeDownload(page);
     console.log('interpolated:', { ...v, frameHashes: undefined, meanLevel: undefined, timestamps: undefined });
     expect(v.frameCount).toBe(61);
