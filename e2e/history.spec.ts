@@ -1,7 +1,9 @@
 // Issue 17 item 5: History as a gallery (a poster per video, a request's stages grouped, buttons named
 // for their video, long prompts clamped) and the queue (several seeds or prompts run in order, each
-// saved as it finishes; remove; cancel pauses). Fake engine (tests/support/fake-engine.ts): cheap.
+// saved as it finishes; remove; cancel pauses; one tab's queue is not another's). Fake engine
+// (tests/support/fake-engine.ts): cheap.
 import { expect, test, type Page } from '@playwright/test';
+import { STALE_MS } from '../src/app/tab-beat.ts';
 import { ARTIFACTS, showAdvanced, useFakeEngine, appLocators } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
@@ -164,6 +166,49 @@ test.describe('the queue', () => {
     await expect(u.model).toContainText('fake-test-pack');
     await expect(list).toHaveCount(0);
     await expect(u.history.locator('.history-item')).toHaveCount(3);
+  });
+
+  test('two tabs: the second neither runs nor offers the first tab’s queue; once that tab is gone its waiting videos are offered again, to one tab', async ({ page, context }) => {
+    await open(page, 'stepMs=300');
+    await queueLongThenTwo(page, { seed: '7', steps: '1' }); // tab A: 'first prompt' runs, two wait
+    const b = await context.newPage();
+    await showAdvanced(b);
+    await open(b, 'stepMs=300');
+    const ub = ui(b);
+    const listB = ub.queue.getByRole('list', { name: 'Queued videos' });
+    await expect(listB).toHaveCount(0);
+    await expect(ub.queue.getByRole('button', { name: /Resume queue/ })).toHaveCount(0);
+    await expect(ub.progress).toHaveCount(0);
+    // B's own queue is its own: it runs, and saving it leaves A's waiting videos alone.
+    await ub.prompt.fill('tab b prompt');
+    await ub.seed.fill('9');
+    await ub.steps.fill('1');
+    await ub.queue.getByRole('button', { name: 'Add to queue' }).click();
+    await expect(listB.getByRole('listitem', { name: "'tab b prompt' (seed 9): Done · saved to History" })).toBeVisible({ timeout: 60_000 });
+    await expect(listB.getByRole('listitem')).toHaveCount(1);
+    // A closes. B reloads at once: A's beat is recent, so its videos are still A's.
+    await page.close({ runBeforeUnload: false });
+    await b.reload();
+    await expect(ub.model).toContainText('fake-test-pack');
+    await expect(listB).toHaveCount(0);
+    // STALE_MS later A counts as gone: B's next load offers its waiting videos (paused), and A's
+    // running video is in History as interrupted.
+    await context.clock.setFixedTime(Date.now() + STALE_MS + 10_000);
+    await b.reload();
+    await expect(ub.model).toContainText('fake-test-pack');
+    await expect(listB.getByRole('listitem')).toHaveText([/^second prompt\s*seed 7 · Waiting/, /^third prompt\s*seed 7 · Waiting/]);
+    await expect(ub.queue.getByRole('status')).toHaveText('Paused: 2 videos wait. Resume the queue to run them.');
+    await expect(ub.history.getByRole('listitem', { name: 'Interrupted run: first prompt' })).toBeVisible();
+    // They are B's now: a third tab does not offer them too.
+    const c = await context.newPage();
+    await showAdvanced(c);
+    await open(c, 'stepMs=300');
+    await expect(ui(c).queue.getByRole('list', { name: 'Queued videos' })).toHaveCount(0);
+    await expect(ui(c).queue.getByRole('button', { name: /Resume queue/ })).toHaveCount(0);
+    await ub.queue.getByRole('button', { name: 'Resume queue (2)' }).click();
+    for (const p of ['second prompt', 'third prompt']) {
+      await expect(listB.getByRole('listitem', { name: `'${p}' (seed 7): Done · saved to History` })).toBeVisible({ timeout: 60_000 });
+    }
   });
 
   test('a video added while another run goes on starts by itself when that run ends', async ({ page }) => {

@@ -4,6 +4,7 @@
 // longer going on records it in History as interrupted (src/app/history.ts), then forgets the marker.
 import type { Phase, ProgressInfo, RequestBody, Stage } from '../protocol.ts';
 import { fraction } from './eta.ts';
+import { beatIsLive, keepBeating, tabId } from './tab-beat.ts';
 
 /** How far a run got: its stage and phase, and the share of that phase done (0–100). */
 export interface RunProgress { stage?: Stage; stageIndex?: number; stageCount?: number; phase: Phase; step: number; total: number; percent: number }
@@ -13,20 +14,8 @@ export interface RunMarker { runId: string; request: RequestBody; startedAt: num
 const RUNNING = 'lavie.running.';
 /** Interrupted runs as an earlier version listed them (before they became History entries). */
 const OLD_LIST = 'lavie.interrupted';
-/** A run whose page has not beaten for this long is gone. A live run beats every BEAT_MS and on progress,
- * but a tab hidden for minutes gets its timers once a minute (Chrome's intensive throttling) and one step
- * can take longer than that: a shorter limit would record another tab's live run as interrupted. */
-const STALE_MS = 90_000;
-const BEAT_MS = 5_000;
 /** Progress is written at most this often (and whenever the phase changes, and when the page goes). */
 const PROGRESS_MS = 1_000;
-
-/** This tab's id: kept by a reload (sessionStorage), new in another tab. */
-function tabId(): string {
-  let id = sessionStorage.getItem('lavie.tab');
-  if (!id) sessionStorage.setItem('lavie.tab', (id = crypto.randomUUID()));
-  return id;
-}
 
 const safe = <T>(fn: () => T, fallback: T): T => {
   try {
@@ -60,10 +49,8 @@ export function markRunning(runId: string, request: RequestBody): RunMark {
     safe(() => localStorage.setItem(key, JSON.stringify(m)), undefined);
   };
   write();
-  const timer = setInterval(write, BEAT_MS);
-  // The page is going (a reload, a closed tab): the marker gets the latest progress.
-  const leaving = () => write();
-  if (typeof addEventListener === 'function') addEventListener('pagehide', leaving);
+  // The heartbeat; when the page goes (a reload, a closed tab) the marker gets the latest progress.
+  const stop = keepBeating(write);
   return {
     progress(p) {
       const next = runProgress(p);
@@ -72,8 +59,7 @@ export function markRunning(runId: string, request: RequestBody): RunMark {
       if (phaseChanged || Date.now() - written >= PROGRESS_MS) write();
     },
     end() {
-      clearInterval(timer);
-      if (typeof removeEventListener === 'function') removeEventListener('pagehide', leaving);
+      stop();
       safe(() => localStorage.removeItem(key), undefined);
     },
   };
@@ -97,7 +83,7 @@ export function findInterrupted(now = Date.now()): { marker: RunMarker; forget()
         forget();
         continue;
       }
-      if (key !== mine && typeof m.beat === 'number' && now - m.beat < STALE_MS) continue;
+      if (key !== mine && beatIsLive(m.beat, now)) continue;
       const startedAt = typeof m.startedAt === 'number' ? m.startedAt : now;
       // Markers written before runs had ids get one from where and when they ran (stable across loads).
       const runId = typeof m.runId === 'string' ? m.runId : `${key}:${startedAt}`;

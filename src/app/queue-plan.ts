@@ -2,6 +2,7 @@
 // and with "one prompt per line" once per line of the prompt. Every request passes the request
 // contract's one validation (src/protocol/request.ts) before it is queued.
 import { randomSeed, validateRequest, type ErrorInfo, type RequestBody } from '../protocol.ts';
+import { beatIsLive } from './tab-beat.ts';
 
 /** Most videos one queue holds (each may take minutes): enough for a batch, few enough to see at once. */
 export const QUEUE_MAX = 24;
@@ -34,26 +35,74 @@ export function queueRequests(base: RequestBody, choice: QueueChoice, room: numb
   return { ok: true, requests };
 }
 
-/** The waiting videos, kept across reloads (the running one is not: a reload makes it an interrupted History entry). */
-const SAVED = 'lavie.queue';
+/** The waiting videos, kept across reloads (the running one is not: a reload makes it an interrupted
+ * History entry), one list per tab (src/app/tab-beat.ts): another tab's list is its own while that tab
+ * beats — a second tab neither runs nor offers it — and the next page loaded after it stopped takes it over. */
+const SAVED = 'lavie.queue.';
+/** The one list per site that earlier versions kept: the next page loaded takes it over. */
+const OLD_SAVED = 'lavie.queue';
 
-type KeyValue = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+type KeyValue = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
+interface SavedQueue { beat: number; requests: readonly RequestBody[] }
 
-export function saveWaiting(requests: readonly RequestBody[], storage: KeyValue = localStorage): void {
+export function saveWaiting(requests: readonly RequestBody[], tab: string, storage: KeyValue = localStorage, now = Date.now()): void {
   try {
-    if (requests.length) storage.setItem(SAVED, JSON.stringify(requests));
-    else storage.removeItem(SAVED);
+    if (requests.length) storage.setItem(SAVED + tab, JSON.stringify({ beat: now, requests } satisfies SavedQueue));
+    else storage.removeItem(SAVED + tab);
   } catch {
     // no storage: the queue lives as long as the page
   }
 }
 
-/** The waiting videos saved by an earlier page, each checked through the request contract (others are dropped). */
-export function restoreWaiting(storage: KeyValue = localStorage): RequestBody[] {
+/** This tab is still here: its saved list stays its own (call every BEAT_MS). */
+export function beatWaiting(tab: string, storage: KeyValue = localStorage, now = Date.now()): void {
   try {
-    const v = JSON.parse(storage.getItem(SAVED) ?? '[]') as unknown;
-    if (!Array.isArray(v)) return [];
-    return v.filter((r): r is RequestBody => !!r && typeof r === 'object' && !validateRequest(r as RequestBody, undefined, { needsId: false })).slice(0, QUEUE_MAX);
+    const v = JSON.parse(storage.getItem(SAVED + tab) ?? 'null') as Partial<SavedQueue> | null;
+    if (v && Array.isArray(v.requests)) storage.setItem(SAVED + tab, JSON.stringify({ ...v, beat: now }));
+  } catch {
+    // no storage, or a list that is not one (restoreWaiting drops it)
+  }
+}
+
+/**
+ * The waiting videos for this page: its own tab's from before a reload, then those of tabs that are
+ * gone (no beat for STALE_MS) and of the old one-per-site list, each checked through the request
+ * contract (others are dropped). They become this tab's: saved under its id, the others' lists removed
+ * (so a third tab does not offer them again). Lists of live tabs are left alone, and so is a gone
+ * tab's list that would not fit in the queue (QUEUE_MAX): a later page takes it.
+ */
+export function restoreWaiting(tab: string, storage: KeyValue = localStorage, now = Date.now()): RequestBody[] {
+  const valid = (v: unknown): RequestBody[] => (Array.isArray(v) ? v.filter((r): r is RequestBody => !!r && typeof r === 'object' && !validateRequest(r as RequestBody, undefined, { needsId: false })) : []);
+  const read = (key: string): unknown => {
+    try {
+      return JSON.parse(storage.getItem(key) ?? 'null') as unknown;
+    } catch {
+      return undefined; // not JSON: taken (dropped) with nothing in it
+    }
+  };
+  try {
+    const own = SAVED + tab;
+    const others: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (key?.startsWith(SAVED) && key !== own) others.push(key);
+    }
+    const out: RequestBody[] = [];
+    const taken: string[] = [];
+    for (const key of [own, ...others, OLD_SAVED]) {
+      const v = read(key);
+      if (v === null) continue;
+      const list = key === OLD_SAVED ? v : (v as Partial<SavedQueue> | undefined)?.requests;
+      if (key !== own && key !== OLD_SAVED && beatIsLive((v as Partial<SavedQueue> | undefined)?.beat, now)) continue;
+      const requests = valid(list);
+      if (key !== own && out.length + requests.length > QUEUE_MAX) continue;
+      out.push(...requests);
+      taken.push(key);
+    }
+    const kept = out.slice(0, QUEUE_MAX);
+    for (const key of taken) storage.removeItem(key);
+    saveWaiting(kept, tab, storage, now);
+    return kept;
   } catch {
     return [];
   }

@@ -1,11 +1,13 @@
 // The queue: several videos (seeds or prompts) run one after another through the app's one
 // generate() (so each is shown, estimated and saved to History as it finishes, like any run).
 // Cancel stops the running video and pauses the queue: the videos still waiting stay, to resume or remove.
-// The waiting videos survive a reload too, paused (the running one becomes an interrupted History entry).
+// The waiting videos survive a reload too, paused (the running one becomes an interrupted History entry);
+// they are this tab's: another tab does not run or offer them until this one is gone (src/app/queue-plan.ts).
 // Videos added while another run goes on start when it ends.
 import { create } from 'zustand';
 import { randomSeed, validateRequest, type ErrorInfo, type RequestBody } from '../protocol.ts';
-import { QUEUE_MAX, queueRequests, restoreWaiting, saveWaiting, type QueueChoice } from './queue-plan.ts';
+import { QUEUE_MAX, beatWaiting, queueRequests, restoreWaiting, saveWaiting, type QueueChoice } from './queue-plan.ts';
+import { keepBeating, tabId } from './tab-beat.ts';
 import { parseForm } from './form.ts';
 import { useApp } from './state.ts';
 
@@ -41,7 +43,18 @@ const isFree = () => {
   return s !== 'generating' && s !== 'loading';
 };
 
-const restored = typeof localStorage === 'undefined' ? [] : restoreWaiting().map(waitingItem);
+const hasStorage = typeof localStorage !== 'undefined';
+/** Whose saved queue this page keeps (a page without sessionStorage keeps one of its own). */
+const tab = (() => {
+  try {
+    return tabId();
+  } catch {
+    return crypto.randomUUID();
+  }
+})();
+const restored = hasStorage ? restoreWaiting(tab).map(waitingItem) : [];
+// As long as this page is open its saved waiting videos stay its own (another tab leaves them alone).
+if (hasStorage) keepBeating(() => beatWaiting(tab));
 
 export const useQueue = create<QueueState>()((set, get) => ({
   // What was waiting when the page went: back, paused ("Resume queue").
@@ -109,7 +122,7 @@ export const useQueue = create<QueueState>()((set, get) => ({
 
 // Saved whenever the waiting videos change (a video that starts running leaves the saved list).
 useQueue.subscribe((s, prev) => {
-  if (s.items !== prev.items) saveWaiting(s.items.filter((i) => i.status === 'waiting').map((i) => i.request));
+  if (s.items !== prev.items) saveWaiting(s.items.filter((i) => i.status === 'waiting').map((i) => i.request), tab);
 });
 
 // A run the queue did not start (Generate, a pack load) ended: videos added meanwhile start now.

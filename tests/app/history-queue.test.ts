@@ -1,12 +1,13 @@
 // History's grouping and button names (src/app/history-groups.ts), interrupted runs becoming History
 // entries (src/app/interrupted.ts, history.ts), what "Add to queue" adds and the waiting videos kept
-// across reloads (src/app/queue-plan.ts): no browser (a Map stands in for localStorage/sessionStorage).
+// across reloads and owned by one tab (src/app/queue-plan.ts, tab-beat.ts): no browser (a Map stands in for localStorage/sessionStorage).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { groupHistory, interruptedAt, shortPrompt } from '../../src/app/history-groups.ts';
 import { interruptedEntry, type HistoryEntry, type VideoEntry } from '../../src/app/history.ts';
 import { findInterrupted, markRunning } from '../../src/app/interrupted.ts';
-import { QUEUE_MAX, queueRequests, restoreWaiting, saveWaiting } from '../../src/app/queue-plan.ts';
+import { QUEUE_MAX, beatWaiting, queueRequests, restoreWaiting, saveWaiting } from '../../src/app/queue-plan.ts';
+import { BEAT_MS, STALE_MS } from '../../src/app/tab-beat.ts';
 import { LIMITS, type RequestBody, type Stage } from '../../src/protocol.ts';
 
 const REQ: RequestBody = { prompt: 'a red ball', negativePrompt: '', seed: 7, steps: 4, guidanceScale: 7.5, sampler: 'ddim' };
@@ -125,12 +126,50 @@ test('the queue’s waiting videos are kept across a reload, each checked throug
   const store = new MapStorage();
   const a = { ...REQ, seed: 1 };
   const b = { ...REQ, prompt: 'second', seed: 2, interpolate: true };
-  saveWaiting([a, b], store);
-  assert.deepEqual(restoreWaiting(store), [a, b]);
-  store.setItem('lavie.queue', JSON.stringify([a, { ...REQ, steps: LIMITS.steps.max + 1 }, 'junk', null, b]));
-  assert.deepEqual(restoreWaiting(store), [a, b], 'what the contract refuses is dropped');
-  store.setItem('lavie.queue', '{broken');
-  assert.deepEqual(restoreWaiting(store), []);
-  saveWaiting([], store);
+  saveWaiting([a, b], 'tab-1', store);
+  assert.deepEqual(restoreWaiting('tab-1', store), [a, b]);
+  store.setItem('lavie.queue.tab-1', JSON.stringify({ beat: Date.now(), requests: [a, { ...REQ, steps: LIMITS.steps.max + 1 }, 'junk', null, b] }));
+  assert.deepEqual(restoreWaiting('tab-1', store), [a, b], 'what the contract refuses is dropped');
+  store.setItem('lavie.queue.tab-1', '{broken');
+  assert.deepEqual(restoreWaiting('tab-1', store), []);
+  assert.equal(store.getItem('lavie.queue.tab-1'), null);
+  saveWaiting([a], 'tab-1', store);
+  saveWaiting([], 'tab-1', store);
+  assert.equal(store.getItem('lavie.queue.tab-1'), null);
+});
+
+test('a queue is its tab’s: another tab takes it over only once that tab stopped beating (STALE_MS), and then only once', () => {
+  const store = new MapStorage();
+  const a = { ...REQ, seed: 1 };
+  const b = { ...REQ, seed: 2 };
+  const c = { ...REQ, seed: 3 };
+  const d = { ...REQ, seed: 4 };
+  const t0 = 1_000_000;
+  saveWaiting([a, b], 'tab-A', store, t0);
+  // Tab B loads while A is there (A beats): it neither gets nor removes A's videos.
+  assert.deepEqual(restoreWaiting('tab-B', store, t0 + 1000), []);
+  saveWaiting([d], 'tab-B', store, t0 + 2000);
+  assert.deepEqual(restoreWaiting('tab-A', store, t0 + 3000), [a, b], 'A reloaded: its own list, not B’s');
+  // A and B keep beating: still theirs after far more than STALE_MS since it was saved.
+  beatWaiting('tab-A', store, t0 + STALE_MS);
+  beatWaiting('tab-B', store, t0 + STALE_MS);
+  assert.deepEqual(restoreWaiting('tab-C', store, t0 + STALE_MS + BEAT_MS), []);
+  // A and B stop (closed): a page loaded STALE_MS after the last beat takes both over, its own first.
+  saveWaiting([c], 'tab-C', store, t0 + 2 * STALE_MS);
+  assert.deepEqual(restoreWaiting('tab-C', store, t0 + 2 * STALE_MS + 1).map((r) => r.seed).sort(), [1, 2, 3, 4]);
+  assert.equal(restoreWaiting('tab-C', store, t0 + 2 * STALE_MS + 1)[0]!.seed, 3, 'its own first');
+  assert.equal(store.getItem('lavie.queue.tab-A'), null);
+  assert.equal(store.getItem('lavie.queue.tab-B'), null);
+  // They are C's now: a fourth tab does not offer them again while C is there.
+  assert.deepEqual(restoreWaiting('tab-D', store, t0 + 2 * STALE_MS + 2), []);
+  assert.equal(restoreWaiting('tab-C', store, t0 + 2 * STALE_MS + 3).length, 4);
+  // The one list per site that earlier versions kept is taken over by the next page.
+  store.setItem('lavie.queue', JSON.stringify([a]));
+  assert.deepEqual(restoreWaiting('tab-D', store, t0 + 2 * STALE_MS + 4), [a]);
   assert.equal(store.getItem('lavie.queue'), null);
+  // A gone tab's list that would overflow the queue stays for a later page.
+  const many = Array.from({ length: QUEUE_MAX }, (_, i) => ({ ...REQ, seed: 100 + i }));
+  saveWaiting(many, 'tab-E', store, t0);
+  assert.deepEqual(restoreWaiting('tab-D', store, t0 + 3 * STALE_MS), [a]);
+  assert.deepEqual(restoreWaiting('tab-F', store, t0 + 3 * STALE_MS), many);
 });
