@@ -4,16 +4,11 @@
 // (tests/support/fake-engine.ts): cheap.
 import { expect, test, type Page } from '@playwright/test';
 import { STALE_MS } from '../src/app/tab-beat.ts';
-import { ARTIFACTS, showAdvanced, useFakeEngine, appLocators } from './support/pages.ts';
+import { ARTIFACTS, openFake, showAdvanced, appLocators } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
 test.beforeEach(({ page }) => showAdvanced(page));
 
-const open = async (page: Page, fake: string) => {
-  await useFakeEngine(page);
-  await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
-  await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
-};
 const ui = appLocators;
 
 /** Seeds of the History entries, top (newest) first. */
@@ -43,7 +38,7 @@ async function queueLongThenTwo(page: Page, next: { seed: string; steps: string 
 
 test.describe('History as a gallery', () => {
   test('a request’s stages are one entry with a poster per video and buttons that name their video; long prompts are clamped', async ({ page }) => {
-    await open(page, 'stepMs=10&interp=1');
+    await openFake(page, 'stepMs=10&interp=1');
     const u = ui(page);
     await u.prompt.fill('a red ball bouncing on a wooden floor');
     await u.seed.fill('11');
@@ -95,7 +90,9 @@ test.describe('History as a gallery', () => {
 
 test.describe('the queue', () => {
   test('three seeds run one after another, in order, each saved to History as it finishes', async ({ page }) => {
-    await open(page, 'stepMs=60');
+    // 3 steps of 500 ms a video: the test sees History at one entry (at 60 ms two videos were already
+    // done by its first look, with ui/ux specs beside it on two workers).
+    await openFake(page, 'stepMs=500');
     const u = ui(page);
     await u.prompt.fill('a lighthouse in a storm');
     await u.seed.fill('21');
@@ -118,7 +115,7 @@ test.describe('the queue', () => {
   });
 
   test('one prompt per line; a waiting video can be removed; Cancel stops the running one and pauses the rest', async ({ page }) => {
-    await open(page, 'stepMs=300');
+    await openFake(page, 'stepMs=300');
     const u = ui(page);
     const list = await queueLongThenTwo(page, { seed: '5', steps: '1' });
     await expect(list.getByRole('listitem', { name: "'first prompt' (seed 5): Running now" })).toBeVisible();
@@ -141,7 +138,7 @@ test.describe('the queue', () => {
   });
 
   test('a reload keeps the waiting videos, paused, to resume; the running one becomes an interrupted History entry', async ({ page }) => {
-    await open(page, 'stepMs=300');
+    await openFake(page, 'stepMs=300');
     const u = ui(page);
     const list = await queueLongThenTwo(page, { seed: '6', steps: '2' });
     await expect(u.progress).toHaveAttribute('aria-valuetext', /Denoising: step [1-9]/);
@@ -169,11 +166,11 @@ test.describe('the queue', () => {
   });
 
   test('two tabs: the second neither runs nor offers the first tab’s queue; once that tab is gone its waiting videos are offered again, to one tab', async ({ page, context }) => {
-    await open(page, 'stepMs=300');
+    await openFake(page, 'stepMs=300');
     await queueLongThenTwo(page, { seed: '7', steps: '1' }); // tab A: 'first prompt' runs, two wait
     const b = await context.newPage();
     await showAdvanced(b);
-    await open(b, 'stepMs=300');
+    await openFake(b, 'stepMs=300');
     const ub = ui(b);
     const listB = ub.queue.getByRole('list', { name: 'Queued videos' });
     await expect(listB).toHaveCount(0);
@@ -202,7 +199,7 @@ test.describe('the queue', () => {
     // They are B's now: a third tab does not offer them too.
     const c = await context.newPage();
     await showAdvanced(c);
-    await open(c, 'stepMs=300');
+    await openFake(c, 'stepMs=300');
     await expect(ui(c).queue.getByRole('list', { name: 'Queued videos' })).toHaveCount(0);
     await expect(ui(c).queue.getByRole('button', { name: /Resume queue/ })).toHaveCount(0);
     await ub.queue.getByRole('button', { name: 'Resume queue (2)' }).click();
@@ -212,7 +209,7 @@ test.describe('the queue', () => {
   });
 
   test('a video added while another run goes on starts by itself when that run ends', async ({ page }) => {
-    await open(page, 'stepMs=200');
+    await openFake(page, 'stepMs=200');
     const u = ui(page);
     const list = u.queue.getByRole('list', { name: 'Queued videos' });
     await u.prompt.fill('the run before');
@@ -231,7 +228,7 @@ test.describe('the queue', () => {
   });
 
   test('the queue refuses a request the contract refuses, with the setting named', async ({ page }) => {
-    await open(page, 'stepMs=10');
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     await u.prompt.fill('ok');
     await u.steps.fill('0');

@@ -1,26 +1,19 @@
 // The real app, worker host, video encoder and MP4 — with a fake engine (tests/support/fake-engine.ts)
 // in place of model inference, so the whole UI flow is checked in seconds and without weights.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { LIMITS, PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
-import { ARTIFACTS, compareKept, decodeDownload, packVideoFacts, showAdvanced, useFakeEngine, appLocators } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, openFake, packVideoFacts, showAdvanced, appLocators } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
 test.use({ bypassCSP: true });
 test.beforeEach(({ page }) => showAdvanced(page));
 
-const open = async (page: Page, fake = '') => {
-  await useFakeEngine(page);
-  await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
-};
-
 const ui = appLocators;
 
 test.describe('app UI with a fake engine', () => {
   test('GPU memory setting: before a run the form says whether the option fits and what to pick instead', async ({ page }) => {
-    await open(page, 'interp=1');
-    const u = ui(page);
-    await expect(u.model).toContainText('fake-test-pack');
+    await openFake(page, 'interp=1');
     const fit = page.locator('.memory-fit');
     await expect(fit).toHaveCount(0); // no setting, no verdict
     await page.getByLabel('GPU memory', { exact: true }).selectOption('4');
@@ -33,9 +26,8 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('controls, pack panel and defaults', async ({ page }) => {
-    await open(page);
+    await openFake(page);
     const u = ui(page);
-    await expect(u.model).toContainText('fake-test-pack');
     await expect(u.model).toContainText('12.3 MB');
     await expect(page.getByRole('banner').getByText('Test weights: output is noise')).toBeVisible();
     expect(await packVideoFacts(page)).toEqual({ frames: 16, width: 128, height: 80, fps: 8 });
@@ -60,7 +52,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('the prompt shows how many CLIP tokens it uses, and says when the rest is cut', async ({ page }) => {
-    await open(page);
+    await openFake(page);
     const u = ui(page);
     const count = page.locator('.token-count');
     await expect(u.model).toContainText('fake-test-pack');
@@ -72,9 +64,8 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('prompt → progress, preview → video + Download MP4 that demuxes to 16 frames, 2 s', async ({ page }) => {
-    await open(page, 'stepMs=500'); // slow enough that a loaded machine still sees the denoising phase
+    await openFake(page, 'stepMs=500'); // slow enough that a loaded machine still sees the denoising phase
     const u = ui(page);
-    await expect(u.model).toContainText('fake-test-pack');
     await u.prompt.fill('a red fox running through snow');
     await u.negative.fill('blurry');
     await u.seed.fill('1234');
@@ -124,7 +115,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('same seed → identical frames, other seed → different', async ({ page }) => {
-    await open(page, 'stepMs=10');
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     await u.prompt.fill('waves');
     const run = async (seed: string, keep: string) => {
@@ -143,7 +134,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('Cancel mid-run returns to idle; the next generation works', async ({ page }) => {
-    await open(page, 'stepMs=400');
+    await openFake(page, 'stepMs=400');
     const u = ui(page);
     await u.prompt.fill('a slow sunset');
     await u.steps.fill('30');
@@ -166,7 +157,7 @@ test.describe('app UI with a fake engine', () => {
   // onnxruntime-node in tests/engine/vsr.test.ts): three stages, each earlier video offered while
   // the next runs, the final one 61 frames at 24 fps and 4× the base size.
   test('all three stages (option 4): the estimate, the base and interpolated videos offered, then 61 frames at 4× the size', async ({ page }) => {
-    await open(page, 'interp=1&vsr=1&stepMs=10&width=32&height=32'); // small frames: 61 of them at 4× are encoded and decoded
+    await openFake(page, 'interp=1&vsr=1&stepMs=10&width=32&height=32'); // small frames: 61 of them at 4× are encoded and decoded
     const u = ui(page);
     await expect(u.generate).toBeEnabled();
     const pack = await packVideoFacts(page);
@@ -188,7 +179,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('Smoother: Cancel during the interpolation stage keeps the base video in the player', async ({ page }) => {
-    await open(page, 'interp=1&stepMs=100&frameMs=150'); // the fake's interpolation stage: 61 frames × 150 ms
+    await openFake(page, 'interp=1&stepMs=100&frameMs=150'); // the fake's interpolation stage: 61 frames × 150 ms
     const u = ui(page);
     await expect(u.generate).toBeEnabled();
     await page.getByRole('checkbox', { name: /Smoother/ }).check();
@@ -206,7 +197,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('finished videos are kept in the history across a reload; play, reuse settings, delete', async ({ page }) => {
-    await open(page, 'stepMs=10');
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     const history = page.getByRole('region', { name: 'History' });
     await expect(history).toHaveCount(0);
@@ -239,7 +230,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('engine errors show a typed message with what to do next', async ({ page }) => {
-    await open(page, 'fail=gpu-oom&failAt=2');
+    await openFake(page, 'fail=gpu-oom&failAt=2');
     const u = ui(page);
     await u.prompt.fill('anything');
     await u.generate.click();
@@ -255,7 +246,7 @@ test.describe('app UI with a fake engine', () => {
 
   test('out of GPU memory mid-generation: the engine is rebuilt, and the next generation works', async ({ page }) => {
     // The first engine fails at step 2 and stays broken (failEngines=1): only a recreated engine succeeds.
-    await open(page, 'fail=gpu-oom&failAt=2&failEngines=1&stepMs=10');
+    await openFake(page, 'fail=gpu-oom&failAt=2&failEngines=1&stepMs=10');
     const u = ui(page);
     await u.prompt.fill('anything');
     await u.steps.fill('3');
@@ -268,7 +259,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('an unknown engine failure maps to internal', async ({ page }) => {
-    await open(page, 'fail=internal&failAt=1');
+    await openFake(page, 'fail=internal&failAt=1');
     const u = ui(page);
     await u.prompt.fill('anything');
     await u.generate.click();
@@ -277,7 +268,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('a failed load shows the error and offers the right action', async ({ page }) => {
-    await open(page, 'loadFail=no-webgpu');
+    await openFake(page, 'loadFail=no-webgpu', { waitForPack: false });
     const u = ui(page);
     await expect(u.alert).toHaveAttribute('data-code', 'no-webgpu');
     await expect(u.alert).toContainText('This browser cannot run the model on the graphics card');
@@ -287,7 +278,7 @@ test.describe('app UI with a fake engine', () => {
   });
 
   test('a recoverable load failure can be retried', async ({ page }) => {
-    await open(page, 'loadFail=pack-download');
+    await openFake(page, 'loadFail=pack-download', { waitForPack: false });
     const u = ui(page);
     await expect(u.alert).toHaveAttribute('data-code', 'pack-download');
     await expect(u.alert.getByRole('button', { name: 'Try loading again' })).toBeVisible();
@@ -296,7 +287,7 @@ test.describe('app UI with a fake engine', () => {
 
   test('layout on a phone (390×844)', async ({ page }) => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await open(page, 'stepMs=10');
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     await u.prompt.fill('a lighthouse in a storm');
     await u.generate.click();

@@ -4,15 +4,9 @@
 // undo after delete, Cancel keeps the video); technical details behind a disclosure.
 import { expect, test, type Page } from '@playwright/test';
 import { NANO_EXAMPLE_PROMPTS, NANO_PACK_DESCRIPTION } from '../src/nano/vocabulary.ts';
-import { ARTIFACTS, useFakeEngine, appLocators } from './support/pages.ts';
+import { ARTIFACTS, openFake, appLocators } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
-
-const open = async (page: Page, fake = 'stepMs=10') => {
-  await useFakeEngine(page);
-  await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
-  await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
-};
 
 const ui = appLocators;
 
@@ -27,7 +21,7 @@ async function run(page: Page): Promise<string> {
 
 test.describe('the prompt first', () => {
   test('prompt before the Model panel in DOM order and on screen, at 1280×800 and 390×844; Model and Storage fold away, remembered', async ({ page }) => {
-    await open(page);
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     for (const size of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
       await page.setViewportSize(size);
@@ -63,7 +57,7 @@ test.describe('the prompt first', () => {
   });
 
   test('Advanced holds seed, steps, guidance and sampler, folded at first; example chips fill the prompt; the model label offers the real weights', async ({ page }) => {
-    await open(page);
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     await expect(u.advanced).toHaveAttribute('aria-expanded', 'false');
     for (const f of [u.seed, u.steps, u.guidance, u.sampler, u.negative]) await expect(f).toBeHidden();
@@ -93,7 +87,7 @@ test.describe('the prompt first', () => {
   });
 
   test('a new seed each run (on by default); a seed typed by hand is kept', async ({ page }) => {
-    await open(page);
+    await openFake(page, 'stepMs=10');
     const u = ui(page);
     await u.prompt.fill('a blue square moving right');
     const a = await run(page);
@@ -110,7 +104,7 @@ test.describe('the prompt first', () => {
 
 test.describe('nothing lost', () => {
   test('the form survives a reload; a saved value the request contract refuses falls back to the default', async ({ page }) => {
-    await open(page, 'stepMs=10&interp=1');
+    await openFake(page, 'stepMs=10&interp=1');
     const u = ui(page);
     await u.advanced.click();
     await u.prompt.fill('a red ball moving left');
@@ -149,7 +143,7 @@ test.describe('nothing lost', () => {
   });
 
   test('a reload during a run asks first; History records the interrupted run (when, how far) to run again, or remove with undo', async ({ page }) => {
-    await open(page, 'stepMs=300');
+    await openFake(page, 'stepMs=300');
     const u = ui(page);
     await u.advanced.click();
     await u.prompt.fill('a yellow triangle moving up');
@@ -189,7 +183,7 @@ test.describe('nothing lost', () => {
     await page.getByRole('button', { name: 'Undo delete' }).click();
     await expect(tile).toBeVisible();
     // Run again (a faster fake engine): the same settings go through the queue and the video is saved.
-    await open(page, 'stepMs=10');
+    await openFake(page, 'stepMs=10');
     await u.prompt.fill('something else');
     await entry.getByRole('button', { name: "Run the interrupted run of 'a yellow triangle…' (seed 99) again", exact: true }).click();
     await expect(u.queue.getByRole('listitem', { name: "'a yellow triangle…' (seed 99): Done · saved to History" })).toBeVisible({ timeout: 60_000 });
@@ -205,7 +199,7 @@ test.describe('nothing lost', () => {
   });
 
   test('Cancel keeps the last finished video; Delete offers undo; technical details sit behind a disclosure', async ({ page }) => {
-    await open(page, 'stepMs=200');
+    await openFake(page, 'stepMs=200');
     const u = ui(page);
     await u.advanced.click();
     await u.prompt.fill('a green circle growing');

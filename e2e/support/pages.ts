@@ -2,7 +2,7 @@
 // code never enters the app build), the fake engine worker, and reading the app's result.
 import { mkdirSync } from 'node:fs';
 import { buildSync } from 'esbuild';
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { bundleForPage } from './bundle.ts';
 
 /** The main page's controls, by role and accessible name (locators are lazy: a spec uses what it needs). */
@@ -54,6 +54,16 @@ export async function useFakeEngine(page: Page): Promise<void> {
   const body = fakeWorker;
   await page.context().route(/\/assets\/engine\.worker-[^/]*\.js(\?.*)?$/, (route) =>
     route.fulfill({ contentType: 'text/javascript', body, headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' } }));
+}
+
+/**
+ * Open the app with the fake engine on the fake pack `fake:?<fake>` (its options: e2e/support/fake-worker.ts),
+ * and wait until it is loaded — unless `waitForPack: false` (a spec that checks the loading itself).
+ */
+export async function openFake(page: Page, fake = '', o: { waitForPack?: boolean } = {}): Promise<void> {
+  await useFakeEngine(page);
+  await page.goto(`/?pack=${encodeURIComponent(`fake:?${fake}`)}`);
+  if (o.waitForPack ?? true) await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
 }
 
 /** Unfold the form's Advanced section (negative prompt, seed, steps, guidance, sampler, GPU memory)
