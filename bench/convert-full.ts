@@ -4,16 +4,11 @@
 // `npm run convert` in a child process whose wall time and peak RSS (GNU time, %M) are measured.
 // The inputs are written to a temp folder first (not timed) and deleted afterwards.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SD14_CLIP_TEXT_CONFIG, buildClipText } from '../src/convert/graphs/clip_text.ts';
-import { LAVIE_BASE_UNET_CONFIG, buildBaseUNet } from '../src/convert/graphs/unet3d.ts';
-import { SD14_VAE_CONFIG, buildVaeDecoder, buildVaeEncoder } from '../src/convert/graphs/vae.ts';
-import { syntheticStateDict } from '../src/convert/synthetic.ts';
-import { writeStateDictSafetensorsFile, writeSyntheticTokenizerFolder, writeTorchCheckpointFile } from '../src/convert/cli/node-io.ts';
 import { runCli } from '../src/convert/cli/cli-util.ts';
-import type { StateDict } from '../src/convert/tensor.ts';
+import { writeFullSizeInputs } from './fullsize-inputs.ts';
 
 const USAGE = `usage: npm run bench:convert-full -- [--precision fp16] [--sd-format safetensors|bin] [--keep <dir>]
 
@@ -31,25 +26,9 @@ async function main(opts: Record<string, string>): Promise<void> {
   const sdFormat = opts['sd-format'] ?? 'safetensors';
   if (sdFormat !== 'safetensors' && sdFormat !== 'bin') throw new Error(`--sd-format: safetensors or bin, not "${sdFormat}"`);
   const root = opts.keep ? resolve(opts.keep) : mkdtempSync(join(tmpdir(), 'convert-full-'));
-  /** The diffusers (VAE) / transformers (text encoder) weights file in the chosen format. */
-  const writeSd = (dir: string, stem: { safetensors: string; bin: string }, sd: StateDict) =>
-    sdFormat === 'bin' ? writeTorchCheckpointFile(join(dir, stem.bin), sd) : writeStateDictSafetensorsFile(join(dir, stem.safetensors), sd);
 try {
   const t0 = performance.now();
-  const sd14 = join(root, 'stable-diffusion-v1-4');
-  for (const d of ['vae', 'text_encoder', 'tokenizer']) mkdirSync(join(sd14, d), { recursive: true });
-  const vocabSize = writeSyntheticTokenizerFolder(join(sd14, 'tokenizer'));
-  writeSd(join(sd14, 'vae'), { safetensors: 'diffusion_pytorch_model.safetensors', bin: 'diffusion_pytorch_model.bin' }, syntheticStateDict(2, (ctx) => {
-    buildVaeDecoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 40, width: 64 });
-    buildVaeEncoder(ctx, SD14_VAE_CONFIG, { batch: 1, height: 320, width: 512 });
-  }));
-  // Full CLIP-L (49,408-token embedding, 492 MB) so the measurement sees the real text encoder; the
-  // synthetic tokenizer only uses the low ids and its own BOS/EOS (the pack is measured, not run).
-  const textCfg = { ...SD14_CLIP_TEXT_CONFIG, bos_token_id: vocabSize - 2, eos_token_id: vocabSize - 1, pad_token_id: vocabSize - 1 };
-  writeFileSync(join(sd14, 'text_encoder/config.json'), JSON.stringify(textCfg));
-  writeSd(join(sd14, 'text_encoder'), { safetensors: 'model.safetensors', bin: 'pytorch_model.bin' }, syntheticStateDict(3, (ctx) => buildClipText(ctx, textCfg, { batch: 1 })));
-  const basePt = join(root, 'lavie_base.pt');
-  const ptBytes = writeTorchCheckpointFile(basePt, syntheticStateDict(1, (ctx) => buildBaseUNet(ctx, LAVIE_BASE_UNET_CONFIG, { batch: 1, frames: 16, height: 40, width: 64 })), { wrap: 'ema' });
+  const { basePt, sd14, ptBytes } = writeFullSizeInputs(root, sdFormat);
   console.error(`inputs written in ${((performance.now() - t0) / 1000).toFixed(0)} s (lavie_base.pt ${(ptBytes / 1e9).toFixed(2)} GB)`);
 
   const out = join(root, 'pack');

@@ -8,6 +8,7 @@
 // It misbehaves on request (gated repos, a status for matching paths, a connection cut after a
 // fraction of a file, corrupted bytes) and records every request.
 import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
@@ -26,7 +27,23 @@ export interface HubFault {
 
 export interface HubHit { origin: 'api' | 'cdn'; path: string; range: string | null; status: number; bytes: number }
 
-interface Stored { data: Uint8Array; sha256: string; oid: string; lfs: boolean }
+/** A file served from disk (too large to hold in memory: the full-size memory bench), hashed once by `fileBody`. */
+export interface FileBody { file: string; size: number; sha256: string; oid: string }
+type Bytes = Uint8Array | FileBody;
+
+/** A file on disk as a repo file: its sha256 and git blob id computed in one streaming pass. */
+export async function fileBody(file: string): Promise<FileBody> {
+  const size = statSync(file).size;
+  const sha = createHash('sha256');
+  const git = createHash('sha1').update(`blob ${size}\0`);
+  for await (const c of createReadStream(file, { highWaterMark: 1 << 22 })) {
+    sha.update(c as Buffer);
+    git.update(c as Buffer);
+  }
+  return { file, size, sha256: sha.digest('hex'), oid: git.digest('hex') };
+}
+
+interface Stored { data: Bytes; size: number; sha256: string; oid: string; lfs: boolean }
 
 export interface FakeHub {
   /** The endpoint (like https://huggingface.co). */
@@ -34,8 +51,8 @@ export interface FakeHub {
   cdnOrigin: string;
   hits: HubHit[];
   fault: HubFault;
-  /** Publish `files` (path → bytes) as `repo` at `revision` (default main). */
-  setRepo(repo: string, files: Map<string, Uint8Array>, revision?: string): void;
+  /** Publish `files` (path → bytes, or a file on disk) as `repo` at `revision` (default main). */
+  setRepo(repo: string, files: Map<string, Uint8Array | FileBody>, revision?: string): void;
   /** Listing entries per page (default 1000; small values test pagination). */
   pageSize: number;
   close(): Promise<void>;
@@ -55,7 +72,7 @@ const CORS = {
 
 export async function startFakeHub(): Promise<FakeHub> {
   const repos = new Map<string, Map<string, Map<string, Stored>>>();
-  const blobs = new Map<string, { data: Uint8Array; path: string }>();
+  const blobs = new Map<string, { data: Bytes; path: string }>();
   const hits: HubHit[] = [];
   const sockets = new Set<Socket>();
   const hub: FakeHub = {
@@ -69,7 +86,9 @@ export async function startFakeHub(): Promise<FakeHub> {
       repos.set(repo, revs);
       const m = new Map<string, Stored>();
       for (const [path, data] of files) {
-        const s: Stored = { data, sha256: createHash('sha256').update(data).digest('hex'), oid: gitOid(data), lfs: isLfs(path) };
+        const s: Stored = data instanceof Uint8Array
+          ? { data, size: data.byteLength, sha256: createHash('sha256').update(data).digest('hex'), oid: gitOid(data), lfs: isLfs(path) }
+          : { data, size: data.size, sha256: data.sha256, oid: data.oid, lfs: isLfs(path) };
         m.set(path, s);
         if (s.lfs) blobs.set(s.sha256, { data, path });
       }
@@ -87,8 +106,8 @@ export async function startFakeHub(): Promise<FakeHub> {
     if (f.times !== undefined) f.times--;
     return f.code;
   };
-  const maybeCorrupt = (path: string, data: Uint8Array) => {
-    if (!hub.fault.corrupt?.test(path)) return data;
+  const maybeCorrupt = (path: string, data: Bytes) => {
+    if (!hub.fault.corrupt?.test(path) || !(data instanceof Uint8Array)) return data;
     const c = data.slice();
     c[c.length >> 1]! ^= 0xff;
     return c;
@@ -135,7 +154,7 @@ export async function startFakeHub(): Promise<FakeHub> {
           }
         }
         if (!recursive && parts.length > 1) continue;
-        entries.push({ type: 'file', oid: s.oid, size: s.data.byteLength, path: p, ...(s.lfs ? { lfs: { oid: s.sha256, size: s.data.byteLength, pointerSize: 134 } } : {}) });
+        entries.push({ type: 'file', oid: s.oid, size: s.size, path: p, ...(s.lfs ? { lfs: { oid: s.sha256, size: s.size, pointerSize: 134 } } : {}) });
       }
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
       const page = entries.slice(cursor, cursor + hub.pageSize);
@@ -152,7 +171,7 @@ export async function startFakeHub(): Promise<FakeHub> {
     if (!s) return error(res, hit, 404, 'EntryNotFound');
     if (s.lfs) {
       hit.status = 302;
-      return void res.writeHead(302, { ...CORS, location: `${hub.cdnOrigin}/${s.sha256}?repo=${encodeURIComponent(repo)}&file=${encodeURIComponent(filePath)}`, 'x-linked-etag': `"${s.sha256}"`, 'x-linked-size': String(s.data.byteLength), etag: `"${s.oid}"` }).end();
+      return void res.writeHead(302, { ...CORS, location: `${hub.cdnOrigin}/${s.sha256}?repo=${encodeURIComponent(repo)}&file=${encodeURIComponent(filePath)}`, 'x-linked-etag': `"${s.sha256}"`, 'x-linked-size': String(s.size), etag: `"${s.oid}"` }).end();
     }
     await send(req, res, hit, maybeCorrupt(filePath, s.data), { etag: `"${s.oid}"` }, filePath);
   }
@@ -172,36 +191,48 @@ export async function startFakeHub(): Promise<FakeHub> {
   }
 
   /** The body with Range support, and the cut fault. */
-  async function send(req: IncomingMessage, res: ServerResponse, hit: HubHit, data: Uint8Array, extra: Record<string, string>, path: string) {
+  async function send(req: IncomingMessage, res: ServerResponse, hit: HubHit, data: Bytes, extra: Record<string, string>, path: string) {
+    const length = data instanceof Uint8Array ? data.byteLength : data.size;
     const headers: Record<string, string> = { ...CORS, ...extra, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
     let start = 0;
     const m = hit.range ? /^bytes=(\d+)-$/.exec(hit.range) : null;
     if (m) {
       start = Number(m[1]);
-      if (start >= data.length) {
+      if (start >= length) {
         hit.status = 416;
-        return void res.writeHead(416, { ...headers, 'content-range': `bytes */${data.length}` }).end();
+        return void res.writeHead(416, { ...headers, 'content-range': `bytes */${length}` }).end();
       }
       hit.status = 206;
-      headers['content-range'] = `bytes ${start}-${data.length - 1}/${data.length}`;
+      headers['content-range'] = `bytes ${start}-${length - 1}/${length}`;
     }
-    const body = data.subarray(start);
-    headers['content-length'] = String(body.length);
-    let limit = body.length;
+    const bodyLength = length - start;
+    headers['content-length'] = String(bodyLength);
+    let limit = bodyLength;
     const cut = hub.fault.cut;
     if (cut && hit.origin === 'cdn' && cut.match.test(path) && (cut.times ?? 1) > 0) {
       cut.times = (cut.times ?? 1) - 1;
-      limit = Math.max(0, Math.floor(data.length * cut.at) - start);
+      limit = Math.max(0, Math.floor(length * cut.at) - start);
     }
     res.writeHead(hit.status, headers);
     if (req.method === 'HEAD') return void res.end();
-    for (let o = 0; o < limit; o += 64 * 1024) {
-      const piece = body.subarray(o, Math.min(limit, o + 64 * 1024));
-      if (!res.write(piece)) await drainedOrClosed(res);
-      hit.bytes += piece.length;
-      if (res.destroyed) return;
+    const fd = data instanceof Uint8Array ? null : openSync(data.file, 'r');
+    try {
+      for (let o = 0; o < limit; o += 64 * 1024) {
+        const n = Math.min(limit, o + 64 * 1024) - o;
+        let piece: Uint8Array;
+        if (fd === null) piece = (data as Uint8Array).subarray(start + o, start + o + n);
+        else {
+          piece = Buffer.allocUnsafe(n);
+          readSync(fd, piece, 0, n, start + o);
+        }
+        if (!res.write(piece)) await drainedOrClosed(res);
+        hit.bytes += piece.length;
+        if (res.destroyed) return;
+      }
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
-    if (limit < body.length) return void res.socket?.destroy();
+    if (limit < bodyLength) return void res.socket?.destroy();
     res.end();
   }
 
