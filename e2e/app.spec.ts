@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
 import { expectEtaAt25Within, recordEta } from './support/eta.ts';
-import { ARTIFACTS, compareKept, decodeDownload, opfsListing, packVideoFacts, showAdvanced, appLocators } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, opfsListing, packVideoFacts, reportLostFiles, showAdvanced, appLocators, watchLostFiles } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
@@ -77,13 +77,16 @@ async function stageOptions(page: Page, o: { smoother?: boolean; hires?: boolean
 test.describe.serial('app with the real engine (demo pack), one page and one pack load', () => {
   test.setTimeout(30 * 60_000);
   let page: Page;
+  let lost: string[] = [];
   test.beforeAll(async ({ browser }, info) => {
     const { baseURL, viewport } = info.project.use;
     page = await browser.newPage({ baseURL, viewport, bypassCSP: true, serviceWorkers: 'block' });
+    lost = watchLostFiles(page);
     await showAdvanced(page);
     await page.goto('/');
   });
   test.afterEach(async ({}, info) => {
+    reportLostFiles(lost, info);
     if (info.status !== info.expectedStatus) {
       await info.attach('page at failure', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
       // What storage holds of the packs then (a later stage's first read has found the pack's folder emptied).
@@ -199,8 +202,8 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
   // Last. When a High-resolution run followed it on this page (that test is now @slow, below), the run
   // failed in 4 of 6 tries at its first read of a VSR file, 'missing from local storage': the demo
   // pack's OPFS folder had been emptied (every file, manifest.json and info.json gone; no second pack
-  // load on the network). Not explained yet.
-  test('Smoother (LaVie option 2): base video first, then 61 frames at 24 fps; cancel during interpolation keeps the base video', async () => {
+  // load on the network). Cause not found; the engine now downloads a lost file again (reportLostFiles).
+  test('Smoother (LaVie option 2): base video first, then 61 frames at 24 fps', async () => {
     await waitForPack(page);
     const u = ui(page);
     await stageOptions(page, { smoother: true });
@@ -231,17 +234,9 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     expect(v.duration).toBeCloseTo(61 / 24, 2);
     await expect(page.getByRole('link', { name: 'Download base video (16 frames)' })).toHaveAttribute('href', /^blob:/);
     await page.screenshot({ path: `${ARTIFACTS}/app-interp-done-1280x800.png`, fullPage: true });
-
-    // Cancel during the interpolation stage: the base video stays.
-    await u.seed.fill('12');
-    await u.generate.click();
-    await waitForProgress(page, /Stage 2 of 2 \(Interpolation\) · (Encoding base frames|Denoising)/);
-    await u.cancel.click();
-    await expect(u.progress).toHaveCount(0);
-    await expect(u.generate).toBeEnabled();
-    await expect(u.alert).toHaveCount(0);
-    await expect(page.locator('[download="lavie-seed12.mp4"]')).toBeVisible();
-    expect((await decodeDownload(page)).frameCount).toBe(16);
+    // Cancel during interpolation keeps the base video: the app's side in ui.spec (fake engine), the
+    // engine's in tests/engine/cancel-then-next.test.ts (onnxruntime-node) — a second real base
+    // generation here cost ~1.5 min of npm test's budget.
   });
 });
 
@@ -250,7 +245,9 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
 // ('missing from local storage', the same emptied pack folder as noted at the Smoother test above).
 test.describe('app with the real engine (demo pack), super-resolution', () => {
   test.describe.configure({ mode: 'parallel' }); // two pages: with two workers, side by side
-  test.beforeEach(({ page }) => showAdvanced(page));
+  let lost: string[] = [];
+  test.beforeEach(({ page }) => { lost = watchLostFiles(page); return showAdvanced(page); });
+  test.afterEach(({}, info) => reportLostFiles(lost, info));
   test('@slow High resolution (LaVie option 3): the estimate first, then 16 frames at 4× the base size', async ({ page }) => {
     test.setTimeout(60 * 60_000);
     await page.goto('/');
@@ -273,11 +270,10 @@ test.describe('app with the real engine (demo pack), super-resolution', () => {
   });
 
   test('@slow all three stages (LaVie option 4): 61 frames at 24 fps and 4× the base size', async ({ page }) => {
-    // Known open bug (closing note 2026-12-03): in both clean-clone runs today this run failed ~10 min in,
-    // at its first read of vsr_unet_f5.onnx, 'missing from local storage' — the pack's OPFS folder emptied
-    // (as after the Smoother test above). Marked fixme so CI keeps landing until it is found; run it by
-    // hand to reproduce: npx playwright test --grep 'option 4'.
-    test.fixme(true, 'stored pack emptied during a long page session (OPFS) — open bug, see the closing note of 2026-12-03');
+    // In both clean-clone runs of 2026-12-03 this run failed ~10 min in, at its first read of
+    // vsr_unet_f5.onnx: the pack's OPFS folder had been emptied (cause not found; no removal by our code
+    // was logged in a passing run). The engine now downloads a lost file again (reported as an
+    // annotation by reportLostFiles).
     test.setTimeout(90 * 60_000);
     await page.goto('/');
     await waitForPack(page);

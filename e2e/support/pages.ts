@@ -149,6 +149,20 @@ export async function spyOnWorker(page: Page): Promise<void> {
 
 export const workerEvents = (page: Page): Promise<WorkerEventRecord[]> => page.evaluate(() => (window as unknown as { __workerEvents: WorkerEventRecord[] }).__workerEvents);
 
+/** Files of a stored pack the app had to download again because storage lost them mid-session (the
+ * engine's console warning): collected so a test can report it (annotation), since the run recovers. */
+export function watchLostFiles(page: Page): string[] {
+  const lost: string[] = [];
+  page.on('console', (m) => { if (/was missing from local storage; downloading it again/.test(m.text())) lost.push(m.text()); });
+  return lost;
+}
+
+export function reportLostFiles(lost: string[], info: { annotations: { type: string; description?: string }[] }): void {
+  if (!lost.length) return;
+  info.annotations.push({ type: 'pack files lost by storage and fetched again', description: lost.splice(0).join('\n') });
+  console.warn(info.annotations.at(-1)!.description);
+}
+
 /** Names of the entries under OPFS lavie-packs/, per pack. */
 export async function opfsListing(page: Page): Promise<Record<string, string[]>> {
   return page.evaluate(async () => {

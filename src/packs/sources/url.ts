@@ -1,7 +1,7 @@
 // A pack from a URL, kept in a PackStore: the manifest is fetched (or, offline, taken from the
 // store), missing files are downloaded and verified, then every read comes from local storage.
 // Weight shards are handed to ORT as disk-backed Blobs, so JS never holds a second copy.
-import { ManifestError, packFiles, parseManifest, type PackManifest } from '../manifest.ts';
+import { ManifestError, packFiles, parseManifest, type PackFile, type PackManifest } from '../manifest.ts';
 import { downloadFiles, type DownloadOptions } from '../download/download.ts';
 import { OfflineError, PackDownloadError, PackInvalidError, PackNotFoundError, type PackSource } from '../pack-source.ts';
 import { fileEntry } from './verify.ts';
@@ -59,11 +59,19 @@ async function fetchManifest(base: string, o: UrlPackOptions): Promise<PackManif
   return parse(json, `${base}manifest.json`);
 }
 
-/** A PackSource over files already verified into the store. */
-export function storedPackSource(manifest: PackManifest, store: PackStore, key: string): PackSource {
+/** A PackSource over files already verified into the store. `refetch` (a pack that has a URL) gets a
+ * file again that storage lost while the pack was open. */
+export function storedPackSource(manifest: PackManifest, store: PackStore, key: string, refetch?: (f: PackFile) => Promise<void>): PackSource {
   const blob = async (path: string) => {
     const e = fileEntry(manifest, path);
-    const b = await storedFile(store, key, e.sha256); // a derived pack's unchanged files live in its base
+    let b = await storedFile(store, key, e.sha256); // a derived pack's unchanged files live in its base
+    if (!b && refetch) {
+      // Seen in Chromium's in-memory (incognito) OPFS: a stored pack's folder emptied during a long
+      // session (cause not found). A pack with a URL downloads the lost file again, verified.
+      console.warn(`[lavie] ${path} was missing from local storage; downloading it again`);
+      await refetch(e);
+      b = await storedFile(store, key, e.sha256);
+    }
     if (!b) throw new PackInvalidError(`${path} is missing from local storage (deleted while in use?)`, path);
     return b;
   };
@@ -121,7 +129,9 @@ export async function openUrlPack(baseUrl: string, o: UrlPackOptions): Promise<P
     await store.prune(key, new Set([...files.map((f) => f.sha256), ...(await neededByDependents(store, key))]));
   }
   await unretire(store, key);
-  return { ...storedPackSource(manifest, store, key), key };
+  // Not the load's signal or progress: a file lost later is fetched during a generation.
+  const refetch = (f: PackFile) => downloadFiles(base, [f], store, key, { fetch: o.fetch });
+  return { ...storedPackSource(manifest, store, key, refetch), key };
 }
 
 function fmt(n: number): string {
