@@ -139,8 +139,11 @@ export function hubOptions(spec: ConvertJobSpec, env: HubEnv, signal?: AbortSign
 }
 
 /** Time left over the phases: each phase's remaining bytes at its measured rate (or, before it starts, a cautious prior). */
-class JobClock {
+export class JobClock {
   private readonly meters = new Map<ConvertPhase, RateMeter>();
+  /** Converting and verifying: bytes since the phase's first byte (a windowed rate swings between
+   * the reads and the long synchronous stretches of graph building and quantization between them). */
+  private readonly since = new Map<ConvertPhase, { t0: number; bytes: number }>();
   readonly left: Record<'download' | 'convert' | 'verify', number> = { download: 0, convert: 0, verify: 0 };
   private readonly total: number;
   constructor(sizes: { download: number; convert: number; verify: number }, private readonly now: () => number) {
@@ -149,12 +152,30 @@ class JobClock {
   }
   /** Priors in bytes/s for phases not timed yet (a modest laptop; refined as soon as a phase runs). */
   private static readonly PRIOR: Record<'convert' | 'verify', number> = { convert: 25e6, verify: 150e6 };
+  /** How many seconds of the prior a measured rate is blended with: a phase's first seconds (e.g.
+   * a checkpoint's index read before its first tensor) do not make an ETA of hours. */
+  private static readonly PRIOR_S = 10;
   advance(phase: 'download' | 'convert' | 'verify', bytes: number): void {
     if (bytes <= 0) return;
     this.left[phase] = Math.max(0, this.left[phase] - bytes);
-    let m = this.meters.get(phase);
-    if (!m) this.meters.set(phase, (m = new RateMeter(5000, this.now)));
-    m.add(bytes);
+    if (phase === 'download') {
+      let m = this.meters.get(phase);
+      if (!m) this.meters.set(phase, (m = new RateMeter(5000, this.now)));
+      m.add(bytes);
+      return;
+    }
+    const s = this.since.get(phase);
+    if (s) s.bytes += bytes;
+    else this.since.set(phase, { t0: this.now(), bytes: 0 }); // the first chunk starts the clock
+  }
+  /** Bytes/s of a phase: measured (download), or measured since its start blended with the prior. */
+  private rate(phase: 'download' | 'convert' | 'verify'): number | undefined {
+    if (phase === 'download') return this.meters.get(phase)?.rate();
+    const s = this.since.get(phase);
+    const prior = JobClock.PRIOR[phase];
+    if (!s) return prior;
+    const dt = Math.max(0, this.now() - s.t0) / 1000;
+    return (s.bytes + prior * JobClock.PRIOR_S) / (dt + JobClock.PRIOR_S);
   }
   fraction(): number {
     return 1 - (this.left.download + this.left.convert + this.left.verify) / this.total;
@@ -164,7 +185,7 @@ class JobClock {
     let ms = 0;
     for (const phase of ['download', 'convert', 'verify'] as const) {
       if (!this.left[phase]) continue;
-      const rate = this.meters.get(phase)?.rate() ?? (phase === 'download' ? undefined : JobClock.PRIOR[phase]);
+      const rate = this.rate(phase);
       if (!rate) return undefined;
       ms += (this.left[phase] / rate) * 1000;
     }
@@ -173,7 +194,7 @@ class JobClock {
 }
 
 /** A folder whose weight files count the bytes the converter reads (conversion progress). */
-function countingFolder(name: string, files: Map<string, Blob>, env: ConvertEnv, onRead: (n: number) => void): SourceFolder {
+function countingFolder(name: string, files: Map<string, Blob>, env: ConvertEnv, onRead: (n: number, path: string) => void): SourceFolder {
   return {
     name,
     has: (p) => files.has(p),
@@ -181,7 +202,7 @@ function countingFolder(name: string, files: Map<string, Blob>, env: ConvertEnv,
       const b = files.get(p);
       if (!b) throw new CheckpointError('bad-format', `${name}/${p}: no such file`, { file: `${name}/${p}` });
       const src = await env.openBlob(b, `${name}/${p}`);
-      return { size: src.size, read: (o, l) => { const out = src.read(o, l); onRead(out.byteLength); return out; } };
+      return { size: src.size, read: (o, l) => { const out = src.read(o, l); onRead(out.byteLength, p); return out; } };
     },
   };
 }
@@ -360,10 +381,18 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
     // Convert: the CLI's code, reading from storage (or the picked files), writing into storage.
     let network = '';
     let read = 0;
-    const onRead = (n: number) => {
+    let lastEmit = 0;
+    const onRead = (n: number, path: string) => {
       const step = Math.min(n, Math.max(0, weightBytes - read));
       read += step;
       clock.advance('convert', step);
+      // A network's weights are read, converted and written in one synchronous stretch (a full-size
+      // UNet: minutes): progress goes out as they are read (a worker's postMessage leaves at once).
+      const t = now();
+      if (t - lastEmit >= 500) {
+        lastEmit = t;
+        emit({ phase: 'convert', done: read, total: weightBytes, item: path, ...more }, clock); // the file being read
+      }
     };
     const folder = (id: RepoId) => countingFolder(inputs.folderName(id), folders[id], env, onRead);
     const lavie = folder('lavie');

@@ -82,6 +82,18 @@ async function assertEqualPacks(store: PackStore, key: string, p: WeightPrecisio
 
 const hubBlobs = async (store: PackStore) => (await Promise.all(['YaohuiW/LaVie', 'CompVis/stable-diffusion-v1-4', 'stabilityai/stable-diffusion-x4-upscaler'].map((r) => store.files(hubStoreKey(r))))).flat();
 
+test('while a network converts, progress names the file being read and moves (the converter reads synchronously between writes)', async () => {
+  const store = memoryStore();
+  let t = 0;
+  const seen: ConvertProgress[] = [];
+  // A clock that moves 600 ms per look: every read is past the 500 ms between progress events.
+  await runConvertJob(spec('fp16', { stages: 'base', name: 'progress' }), env(store, { now: () => (t += 600) }), { onProgress: (x) => seen.push(x) });
+  const reads = seen.filter((x) => x.phase === 'convert' && x.item === 'lavie_base.pt');
+  assert.ok(reads.length >= 2, `progress while lavie_base.pt is read: ${reads.length}`);
+  for (let k = 1; k < reads.length; k++) assert.ok(reads[k]!.done >= reads[k - 1]!.done);
+  assert.ok(reads.at(-1)!.done > reads[0]!.done, 'the bytes read move');
+});
+
 test('hub job, every precision: lists, downloads (once), converts into the store; each stored file equals the Node conversion (sha256); progress by phase; originals deleted unless kept', async () => {
   const store = memoryStore();
   // Every stage at fp16 (the browser e2e's precision), the base networks at the others: the
