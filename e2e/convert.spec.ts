@@ -191,7 +191,9 @@ test('a reload in the middle of the conversion: the job resumes after the networ
         if (d.kind !== 'directory') continue;
         const dir = d as FileSystemDirectoryHandle;
         const ih = await dir.getFileHandle('info.json').catch(() => null);
-        const info = ih ? ((await (await ih.getFile()).text().then((t) => JSON.parse(t), () => null)) as Info | null) : null;
+        // A torn read (the worker rewriting info.json) is skipped: JSON.parse's throw inside then() is not
+        // caught by then()'s second argument.
+        const info = ih ? ((await (await ih.getFile()).text().then((t) => { try { return JSON.parse(t); } catch { return null; } }, () => null)) as Info | null) : null;
         if (!info?.job || info.complete || !Object.keys(info.steps ?? {}).length) continue;
         const kept: Record<string, number> = {};
         for (const st of Object.values(info.steps!)) for (const f of st.files) kept[f.sha256] = (await (await dir.getFileHandle(f.sha256)).getFile()).lastModified;
