@@ -52,6 +52,8 @@ export interface ConvertProgress {
   total: number;
   /** The file being downloaded, or the network being converted. */
   item?: string;
+  /** Converting: the input file being read (progress between a network's writes). */
+  reading?: string;
   /** The whole job, 0..1, and the time left for all of it (absent until measurable). */
   fraction: number;
   etaMs?: number;
@@ -391,7 +393,7 @@ export async function runConvertJob(spec: ConvertJobSpec, env: ConvertEnv, o: Ru
       const t = now();
       if (t - lastEmit >= 500) {
         lastEmit = t;
-        emit({ phase: 'convert', done: read, total: weightBytes, item: path, ...more }, clock); // the file being read
+        emit({ phase: 'convert', done: read, total: weightBytes, reading: path, ...more }, clock);
       }
     };
     const folder = (id: RepoId) => countingFolder(inputs.folderName(id), folders[id], env, onRead);

@@ -88,7 +88,7 @@ test('while a network converts, progress names the file being read and moves (th
   const seen: ConvertProgress[] = [];
   // A clock that moves 600 ms per look: every read is past the 500 ms between progress events.
   await runConvertJob(spec('fp16', { stages: 'base', name: 'progress' }), env(store, { now: () => (t += 600) }), { onProgress: (x) => seen.push(x) });
-  const reads = seen.filter((x) => x.phase === 'convert' && x.item === 'lavie_base.pt');
+  const reads = seen.filter((x) => x.phase === 'convert' && x.reading === 'lavie_base.pt');
   assert.ok(reads.length >= 2, `progress while lavie_base.pt is read: ${reads.length}`);
   for (let k = 1; k < reads.length; k++) assert.ok(reads[k]!.done >= reads[k - 1]!.done);
   assert.ok(reads.at(-1)!.done > reads[0]!.done, 'the bytes read move');

@@ -142,7 +142,7 @@ export function OfficialWeights() {
   const eta = progress?.etaMs !== undefined ? ` · about ${formatDuration(progress.etaMs)} left` : '';
   const amount = progress && progress.total > 1 ? (progress.phase === 'list' ? ` ${progress.done} of ${progress.total} repositories` : ` ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`) : '';
   const kept = progress?.kept?.length && progress.phase === 'convert' ? ` (continuing after an interruption: ${progress.kept.join(', ')} already converted)` : '';
-  const status = progress ? `${PHASE_TEXT[progress.phase]}${progress.item ? ` ${progress.item}` : ''}:${amount}${eta}${kept}` : 'Starting…';
+  const status = progress ? `${PHASE_TEXT[progress.phase]}${progress.item ? ` ${progress.item}` : ''}${progress.reading ? ` (reading ${progress.reading})` : ''}:${amount}${eta}${kept}` : 'Starting…';
   const localInfo = sorted && 'found' in sorted ? sorted : null;
   const localReady = !!localInfo && localInfo.missing.length === 0;
   const localSpec = (): ConvertJobSpec => ({ source: 'local', stages, precisions: precisionsFor(precision) });
