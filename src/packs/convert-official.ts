@@ -142,14 +142,15 @@ export function hubOptions(spec: ConvertJobSpec, env: HubEnv, signal?: AbortSign
 
 /** Time left over the phases: each phase's remaining bytes at its measured rate (or, before it starts, a cautious prior). */
 export class JobClock {
-  private readonly meters = new Map<ConvertPhase, RateMeter>();
+  private readonly download: RateMeter;
   /** Converting and verifying: bytes since the phase's first byte (a windowed rate swings between
    * the reads and the long synchronous stretches of graph building and quantization between them). */
-  private readonly since = new Map<ConvertPhase, { t0: number; bytes: number }>();
+  private readonly since = new Map<'convert' | 'verify', { t0: number; bytes: number }>();
   readonly left: Record<'download' | 'convert' | 'verify', number> = { download: 0, convert: 0, verify: 0 };
   private readonly total: number;
   constructor(sizes: { download: number; convert: number; verify: number }, private readonly now: () => number) {
     Object.assign(this.left, sizes);
+    this.download = new RateMeter(5000, now);
     this.total = Math.max(1, sizes.download + sizes.convert + sizes.verify);
   }
   /** Priors in bytes/s for phases not timed yet (a modest laptop; refined as soon as a phase runs). */
@@ -160,19 +161,14 @@ export class JobClock {
   advance(phase: 'download' | 'convert' | 'verify', bytes: number): void {
     if (bytes <= 0) return;
     this.left[phase] = Math.max(0, this.left[phase] - bytes);
-    if (phase === 'download') {
-      let m = this.meters.get(phase);
-      if (!m) this.meters.set(phase, (m = new RateMeter(5000, this.now)));
-      m.add(bytes);
-      return;
-    }
+    if (phase === 'download') return this.download.add(bytes);
     const s = this.since.get(phase);
     if (s) s.bytes += bytes;
     else this.since.set(phase, { t0: this.now(), bytes: 0 }); // the first chunk starts the clock
   }
   /** Bytes/s of a phase: measured (download), or measured since its start blended with the prior. */
   private rate(phase: 'download' | 'convert' | 'verify'): number | undefined {
-    if (phase === 'download') return this.meters.get(phase)?.rate();
+    if (phase === 'download') return this.download.rate();
     const s = this.since.get(phase);
     const prior = JobClock.PRIOR[phase];
     if (!s) return prior;
