@@ -1,6 +1,9 @@
 // The embeddable generator driven by the example host page over postMessage: a video comes back as
 // a Blob; messages from a foreign origin are ignored; a page not on the allow-list gets nothing.
+// The embed's own worker runs the fake engine (the production host, video encoder and MP4): the
+// real engine's runs are app.spec's, and a real one here cost ~1.5 min of npm test's budget.
 import { expect, test } from '@playwright/test';
+import { useFakeEngine } from './support/pages.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ type Ev = { type: string; id?: string | null; final?: boolean; stage?: string; m
 test.setTimeout(TIMEOUT);
 
 test('embed example: generate through postMessage, get progress and an MP4 Blob; a foreign-origin message is ignored', async ({ page, baseURL }) => {
+  await useFakeEngine(page);
   await page.goto('/embed-example.html');
   const events = (): Promise<Ev[]> => page.evaluate(() => (window as unknown as { lavieEvents: { type: string; id?: string; final?: boolean; stage?: string; meta?: unknown; video?: Blob; progress?: unknown }[] }).lavieEvents.map((e) => ({ ...e, video: undefined, videoBytes: e.video?.size, videoType: e.video?.type }))) as Promise<Ev[]>;
   await expect.poll(async () => (await events()).some((e) => e.type === 'ready'), { timeout: TIMEOUT }).toBe(true);
