@@ -51,7 +51,9 @@ export default defineConfig({
     // The delivery specs serve packs from 127.0.0.1 (any port): allow it in the CSP and the pack-host check.
     // The demo pack gets one long-video length (32 frames), not all twelve: the specs that load it
     // download and verify every file of it.
-    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*', LAVIE_DEMO_LONG_FRAMES: '32' },
+    // The tests' built-in pack is the tiny one (the official fixtures' shapes; a trained nano pack, when
+    // setup built one, is checked by its own tests).
+    env: { VITE_PACK_HOSTS: 'http://127.0.0.1:*', LAVIE_DEMO_LONG_FRAMES: '32', VITE_BUILTIN_PACK: 'tiny' },
     stdout: 'pipe',
     stderr: 'pipe',
   },

@@ -1,8 +1,10 @@
 import react from '@vitejs/plugin-react';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { contentSecurityPolicy } from './scripts/csp.ts';
 import { serviceWorker } from './scripts/vite-plugin-sw.ts';
+import { defaultDemoPack } from './src/packs/sources/builtin.ts';
 
 // Cross-origin isolation (COOP same-origin + COEP require-corp) lets onnxruntime-web's wasm backend use
 // threads (SharedArrayBuffer). Every subresource must then be same-origin or CORS/CORP-enabled: packs
@@ -13,6 +15,9 @@ const isolation = {
 };
 
 const csp = contentSecurityPolicy();
+
+// The built-in pack: LaVie-nano once `npm run setup` built it from the trained bundle, else the tiny one.
+const builtinPack = defaultDemoPack((d) => existsSync(resolve(import.meta.dirname, 'public', 'packs', d, 'manifest.json')), process.env.VITE_BUILTIN_PACK);
 
 /** CSP per page: the embed view may be framed by its allowed origins, the app by nobody else. */
 function securityHeaders(): Plugin {
@@ -35,6 +40,7 @@ function securityHeaders(): Plugin {
 
 export default defineConfig({
   plugins: [react(), serviceWorker(), securityHeaders()],
+  define: { 'import.meta.env.VITE_BUILTIN_PACK': JSON.stringify(builtinPack) },
   worker: { format: 'es' },
   // ORT-web finds its .mjs/.wasm next to its own script; pre-bundling would move it away from them.
   // transformers.js imports the same ORT: pre-bundling it would inline a second copy (two GPUDevices).

@@ -9,7 +9,9 @@ interface ImportMetaEnv {
   readonly VITE_PACK_HOSTS?: string;
   /** Default Hugging Face Hub address for the official weights (like HF_ENDPOINT; default huggingface.co). */
   readonly VITE_HUB_ENDPOINT?: string;
-  /** e2e builds only (playwright.config.ts): `HxW` base latent for converting the tiny official-format test files. */
+  /** The built-in demo pack's folder under packs/ (vite.config.ts: the trained nano pack once `npm run
+   * setup` built it, else the tiny one; VITE_BUILTIN_PACK at build time forces one). */
+  readonly VITE_BUILTIN_PACK: 'nano' | 'tiny';
 }
 interface ImportMeta {
   readonly env: ImportMetaEnv;

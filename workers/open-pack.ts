@@ -24,7 +24,7 @@ export async function openPack(pack: PackRef, ctx: LoadContext = {}): Promise<Pa
     return openLocalPack(files, (file, done, total) => ctx.onProgress?.({ phase: 'verify', step: done, total, elapsedMs: elapsedMs(), download: { file, fileLoaded: done, fileBytes: total, filesDone: 0, filesTotal: 0 } }));
   }
   if (pack.kind === 'stored') return openStoredPack(defaultStore(), pack.key);
-  const url = pack.kind === 'builtin' ? builtinPackUrl(import.meta.env.BASE_URL, self.location.origin) : pack.baseUrl;
+  const url = pack.kind === 'builtin' ? builtinPackUrl(import.meta.env.BASE_URL, self.location.origin, import.meta.env.VITE_BUILTIN_PACK) : pack.baseUrl;
   const hosts = packHosts(import.meta.env.VITE_PACK_HOSTS);
   if (!packUrlAllowed(url, self.location.origin, hosts)) {
     // (The list is set when the site is built: VITE_PACK_HOSTS, see README.)

@@ -84,7 +84,7 @@ export interface StorageState { packs: StoredPackInfo[]; usage?: number; quota?:
 /** Storage key of a URL/built-in pack (local folders are not stored). */
 export function storedKeyOf(ref: PackRef): string | null {
   try {
-    if (ref.kind === 'builtin') return packKey(normalizeBaseUrl(builtinPackUrl(import.meta.env.BASE_URL, location.origin)));
+    if (ref.kind === 'builtin') return packKey(normalizeBaseUrl(builtinPackUrl(import.meta.env.BASE_URL, location.origin, import.meta.env.VITE_BUILTIN_PACK)));
     if (ref.kind === 'url') return packKey(normalizeBaseUrl(ref.baseUrl));
     if (ref.kind === 'stored') return ref.key;
   } catch {

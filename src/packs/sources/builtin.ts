@@ -9,7 +9,8 @@ export const DEMO_PACKS = ['nano', 'tiny'] as const;
 export type DemoPack = (typeof DEMO_PACKS)[number];
 
 /** The built-in pack: the nano pack when it was built, else the tiny one (the one rule, used by the
- * build (vite.config.ts) and the Node CLIs). `override` (VITE_BUILTIN_PACK) forces one. */
+ * build (vite.config.ts, as import.meta.env.VITE_BUILTIN_PACK) and the Node CLIs). `override`
+ * (VITE_BUILTIN_PACK) forces one. */
 export function defaultDemoPack(built: (dir: DemoPack) => boolean, override?: string): DemoPack {
   if (override) {
     if (!(DEMO_PACKS as readonly string[]).includes(override)) throw new Error(`built-in pack must be one of ${DEMO_PACKS.join(', ')}, got "${override}"`);
@@ -18,6 +19,6 @@ export function defaultDemoPack(built: (dir: DemoPack) => boolean, override?: st
   return built('nano') ? 'nano' : 'tiny';
 }
 
-export function builtinPackUrl(basePath: string, origin: string, dir: DemoPack = 'tiny'): string {
+export function builtinPackUrl(basePath: string, origin: string, dir: DemoPack): string {
   return new URL(`packs/${dir}/`, new URL(basePath || '/', origin)).href;
 }
