@@ -3,7 +3,7 @@
 // saved as it finishes; remove; cancel pauses; one tab's queue is not another's). Fake engine
 // (tests/support/fake-engine.ts): cheap.
 import { expect, test, type Page } from '@playwright/test';
-import { STALE_MS } from '../src/app/tab-beat.ts';
+import { BEAT_MS, STALE_MS } from '../src/app/tab-beat.ts';
 import { ARTIFACTS, openFake, showAdvanced, appLocators } from './support/pages.ts';
 
 test.use({ bypassCSP: true });
@@ -176,6 +176,17 @@ test.describe('the queue', () => {
     await expect(listB).toHaveCount(0);
     await expect(ub.queue.getByRole('button', { name: /Resume queue/ })).toHaveCount(0);
     await expect(ub.progress).toHaveCount(0);
+    // "Duplicate tab" starts the copy with the original's sessionStorage (its tab id): the copy is
+    // another tab all the same, and does not take A's queue as its own.
+    const session = await page.evaluate(() => JSON.stringify(Object.fromEntries(Object.entries(sessionStorage))));
+    const dup = await context.newPage();
+    await dup.addInitScript((s) => { if (!sessionStorage.getItem('lavie.tab')) for (const [k, v] of Object.entries(JSON.parse(s) as Record<string, string>)) sessionStorage.setItem(k, v); }, session);
+    await showAdvanced(dup);
+    await openFake(dup, 'stepMs=300');
+    await expect(ui(dup).queue.getByRole('button', { name: /Resume queue/ })).toHaveCount(0);
+    await expect(ui(dup).queue.getByRole('list', { name: 'Queued videos' })).toHaveCount(0);
+    expect(await dup.evaluate(() => sessionStorage.getItem('lavie.tab'))).not.toBe(JSON.parse(session)['lavie.tab']);
+    await dup.close({ runBeforeUnload: false });
     // B's own queue is its own: it runs, and saving it leaves A's waiting videos alone.
     await ub.prompt.fill('tab b prompt');
     await ub.seed.fill('9');
@@ -188,9 +199,11 @@ test.describe('the queue', () => {
     await b.reload();
     await expect(ub.model).toContainText('fake-test-pack');
     await expect(listB).toHaveCount(0);
-    // STALE_MS later A counts as gone: B's next load offers its waiting videos (paused), and A's
-    // running video is in History as interrupted.
+    // STALE_MS later A counts as gone: B, still open, takes its waiting videos over at its next beat
+    // (paused); after a reload they are B's own, and A's running video is in History as interrupted.
     await context.clock.setFixedTime(Date.now() + STALE_MS + 10_000);
+    await expect(listB.getByRole('listitem')).toHaveText([/^second prompt\s*seed 7 · Waiting/, /^third prompt\s*seed 7 · Waiting/], { timeout: 3 * BEAT_MS });
+    await expect(ub.queue.getByRole('status')).toHaveText('Paused: 2 videos wait. Resume the queue to run them.');
     await b.reload();
     await expect(ub.model).toContainText('fake-test-pack');
     await expect(listB.getByRole('listitem')).toHaveText([/^second prompt\s*seed 7 · Waiting/, /^third prompt\s*seed 7 · Waiting/]);

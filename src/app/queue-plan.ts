@@ -66,20 +66,29 @@ export function beatWaiting(tab: string, storage: KeyValue = localStorage, now =
 
 /**
  * The waiting videos for this page: its own tab's from before a reload, then those of tabs that are
- * gone (no beat for STALE_MS) and of the old one-per-site list, each checked through the request
- * contract (others are dropped). They become this tab's: saved under its id, the others' lists removed
- * (so a third tab does not offer them again). Lists of live tabs are left alone, and so is a gone
- * tab's list that would not fit in the queue (QUEUE_MAX): a later page takes it.
+ * gone (takeGoneWaiting). They become this tab's: saved under its id.
  */
 export function restoreWaiting(tab: string, storage: KeyValue = localStorage, now = Date.now()): RequestBody[] {
-  const valid = (v: unknown): RequestBody[] => (Array.isArray(v) ? v.filter((r): r is RequestBody => !!r && typeof r === 'object' && !validateRequest(r as RequestBody, undefined, { needsId: false })) : []);
-  const read = (key: string): unknown => {
-    try {
-      return JSON.parse(storage.getItem(key) ?? 'null') as unknown;
-    } catch {
-      return undefined; // not JSON: taken (dropped) with nothing in it
-    }
-  };
+  try {
+    const own = readList(storage, SAVED + tab);
+    storage.removeItem(SAVED + tab);
+    const kept = own.slice(0, QUEUE_MAX);
+    kept.push(...takeGoneWaiting(tab, QUEUE_MAX - kept.length, storage, now));
+    saveWaiting(kept, tab, storage, now);
+    return kept;
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The waiting videos of tabs that are gone (no beat for STALE_MS) and of the old one-per-site list,
+ * each checked through the request contract (others are dropped), up to `room` of them: removed from
+ * storage (so a third tab does not offer them again) and returned — the caller keeps them as its own.
+ * Lists of live tabs are left alone, and so is a gone tab's list that would not fit: a later page
+ * takes it. A live page calls this at load and on its beats (a tab closed meanwhile is noticed).
+ */
+export function takeGoneWaiting(tab: string, room: number, storage: KeyValue = localStorage, now = Date.now()): RequestBody[] {
   try {
     const own = SAVED + tab;
     const others: string[] = [];
@@ -88,22 +97,27 @@ export function restoreWaiting(tab: string, storage: KeyValue = localStorage, no
       if (key?.startsWith(SAVED) && key !== own) others.push(key);
     }
     const out: RequestBody[] = [];
-    const taken: string[] = [];
-    for (const key of [own, ...others, OLD_SAVED]) {
-      const v = read(key);
+    for (const key of [...others, OLD_SAVED]) {
+      const v = read(storage, key);
       if (v === null) continue;
-      const list = key === OLD_SAVED ? v : (v as Partial<SavedQueue> | undefined)?.requests;
-      if (key !== own && key !== OLD_SAVED && beatIsLive((v as Partial<SavedQueue> | undefined)?.beat, now)) continue;
-      const requests = valid(list);
-      if (key !== own && out.length + requests.length > QUEUE_MAX) continue;
+      if (key !== OLD_SAVED && beatIsLive((v as Partial<SavedQueue> | undefined)?.beat, now)) continue;
+      const requests = valid(key === OLD_SAVED ? v : (v as Partial<SavedQueue> | undefined)?.requests);
+      if (out.length + requests.length > room) continue;
       out.push(...requests);
-      taken.push(key);
+      storage.removeItem(key);
     }
-    const kept = out.slice(0, QUEUE_MAX);
-    for (const key of taken) storage.removeItem(key);
-    saveWaiting(kept, tab, storage, now);
-    return kept;
+    return out;
   } catch {
     return [];
   }
 }
+
+const valid = (v: unknown): RequestBody[] => (Array.isArray(v) ? v.filter((r): r is RequestBody => !!r && typeof r === 'object' && !validateRequest(r as RequestBody, undefined, { needsId: false })) : []);
+const read = (storage: KeyValue, key: string): unknown => {
+  try {
+    return JSON.parse(storage.getItem(key) ?? 'null') as unknown;
+  } catch {
+    return undefined; // not JSON: taken (dropped) with nothing in it
+  }
+};
+const readList = (storage: KeyValue, key: string): RequestBody[] => valid((read(storage, key) as Partial<SavedQueue> | undefined)?.requests);

@@ -6,7 +6,7 @@
 // Videos added while another run goes on start when it ends.
 import { create } from 'zustand';
 import { randomSeed, validateRequest, type ErrorInfo, type RequestBody } from '../protocol.ts';
-import { QUEUE_MAX, beatWaiting, queueRequests, restoreWaiting, saveWaiting, type QueueChoice } from './queue-plan.ts';
+import { QUEUE_MAX, beatWaiting, queueRequests, restoreWaiting, saveWaiting, takeGoneWaiting, type QueueChoice } from './queue-plan.ts';
 import { keepBeating, tabId } from './tab-beat.ts';
 import { parseForm } from './form.ts';
 import { useApp } from './state.ts';
@@ -53,8 +53,15 @@ const tab = (() => {
   }
 })();
 const restored = hasStorage ? restoreWaiting(tab).map(waitingItem) : [];
-// As long as this page is open its saved waiting videos stay its own (another tab leaves them alone).
-if (hasStorage) keepBeating(() => beatWaiting(tab));
+// As long as this page is open its saved waiting videos stay its own (another tab leaves them alone);
+// on each beat it also takes over the waiting videos of a tab closed meanwhile (paused, to resume).
+if (hasStorage) keepBeating(() => {
+  beatWaiting(tab);
+  const q = useQueue.getState();
+  if (q.running) return;
+  const gone = takeGoneWaiting(tab, roomIn(q.items));
+  if (gone.length) useQueue.setState((s) => ({ items: [...s.items, ...gone.map(waitingItem)], paused: true }));
+});
 
 export const useQueue = create<QueueState>()((set, get) => ({
   // What was waiting when the page went: back, paused ("Resume queue").

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { groupHistory, interruptedAt, shortPrompt } from '../../src/app/history-groups.ts';
 import { interruptedEntry, type HistoryEntry, type VideoEntry } from '../../src/app/history.ts';
 import { findInterrupted, markRunning } from '../../src/app/interrupted.ts';
-import { QUEUE_MAX, beatWaiting, queueRequests, restoreWaiting, saveWaiting } from '../../src/app/queue-plan.ts';
-import { BEAT_MS, STALE_MS } from '../../src/app/tab-beat.ts';
+import { QUEUE_MAX, beatWaiting, queueRequests, restoreWaiting, saveWaiting, takeGoneWaiting } from '../../src/app/queue-plan.ts';
+import { BEAT_MS, STALE_MS, pageGone, tabId } from '../../src/app/tab-beat.ts';
 import { LIMITS, type RequestBody, type Stage } from '../../src/protocol.ts';
 
 const REQ: RequestBody = { prompt: 'a red ball', negativePrompt: '', seed: 7, steps: 4, guidanceScale: 7.5, sampler: 'ddim' };
@@ -172,4 +172,36 @@ test('a queue is its tab’s: another tab takes it over only once that tab stopp
   saveWaiting(many, 'tab-E', store, t0);
   assert.deepEqual(restoreWaiting('tab-D', store, t0 + 3 * STALE_MS), [a]);
   assert.deepEqual(restoreWaiting('tab-F', store, t0 + 3 * STALE_MS), many);
+});
+
+test('a tab’s id: kept by a reload, new in a duplicated tab (a copy of a live tab’s sessionStorage), one per page', () => {
+  const tab = new MapStorage();
+  const id = tabId(tab);
+  assert.equal(tabId(tab), id, 'asked again on the same page: the same id');
+  // "Duplicate tab": the new tab's sessionStorage is a copy of the live original's.
+  const copy = new MapStorage();
+  for (const k of ['lavie.tab', 'lavie.tab.live']) copy.setItem(k, tab.getItem(k)!);
+  const dup = tabId(copy);
+  assert.notEqual(dup, id, 'a duplicated tab is another tab');
+  // A reload: the page goes (pagehide), the next page of the tab finds its id unmarked and keeps it.
+  pageGone(tab);
+  const next = new MapStorage();
+  next.setItem('lavie.tab', tab.getItem('lavie.tab')!);
+  assert.equal(tabId(next), id);
+});
+
+test('a live page takes over the waiting videos of a tab closed meanwhile, once, and only what fits', () => {
+  const store = new MapStorage();
+  const t0 = 5_000_000;
+  const a = { ...REQ, seed: 1 };
+  const b = { ...REQ, seed: 2 };
+  saveWaiting([a, b], 'tab-A', store, t0);
+  saveWaiting([{ ...REQ, seed: 3 }], 'tab-B', store, t0);
+  // B beats on; A closed at t0.
+  assert.deepEqual(takeGoneWaiting('tab-B', QUEUE_MAX, store, t0 + BEAT_MS), [], 'A may still be there');
+  beatWaiting('tab-B', store, t0 + STALE_MS);
+  assert.deepEqual(takeGoneWaiting('tab-B', 1, store, t0 + STALE_MS + 1), [], 'two do not fit in room for one: left for later');
+  assert.deepEqual(takeGoneWaiting('tab-B', QUEUE_MAX, store, t0 + STALE_MS + 1), [a, b]);
+  assert.equal(store.getItem('lavie.queue.tab-A'), null);
+  assert.deepEqual(takeGoneWaiting('tab-C', QUEUE_MAX, store, t0 + STALE_MS + 2), [], 'taken once; B’s own list is live');
 });
