@@ -64,16 +64,10 @@ export function beatWaiting(tab: string, storage: KeyValue = localStorage, now =
   }
 }
 
-/**
- * The waiting videos for this page: its own tab's from before a reload, then those of tabs that are
- * gone (takeGoneWaiting). They become this tab's: saved under its id.
- */
+/** The waiting videos this tab saved before a reload, each checked through the request contract. */
 export function restoreWaiting(tab: string, storage: KeyValue = localStorage, now = Date.now()): RequestBody[] {
   try {
-    const own = readList(storage, SAVED + tab);
-    storage.removeItem(SAVED + tab);
-    const kept = own.slice(0, QUEUE_MAX);
-    kept.push(...takeGoneWaiting(tab, QUEUE_MAX - kept.length, storage, now));
+    const kept = readList(storage, SAVED + tab).slice(0, QUEUE_MAX);
     saveWaiting(kept, tab, storage, now);
     return kept;
   } catch {
@@ -86,7 +80,8 @@ export function restoreWaiting(tab: string, storage: KeyValue = localStorage, no
  * each checked through the request contract (others are dropped), up to `room` of them: removed from
  * storage (so a third tab does not offer them again) and returned — the caller keeps them as its own.
  * Lists of live tabs are left alone, and so is a gone tab's list that would not fit: a later page
- * takes it. A live page calls this at load and on its beats (a tab closed meanwhile is noticed).
+ * takes it. A live page calls this at load and on its beats (a tab closed meanwhile is noticed), one
+ * tab at a time (src/app/queue.ts: localStorage has no atomic update).
  */
 export function takeGoneWaiting(tab: string, room: number, storage: KeyValue = localStorage, now = Date.now()): RequestBody[] {
   try {

@@ -54,14 +54,25 @@ const tab = (() => {
 })();
 const restored = hasStorage ? restoreWaiting(tab).map(waitingItem) : [];
 // As long as this page is open its saved waiting videos stay its own (another tab leaves them alone);
-// on each beat it also takes over the waiting videos of a tab closed meanwhile (paused, to resume).
+// at load and on each beat it also takes over the waiting videos of tabs that are gone (paused).
 if (hasStorage) keepBeating(() => {
   beatWaiting(tab);
-  const q = useQueue.getState();
-  if (q.running) return;
-  const gone = takeGoneWaiting(tab, roomIn(q.items));
-  if (gone.length) useQueue.setState((s) => ({ items: [...s.items, ...gone.map(waitingItem)], paused: true }));
+  adoptGone();
 });
+
+/** Take over the waiting videos of tabs that are gone, under a lock where the browser has Web Locks:
+ * two tabs checking at the same moment must not both take one list. */
+function adoptGone(): void {
+  const take = () => {
+    const q = useQueue.getState();
+    if (q.running) return;
+    const gone = takeGoneWaiting(tab, roomIn(q.items));
+    if (gone.length) useQueue.setState((s) => ({ items: [...s.items, ...gone.map(waitingItem)], paused: true }));
+  };
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  if (locks) void locks.request('lavie.queue.adopt', take).catch(() => undefined);
+  else take();
+}
 
 export const useQueue = create<QueueState>()((set, get) => ({
   // What was waiting when the page went: back, paused ("Resume queue").
@@ -137,3 +148,6 @@ useApp.subscribe((s, prev) => {
   const q = useQueue.getState();
   if (s.status !== prev.status && isFree() && !q.running && !q.paused && q.items.some((i) => i.status === 'waiting')) void q.start();
 });
+
+// Waiting videos of tabs gone before this page loaded (after the subscriptions above: they are saved as this tab's).
+if (hasStorage) adoptGone();

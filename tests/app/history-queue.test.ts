@@ -145,33 +145,41 @@ test('a queue is its tab’s: another tab takes it over only once that tab stopp
   const c = { ...REQ, seed: 3 };
   const d = { ...REQ, seed: 4 };
   const t0 = 1_000_000;
+  // A page loads: its own list from before a reload, then gone tabs' (what src/app/queue.ts does).
+  const load = (tab: string, now: number) => {
+    const own = restoreWaiting(tab, store, now);
+    return [...own, ...takeGoneWaiting(tab, QUEUE_MAX - own.length, store, now)];
+  };
   saveWaiting([a, b], 'tab-A', store, t0);
   // Tab B loads while A is there (A beats): it neither gets nor removes A's videos.
-  assert.deepEqual(restoreWaiting('tab-B', store, t0 + 1000), []);
+  assert.deepEqual(load('tab-B', t0 + 1000), []);
   saveWaiting([d], 'tab-B', store, t0 + 2000);
-  assert.deepEqual(restoreWaiting('tab-A', store, t0 + 3000), [a, b], 'A reloaded: its own list, not B’s');
+  assert.deepEqual(load('tab-A', t0 + 3000), [a, b], 'A reloaded: its own list, not B’s');
   // A and B keep beating: still theirs after far more than STALE_MS since it was saved.
   beatWaiting('tab-A', store, t0 + STALE_MS);
   beatWaiting('tab-B', store, t0 + STALE_MS);
-  assert.deepEqual(restoreWaiting('tab-C', store, t0 + STALE_MS + BEAT_MS), []);
+  assert.deepEqual(load('tab-C', t0 + STALE_MS + BEAT_MS), []);
   // A and B stop (closed): a page loaded STALE_MS after the last beat takes both over, its own first.
   saveWaiting([c], 'tab-C', store, t0 + 2 * STALE_MS);
-  assert.deepEqual(restoreWaiting('tab-C', store, t0 + 2 * STALE_MS + 1).map((r) => r.seed).sort(), [1, 2, 3, 4]);
-  assert.equal(restoreWaiting('tab-C', store, t0 + 2 * STALE_MS + 1)[0]!.seed, 3, 'its own first');
+  const cLoad = load('tab-C', t0 + 2 * STALE_MS + 1);
+  assert.deepEqual(cLoad.map((r) => r.seed).sort(), [1, 2, 3, 4]);
+  assert.equal(cLoad[0]!.seed, 3, 'its own first');
   assert.equal(store.getItem('lavie.queue.tab-A'), null);
   assert.equal(store.getItem('lavie.queue.tab-B'), null);
-  // They are C's now: a fourth tab does not offer them again while C is there.
-  assert.deepEqual(restoreWaiting('tab-D', store, t0 + 2 * STALE_MS + 2), []);
-  assert.equal(restoreWaiting('tab-C', store, t0 + 2 * STALE_MS + 3).length, 4);
+  // They are C's once it saves them: a fourth tab does not offer them again while C is there.
+  saveWaiting(cLoad, 'tab-C', store, t0 + 2 * STALE_MS + 1);
+  assert.deepEqual(load('tab-D', t0 + 2 * STALE_MS + 2), []);
+  assert.equal(load('tab-C', t0 + 2 * STALE_MS + 3).length, 4);
   // The one list per site that earlier versions kept is taken over by the next page.
   store.setItem('lavie.queue', JSON.stringify([a]));
-  assert.deepEqual(restoreWaiting('tab-D', store, t0 + 2 * STALE_MS + 4), [a]);
+  assert.deepEqual(load('tab-D', t0 + 2 * STALE_MS + 4), [a]);
   assert.equal(store.getItem('lavie.queue'), null);
+  saveWaiting([a], 'tab-D', store, t0 + 2 * STALE_MS + 4);
   // A gone tab's list that would overflow the queue stays for a later page.
   const many = Array.from({ length: QUEUE_MAX }, (_, i) => ({ ...REQ, seed: 100 + i }));
   saveWaiting(many, 'tab-E', store, t0);
-  assert.deepEqual(restoreWaiting('tab-D', store, t0 + 3 * STALE_MS), [a]);
-  assert.deepEqual(restoreWaiting('tab-F', store, t0 + 3 * STALE_MS), many);
+  assert.deepEqual(load('tab-D', t0 + 2 * STALE_MS + 5), [a]);
+  assert.deepEqual(load('tab-F', t0 + 2 * STALE_MS + 5), many);
 });
 
 test('a tab’s id: kept by a reload, new in a duplicated tab (a copy of a live tab’s sessionStorage), one per page', () => {
