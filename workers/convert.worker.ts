@@ -9,17 +9,13 @@ import { defaultStore, storageEstimate } from '../src/packs/storage/browser-defa
 import { opfsScratch } from '../src/packs/storage/opfs.ts';
 import { missingLocal, sortPickedFiles } from '../src/packs/local-inputs.ts';
 import { memoryScratch } from '../src/packs/storage/pack-sink.ts';
-import type { ByteSource } from '../src/convert/io/bytes.ts';
+import { blobSource } from './blob-source.ts';
 import { toErrorInfo } from '../src/protocol/errors.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (ev: ConvertEvent) => scope.postMessage(ev);
 const running = new Map<string, AbortController>();
 
-function blobSource(blob: Blob): ByteSource {
-  const reader = new FileReaderSync();
-  return { size: blob.size, read: (o, l) => new Uint8Array(reader.readAsArrayBuffer(blob.slice(o, Math.min(blob.size, o + l)))) };
-}
 
 function env(): ConvertEnv {
   const store = defaultStore();

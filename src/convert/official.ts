@@ -193,7 +193,7 @@ export async function convertOfficial(inputs: OfficialInputs, sink: PackSink, o:
     const p = personalize({ unet: unet.sd, unetConfig: unetCfg, text: sd.text.sd, vae: sd.vae.sd }, await personalizeSpec(inputs.personalize, sd14));
     unet = new Params(p.unet, unet.file);
     sd.text = new Params(p.text, sd.text.file);
-    sd.vae = new Params(p.vae, sd.vae.file);
+    sd.vae = new Params(p.vae ?? sd.vae.sd, sd.vae.file);
     personalization = p.record;
     for (const l of p.lines) o.log?.(`personalize: ${l}`);
   }

@@ -1,19 +1,33 @@
-// Personalize a pack already in storage: plan the rewrite of the weights the LoRAs change
+// Personalize a pack already in storage: plan the rewrite of the weights the LoRAs or a fine-tuned
+// SD-1.x checkpoint change
 // (convert/personalize/installed.ts — the converter's merge code), write only the files that change
 // (a patched copy of each, content-addressed), and record a new pack whose manifest names the
 // base's files for everything else. The base pack is never modified; on failure or cancel only the
 // new pack's own files are removed.
-import { planInstalledPersonalization, type FilePatches, type InstalledLora } from '../convert/personalize/installed.ts';
+import { planInstalledPersonalization, type FilePatches } from '../convert/personalize/installed.ts';
+import type { PersonalizeSpec } from '../convert/personalize/apply.ts';
 import { readSafetensors } from '../convert/io/safetensors.ts';
-import { bufferSource } from '../convert/io/bytes.ts';
+import { openCheckpoint } from '../convert/io/checkpoint.ts';
+import { bufferSource, type ByteSource } from '../convert/io/bytes.ts';
 import { CancelledError } from '../protocol/errors.ts';
 import { Sha256 } from './download/sha256.ts';
-import { packFiles, parseManifest, type PackFile, type PackManifest } from './manifest.ts';
+import { packFiles, parseManifest, type PackFile, type PackManifest, type PackPersonalization, type PersonalizeMode } from './manifest.ts';
 import { PackInvalidError } from './pack-source.ts';
 import { packKey, type PackStore, type StoredPackInfo } from './storage/pack-store.ts';
 import { reachableFiles, storedFile } from './storage/shared-files.ts';
 
 export interface LoraUpload { name: string; bytes: Uint8Array; multiplier: number }
+
+/**
+ * A fine-tuned SD-1.x checkpoint (.safetensors or .ckpt, LDM layout). Read in place: tensors are
+ * read from `source` one at a time (a Blob through FileReaderSync in the worker), never whole.
+ * add-difference also needs `sdBase`, the SD-1.4 file it was fine-tuned from (LDM single file or
+ * a diffusers UNet).
+ */
+export interface CheckpointUpload { name: string; source: ByteSource; mode: PersonalizeMode; sdBase?: { name: string; source: ByteSource } }
+
+/** What to merge into a stored pack: a checkpoint (applied first, as the converter does) and/or LoRAs. */
+export interface PersonalizeUploads { checkpoint?: CheckpointUpload; loras?: readonly LoraUpload[] }
 
 export interface PersonalizeProgress { phase: 'merge' | 'write'; done: number; total: number }
 
@@ -45,8 +59,16 @@ function hexOf(bytes: Uint8Array): string {
   return new Sha256().update(bytes).hex();
 }
 
-/** Personalize the stored pack `baseKey` with LoRAs; returns the new stored pack. */
-export async function personalizeStoredPack(store: PackStore, baseKey: string, uploads: readonly LoraUpload[], o: PersonalizeStoredOptions = {}): Promise<PersonalizedPack> {
+/** sha256 of a whole file read chunk by chunk (a checkpoint is never held whole). */
+function hexOfSource(src: ByteSource): string {
+  const h = new Sha256();
+  for (let pos = 0; pos < src.size; pos += CHUNK) h.update(src.read(pos, Math.min(CHUNK, src.size - pos)));
+  return h.hex();
+}
+
+/** Personalize the stored pack `baseKey` with a checkpoint and/or LoRAs; returns the new stored pack. */
+export async function personalizeStoredPack(store: PackStore, baseKey: string, what: PersonalizeUploads, o: PersonalizeStoredOptions = {}): Promise<PersonalizedPack> {
+  const uploads = what.loras ?? [];
   let base: PackManifest;
   try {
     base = parseManifest(await store.readJson(baseKey, 'manifest'));
@@ -63,14 +85,19 @@ export async function personalizeStoredPack(store: PackStore, baseKey: string, u
     if (!b) throw new PackInvalidError(`${path} is missing from local storage`, path);
     return b;
   };
-  const loras: InstalledLora[] = uploads.map((u) => ({ name: u.name, sd: readSafetensors(bufferSource(u.bytes), u.name), multiplier: u.multiplier }));
+  const c = what.checkpoint;
+  const spec: PersonalizeSpec = {
+    loras: uploads.map((u) => ({ name: u.name, sd: readSafetensors(bufferSource(u.bytes), u.name), multiplier: u.multiplier })),
+    ...(c ? { checkpoint: { name: c.name, mode: c.mode, file: openCheckpoint(c.source, c.name) } } : {}),
+    ...(c?.sdBase && c.mode === 'add-difference' ? { sdBase: { name: c.sdBase.name, sd: openCheckpoint(c.sdBase.source, c.sdBase.name) } } : {}),
+  };
   const plan = await planInstalledPersonalization(base, {
     read: async (path) => new Uint8Array(await (await blob(path)).arrayBuffer()),
     slice: async (path, offset, length) => new Uint8Array(await (await blob(path)).slice(offset, offset + length).arrayBuffer()),
-  }, loras, { skipUnmatched: o.skipUnmatched, signal: o.signal, onProgress: (done, total) => o.onProgress?.({ phase: 'merge', done, total }) });
+  }, spec, { skipUnmatched: o.skipUnmatched, signal: o.signal, onProgress: (done, total) => o.onProgress?.({ phase: 'merge', done, total }) });
 
   // The same base and LoRA files give the same pack (personalizing twice replaces it).
-  const key = packKey(`personalized:${baseKey}:${uploads.map((u) => `${hexOf(u.bytes)}×${u.multiplier}`).join(',')}:${o.skipUnmatched ? 'skip' : ''}`);
+  const key = packKey(`personalized:${baseKey}:${c ? `${c.mode}:${hexOfSource(c.source)}:${c.sdBase && c.mode === 'add-difference' ? hexOfSource(c.sdBase.source) : ''}:` : ''}${uploads.map((u) => `${hexOf(u.bytes)}×${u.multiplier}`).join(',')}:${o.skipUnmatched ? 'skip' : ''}`);
   const replaced = new Map<string, PackFile>();
   let writtenBytes = 0;
   const total = plan.files.reduce((s, f) => s + byPath.get(f.path)!.bytes, 0);
@@ -85,7 +112,8 @@ export async function personalizeStoredPack(store: PackStore, baseKey: string, u
       }
       const sha256 = h.hex();
       replaced.set(f.path, { path: f.path, bytes: src.size, sha256 });
-      if (await storedFile(store, key, sha256)) continue;
+      // Rewritten to the same bytes (a checkpoint's unchanged VAE / text encoder): the base's file serves.
+      if ((await storedFile(store, key, sha256)) || (await storedFile(store, baseKey, sha256))) continue;
       const w = await store.writer(key, sha256, true);
       try {
         for await (const c of patched(src, f)) {
@@ -99,7 +127,7 @@ export async function personalizeStoredPack(store: PackStore, baseKey: string, u
       }
       await store.commit(key, sha256);
     }
-    const manifest = parseManifest(withFiles({ ...base, name: nameOf(base, plan.record.loras.slice(-uploads.length)), personalization: plan.record }, replaced));
+    const manifest = parseManifest(withFiles({ ...base, name: nameOf(base, plan.record, uploads.length), personalization: plan.record }, replaced));
     const info: StoredPackInfo & { base: string } = {
       key, origin: `personalized from ${base.name}`, name: manifest.name, bytes: 0, totalBytes: packFiles(manifest).reduce((s, f) => s + f.bytes, 0), complete: true, savedAt: Date.now(), base: baseKey,
     };
@@ -112,8 +140,14 @@ export async function personalizeStoredPack(store: PackStore, baseKey: string, u
   }
 }
 
-function nameOf(base: PackManifest, added: { name: string; multiplier: number }[]): string {
-  return `${base.name} + ${added.map((l) => `${l.name.replace(/\.safetensors$/i, '')} ×${l.multiplier}`).join(' + ')}`.slice(0, 200);
+/** "<base> + <checkpoint> (<mode>) + <lora> ×m …": what this personalization added. */
+function nameOf(base: PackManifest, record: PackPersonalization, loras: number): string {
+  const stem = (n: string) => n.replace(/\.(safetensors|ckpt)$/i, '');
+  const added = [
+    ...(record.checkpoint && !base.personalization?.checkpoint ? [`${stem(record.checkpoint.name)} (${record.checkpoint.mode})`] : []),
+    ...(loras ? record.loras.slice(-loras) : []).map((l) => `${stem(l.name)} ×${l.multiplier}`),
+  ];
+  return `${base.name} + ${added.join(' + ')}`.slice(0, 200);
 }
 
 /** A copy of the manifest whose file records at the given paths are replaced. */
@@ -130,9 +164,12 @@ function withFiles(m: PackManifest, replaced: Map<string, PackFile>): unknown {
   return walk(m);
 }
 
+/** A checkpoint as the page picks it: the file, the mode, and for add-difference the SD-1.4 file. */
+export interface CheckpointPick { file: File; mode: PersonalizeMode; sdBase?: File }
+
 /** Messages of the personalize worker (workers/personalize.worker.ts). */
 export type PersonalizeRequest =
-  | { type: 'start'; id: string; baseKey: string; loras: { name: string; file: Blob; multiplier: number }[]; skipUnmatched?: boolean }
+  | { type: 'start'; id: string; baseKey: string; loras: { name: string; file: Blob; multiplier: number }[]; checkpoint?: CheckpointPick; skipUnmatched?: boolean }
   | { type: 'cancel'; id: string };
 
 export type PersonalizeEvent =

@@ -226,7 +226,7 @@ test('a .ckpt (torch zip, {"state_dict": …}) and a diffusers folder give the s
   assert.equal(viaCkpt.changed.size, viaFile.changed.size);
   for (const k of viaFile.changed) {
     const [part, key] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)] as ['unet' | 'text' | 'vae', string];
-    assert.deepEqual(viaCkpt[part].get(key)!.read(), viaFile[part].get(key)!.read(), k);
+    assert.deepEqual(viaCkpt[part]!.get(key)!.read(), viaFile[part]!.get(key)!.read(), k);
   }
   const viaFolder = personalize(targets, await personalizeSpec({ checkpoint: { source: nodeFolder(join(tmp, 'folder')), mode: 'replace' } }, sd14));
   assert.equal(viaFolder.changed.size, 440);

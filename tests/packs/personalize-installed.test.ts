@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { memoryFolder, type PackSink } from '../../src/convert/io/bytes.ts';
-import { convertOfficial, type PersonalizeInputs } from '../../src/convert/official.ts';
+import type { PersonalizeInputs } from '../../src/convert/official.ts';
 import { writeTinyPack } from '../../src/convert/cli/make-tiny-pack.ts';
 import { LaVieEngine } from '../../src/engine/engine.ts';
 import { createNodeRuntime } from '../../src/engine/runtime/node-runtime.ts';
@@ -19,70 +18,19 @@ import { packFiles, type PackManifest } from '../../src/packs/manifest.ts';
 import { personalizeStoredPack } from '../../src/packs/personalize-stored.ts';
 import { openStoredPack, storedPackSource } from '../../src/packs/sources/url.ts';
 import { memoryStore } from '../../src/packs/storage/memory.ts';
-import type { PackStore } from '../../src/packs/storage/pack-store.ts';
 import { deleteStoredPack } from '../../src/packs/storage/shared-files.ts';
 import { listStoredPacks } from '../../src/packs/storage/stored-packs.ts';
 import { CancelledError } from '../../src/protocol/errors.ts';
 import { fixtureDir } from '../helpers/fixtures.ts';
+import { convertFixturePack, fixtureFolder, fixtureInputs, installPack, memorySink } from '../support/fixture-pack.ts';
 import { TINY_LORA_UNET_WEIGHTS, tinyPackLora } from '../support/tiny-lora.ts';
 
 const read = (dir: string, f: string) => new Uint8Array(readFileSync(join(fixtureDir(dir), f)));
-const unetCfg = JSON.parse(readFileSync(join(fixtureDir('base_unet'), 'config.json'), 'utf8'));
-const sd14 = memoryFolder('sd', new Map<string, Uint8Array>([
-  ['unet/config.json', new TextEncoder().encode(JSON.stringify({ ...unetCfg, down_block_types: unetCfg.down_block_types.map((s: string) => s.replace('3D', '2D')), up_block_types: unetCfg.up_block_types.map((s: string) => s.replace('3D', '2D')) }))],
-  ['vae/config.json', read('sd_vae', 'config.json')],
-  ['vae/diffusion_pytorch_model.safetensors', read('sd_vae', 'weights.safetensors')],
-  ['text_encoder/config.json', read('clip_text', 'config.json')],
-  ['text_encoder/model.safetensors', read('clip_text', 'weights.safetensors')],
-  ...['vocab.json', 'merges.txt', 'special_tokens_map.json', 'tokenizer_config.json'].map((f) => [`tokenizer/${f}`, read('clip_tokenizer', f)] as [string, Uint8Array]),
-]));
-const inputs = new Map<string, Uint8Array>([
-  ['weights.safetensors', read('base_unet', 'weights.safetensors')],
-  ['lora.safetensors', read('lora_unet', 'lora.safetensors')],
-  ['lora_te.safetensors', read('lora_clip_text', 'lora.safetensors')],
-]);
-const folder = memoryFolder('in', inputs);
+const inputs = fixtureInputs;
+const folder = fixtureFolder;
 const LORAS = [{ name: 'lora.safetensors', multiplier: 0.8 }, { name: 'lora_te.safetensors', multiplier: 1 }];
-
-/** A sink keeping the pack's files in `files` (path → bytes). */
-function memorySink(files: Map<string, Uint8Array>): PackSink {
-  return {
-    async create(path) {
-      const chunks: Uint8Array[] = [];
-      const h = createHash('sha256');
-      return {
-        write(c) { chunks.push(c.slice()); h.update(c); },
-        close() {
-          const b = Buffer.concat(chunks);
-          files.set(path, new Uint8Array(b));
-          return { bytes: b.byteLength, sha256: h.digest('hex') };
-        },
-      };
-    },
-    async commit() {},
-    async abort() {},
-  };
-}
-
-/** A pack converted in memory: path → bytes, and its manifest. */
-async function convert(precision: WeightPrecision, personalize?: PersonalizeInputs): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
-  const files = new Map<string, Uint8Array>();
-  const sink = memorySink(files);
-  const manifest = await convertOfficial({ base: { folder, path: 'weights.safetensors' }, sd14, ...(personalize ? { personalize } : {}) }, sink, { unetPrecision: precision, textPrecision: precision, frames: 4, latent: { height: 8, width: 16 } });
-  return { manifest, files };
-}
-
-/** Install a converted pack into the store as a download would (files under their sha256). */
-async function install(store: PackStore, key: string, p: { manifest: PackManifest; files: Map<string, Uint8Array> }): Promise<void> {
-  for (const f of packFiles(p.manifest)) {
-    const w = await store.writer(key, f.sha256, true);
-    await w.write(p.files.get(f.path)!);
-    await w.close();
-    await store.commit(key, f.sha256);
-  }
-  await store.writeJson(key, 'manifest', p.manifest);
-  await store.writeJson(key, 'info', { key, origin: 'https://example.test/pack/', name: p.manifest.name, bytes: 0, totalBytes: 0, complete: true, savedAt: 1 });
-}
+const convert = convertFixturePack;
+const install = installPack;
 
 const cliLoras: PersonalizeInputs = { loras: LORAS.map((l) => ({ file: { folder, path: l.name }, multiplier: l.multiplier })) };
 const uploads = LORAS.map((l) => ({ ...l, bytes: inputs.get(l.name)! }));
@@ -93,7 +41,7 @@ for (const precision of ['fp32', 'int8', 'int4'] as WeightPrecision[]) {
     const cli = await convert(precision, cliLoras);
     const store = memoryStore();
     await install(store, 'base', plain);
-    const out = await personalizeStoredPack(store, 'base', uploads);
+    const out = await personalizeStoredPack(store, 'base', { loras: uploads });
     assert.deepEqual(out.manifest.personalization, { loras: LORAS });
     assert.deepEqual(out.lines.map((l) => l.replace(/:.*?:/, ':')), ['lora.safetensors (kohya, ×0.8): 26 UNet and 0 text-encoder weights', 'lora_te.safetensors (kohya, ×1): 0 UNet and 11 text-encoder weights']);
 
@@ -147,7 +95,7 @@ test('deleting the base of a personalized pack keeps what it needs (hidden) unti
   const plain = await convert('fp32');
   const store = memoryStore();
   await install(store, 'base', plain);
-  const out = await personalizeStoredPack(store, 'base', uploads.slice(1));
+  const out = await personalizeStoredPack(store, 'base', { loras: uploads.slice(1) });
   const listed = await listStoredPacks(store);
   assert.deepEqual(listed.map((p) => [p.key, p.complete, p.base, p.personalization]).sort(), [['base', true, undefined, undefined], [out.key, true, 'base', { loras: [LORAS[1]] }]].sort());
   await deleteStoredPack(store, 'base');
@@ -165,10 +113,10 @@ test('bad LoRA and cancel leave the stored pack untouched and write nothing', as
   const store = memoryStore();
   await install(store, 'base', plain);
   const before = (await store.files('base')).map((f) => f.sha256).sort();
-  await assert.rejects(personalizeStoredPack(store, 'base', [{ name: 'dreambooth.safetensors', bytes: read('dreambooth_unet', 'personal.safetensors'), multiplier: 1 }]), (e: Error & { code?: string; reason?: string }) => e.code === 'checkpoint-invalid' && e.reason === 'unknown-layout');
+  await assert.rejects(personalizeStoredPack(store, 'base', { loras: [{ name: 'dreambooth.safetensors', bytes: read('dreambooth_unet', 'personal.safetensors'), multiplier: 1 }] }), (e: Error & { code?: string; reason?: string }) => e.code === 'checkpoint-invalid' && e.reason === 'unknown-layout');
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(personalizeStoredPack(store, 'base', uploads, { signal: ac.signal }), CancelledError);
+  await assert.rejects(personalizeStoredPack(store, 'base', { loras: uploads }, { signal: ac.signal }), CancelledError);
   assert.deepEqual(await store.packs(), ['base']);
   assert.deepEqual((await store.files('base')).map((f) => f.sha256).sort(), before);
 });
@@ -180,7 +128,7 @@ test('the engine runs the personalized tiny demo pack from storage; the LoRA cha
   const store = memoryStore();
   await install(store, 'tiny', { manifest, files });
   // A LoRA made for the demo pack's own UNet (the fixtures' fit the official four-level tiny UNet).
-  const out = await personalizeStoredPack(store, 'tiny', [{ name: 'lora.safetensors', bytes: tinyPackLora(), multiplier: 0.8 }]);
+  const out = await personalizeStoredPack(store, 'tiny', { loras: [{ name: 'lora.safetensors', bytes: tinyPackLora(), multiplier: 0.8 }] });
   assert.match(out.lines.join('\n'), new RegExp(`: ${TINY_LORA_UNET_WEIGHTS} UNet and 0 text-encoder weights`));
   const rt = createNodeRuntime();
   const frames = async (key: string) => {

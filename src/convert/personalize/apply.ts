@@ -12,19 +12,20 @@ import { applyLoras } from './lora-merge.ts';
 export interface PersonalizeSpec {
   /** A fine-tuned SD-1.x model: one single file (LDM layout or a diffusers UNet), or diffusers-folder parts. */
   checkpoint?: { name: string; mode: PersonalizeMode } & ({ file: StateDict } | { parts: PersonalWeights });
-  /** SD-1.x UNet in diffusers names that the checkpoint was fine-tuned from (SD-1.4's); add-difference only. */
+  /** The SD-1.x model the checkpoint was fine-tuned from (SD-1.4's): a diffusers UNet or an LDM single file; add-difference only. */
   sdBase?: { name: string; sd: StateDict };
   loras?: { name: string; sd: StateDict; multiplier: number }[];
   /** Skip LoRA modules that match no spatial layer instead of refusing the LoRA. */
   skipUnmatched?: boolean;
 }
 
-export interface PersonalizeTargets { unet: StateDict; unetConfig: UNet3DConfig; text: StateDict; vae: StateDict }
+/** LaVie's state dicts; without `vae` a checkpoint's VAE is left out (an installed pack that stores only the decoder). */
+export interface PersonalizeTargets { unet: StateDict; unetConfig: Pick<UNet3DConfig, 'layers_per_block' | 'up_block_types'>; text: StateDict; vae?: StateDict }
 
 export interface Personalized {
   unet: StateDict;
   text: StateDict;
-  vae: StateDict;
+  vae?: StateDict;
   record: PackPersonalization;
   /** `unet:<key>`, `text:<key>`, `vae:<key>` of every tensor that changed. */
   changed: Set<string>;
@@ -40,8 +41,10 @@ export function personalize(t: PersonalizeTargets, spec: PersonalizeSpec): Perso
   const c = spec.checkpoint;
   if (c) {
     if (c.mode === 'add-difference' && !spec.sdBase) throw new CheckpointError('missing-key', `${c.name}: add-difference needs the SD-1.x UNet it was fine-tuned from (SD-1.4's unet/ folder)`, { file: c.name });
-    const parts = 'parts' in c ? c.parts : readPersonalFile(c.file, c.name, { unetKeys: unet.keys(), unetConfig: t.unetConfig, textKeys: text.keys(), vaeKeys: vae.keys() });
-    const out = applyCheckpoint({ unet, text, vae }, parts, c.name, c.mode, spec.sdBase ? { sd: spec.sdBase.sd, file: spec.sdBase.name } : undefined);
+    const parts = 'parts' in c ? c.parts : readPersonalFile(c.file, c.name, { unetKeys: unet.keys(), unetConfig: t.unetConfig, textKeys: text.keys(), ...(vae ? { vaeKeys: vae.keys() } : {}) });
+    // The SD base may be a diffusers UNet (the CLI's --sd14 unet/) or an LDM single file (sd-v1-4.ckpt, the browser's pick).
+    const sdBase = spec.sdBase ? { sd: readPersonalFile(spec.sdBase.sd, spec.sdBase.name, { unetKeys: unet.keys(), unetConfig: t.unetConfig }).unet, file: spec.sdBase.name } : undefined;
+    const out = applyCheckpoint({ unet, text, ...(vae ? { vae } : {}) }, parts, c.name, c.mode, sdBase);
     ({ unet } = out);
     text = out.text ?? text;
     vae = out.vae ?? vae;

@@ -1,7 +1,7 @@
-// Personalize an installed pack: apply LoRAs to the weights a pack already stores, without the
-// original checkpoints. The pack's graphs say where each weight lives (an initializer inline in the
-// .onnx or a range of a weight shard) and how it is stored; each weight a LoRA changes is read back
-// (dequantized: graphs/weights.ts in reverse), merged by the same applyLoras as the converter, and
+// Personalize an installed pack: apply LoRAs or a fine-tuned checkpoint to the weights a pack already
+// stores, without LaVie's original checkpoints. The pack's graphs say where each weight lives (an initializer inline in the
+// .onnx or a range of a weight shard) and how it is stored; each weight a LoRA or checkpoint changes is read back
+// (dequantized: graphs/weights.ts in reverse), merged by the converter's own `personalize`, and
 // stored again at the pack's precision with the converter's own quantizers. Sizes never change, so
 // the result is a list of byte-range patches of a few files; every other file stays as it is.
 import { CheckpointError } from '../errors.ts';
@@ -13,15 +13,13 @@ import { readOnnxIndex, type InitializerInfo, type OnnxIndex } from '../onnx/rea
 import { f16ToF32, f32ToF16, transpose2d, type StateDict, type TensorRef } from '../tensor.ts';
 import { CancelledError } from '../../protocol/errors.ts';
 import type { GraphComponent, PackManifest, PackPersonalization } from '../../packs/manifest.ts';
-import { applyLoras } from './lora-merge.ts';
+import { personalize, type PersonalizeSpec } from './apply.ts';
 
 /** Read access to the installed pack's files (paths as in its manifest). */
 export interface InstalledFiles {
   read(path: string): Promise<Uint8Array>;
   slice(path: string, offset: number, length: number): Promise<Uint8Array>;
 }
-
-export interface InstalledLora { name: string; sd: StateDict; multiplier: number }
 
 export interface FilePatches { path: string; patches: { offset: number; bytes: Uint8Array }[] }
 
@@ -83,9 +81,15 @@ function describe(index: OnnxIndex, key: string): StoredWeight | undefined {
   if (f32 && f32.dataType === ONNX_DTYPE.float32) {
     // A float32 2-D weight is a Linear stored [in, out] when a MatMul reads it; otherwise a plain table.
     if (f32.dims.length === 2 && index.nodes.some((n) => n.opType === 'MatMul' && n.inputs[1] === key)) return { shape: [f32.dims[1]!, f32.dims[0]!], precision: 'fp32', layout: 'linear', names: [key] };
-    return { shape: f32.dims, precision: 'fp32', layout: f32.dims.length >= 3 ? 'conv' : 'plain', names: [key] };
+    if (f32.dims.length >= 3) return { shape: f32.dims, precision: 'fp32', layout: 'conv', names: [key] };
   }
-  return undefined;
+  // A plain float32 tensor (norm scale, bias, table), possibly also viewed with other shapes
+  // (`<key>:1x32x1x1`, graphs/weights.ts plainWeight): the same bytes under each name.
+  const views = [...init.keys()].filter((n) => n.startsWith(key) && (n === key || /^:\d+(x\d+)*$/.test(n.slice(key.length))) && init.get(n)!.dataType === ONNX_DTYPE.float32);
+  if (!views.length) return undefined;
+  // Its state-dict shape: the un-reshaped view, else the view without its unit axes (norms are [C]).
+  const shape = f32 && f32.dataType === ONNX_DTYPE.float32 ? f32.dims : init.get(views[0]!)!.dims.filter((d) => d !== 1);
+  return { shape, precision: 'fp32', layout: 'plain', names: views };
 }
 
 /** Every state-dict key a graph stores (initializer names without the storage suffixes). */
@@ -159,54 +163,72 @@ function encode(w: StoredWeight, x: Float32Array): Uint8Array[] {
     return [packed, bytesOf(scales)];
   }
   const s = w.layout === 'linear' ? transpose2d(x, out, cols) : x;
+  if (w.layout === 'plain') return w.names.map(() => bytesOf(s));
   if (w.precision === 'fp32') return [bytesOf(s)];
   if (w.precision === 'fp16') return [bytesOf(Uint16Array.from(s, f32ToF16))];
   const { q, scale } = w.layout === 'linear' ? quantizeInt8(s, [cols, out], 1) : quantizeInt8(s, w.shape, 0);
   return [bytesOf(q), bytesOf(scale)];
 }
 
+/** A stored weight: the network whose graphs hold it, and how it is stored. */
+interface Located { net: Net; w: StoredWeight }
+
+/** Keys of a network's weights in state-dict form: graph constants (`time_freqs`, `up0/const`, `causal_mask`) are not parameters. */
+const isParamKey = (k: string) => /\.(weight|bias)$/.test(k) && !k.includes('/');
+
 /**
- * State dict view of a network's stored weights. Values are read synchronously by the merge, so each
- * is fetched (dequantized) into `cache` just before its merged value is computed.
+ * State dict view of networks' stored weights (several for the VAE: decoder and encoder graphs).
+ * Values are read synchronously by the merge, so each is fetched (dequantized) into `cache` just
+ * before its merged value is computed.
  */
-function storedStateDict(net: Net, stored: Map<string, StoredWeight>, cache: Map<string, Float32Array>, tag: string): StateDict {
-  const main = net.graphs[0]!;
+function storedStateDict(nets: Net[], stored: Map<string, Located>, cache: Map<string, Float32Array>, tag: string): StateDict {
   const sd: StateDict = new Map();
-  for (const key of keysOf(main.index)) {
-    const w = describe(main.index, key);
-    if (!w) continue;
-    stored.set(key, w);
-    sd.set(key, {
-      dtype: 'float32', shape: w.shape,
-      read: () => {
-        const v = cache.get(`${tag}:${key}`);
-        if (!v) throw new Error(`${key}: read before it was fetched`);
-        return v;
-      },
-    } satisfies TensorRef);
+  for (const net of nets) {
+    const main = net.graphs[0]!;
+    for (const key of keysOf(main.index)) {
+      const w = isParamKey(key) ? describe(main.index, key) : undefined;
+      if (!w) continue;
+      stored.set(key, { net, w });
+      sd.set(key, {
+        dtype: 'float32', shape: w.shape,
+        read: () => {
+          const v = cache.get(`${tag}:${key}`);
+          if (!v) throw new Error(`${key}: read before it was fetched`);
+          return v;
+        },
+      } satisfies TensorRef);
+    }
   }
   return sd;
 }
 
+type Tag = 'unet' | 'text' | 'vae';
+
 /**
- * Plan the rewrite of an installed pack for `loras`: which bytes of which files change. Errors are
- * the converter's typed ones (unmatched modules, wrong shapes, non-finite values, SDXL/SD-2 files);
- * nothing is written here.
+ * Plan the rewrite of an installed pack for `spec` (LoRAs and/or a fine-tuned checkpoint, merged by
+ * the converter's own `personalize`): which bytes of which files change. Errors are the converter's
+ * typed ones (unmatched modules, wrong shapes, non-finite values, SDXL/SD-2 files); nothing is
+ * written here.
  */
-export async function planInstalledPersonalization(manifest: PackManifest, files: InstalledFiles, loras: readonly InstalledLora[], o: InstalledOptions = {}): Promise<InstalledPlan> {
+export async function planInstalledPersonalization(manifest: PackManifest, files: InstalledFiles, spec: PersonalizeSpec, o: InstalledOptions = {}): Promise<InstalledPlan> {
   const c = manifest.components;
-  const unetNet = await openNet(files, [c.baseUnet, ...(c.longBaseUnets ?? [])]);
-  const textNet = await openNet(files, [c.textEncoder]);
-  const stored = { unet: new Map<string, StoredWeight>(), text: new Map<string, StoredWeight>() };
+  const before = manifest.personalization;
+  if (spec.checkpoint && before && (before.checkpoint || before.loras.length)) {
+    // The converter applies a checkpoint before any LoRA (LoRAs are trained on a checkpoint); the record keeps one checkpoint.
+    throw new CheckpointError('wrong-base-model', `${spec.checkpoint.name}: "${manifest.name}" is already personalized; a fine-tuned checkpoint goes first — personalize the original pack with it`, { file: spec.checkpoint.name });
+  }
+  const nets: Record<Tag, Net[]> = {
+    unet: [await openNet(files, [c.baseUnet, ...(c.longBaseUnets ?? [])])],
+    text: [await openNet(files, [c.textEncoder])],
+    // Packs from before the VAE encoder was written have only the decoder: the checkpoint's VAE is then left out.
+    vae: c.vaeEncoder ? [await openNet(files, [c.vaeDecoder]), await openNet(files, [c.vaeEncoder])] : [],
+  };
+  const stored: Record<Tag, Map<string, Located>> = { unet: new Map(), text: new Map(), vae: new Map() };
   const cache = new Map<string, Float32Array>();
-  const unet = storedStateDict(unetNet, stored.unet, cache, 'unet');
-  const text = storedStateDict(textNet, stored.text, cache, 'text');
-  const unetKeys = keysOf(unetNet.graphs[0]!.index);
-  const merged = applyLoras(
-    { unet, unetKeys, unetConfig: unetConfigOf(unetKeys), text, textKeys: keysOf(textNet.graphs[0]!.index) },
-    loras.map((l) => ({ file: l.name, sd: l.sd, multiplier: l.multiplier })),
-    { unmatched: o.skipUnmatched ? 'skip' : 'error' },
-  );
+  const unet = storedStateDict(nets.unet, stored.unet, cache, 'unet');
+  const text = storedStateDict(nets.text, stored.text, cache, 'text');
+  const vae = nets.vae.length ? storedStateDict(nets.vae, stored.vae, cache, 'vae') : undefined;
+  const merged = personalize({ unet, unetConfig: unetConfigOf([...unet.keys()]), text, ...(vae ? { vae } : {}) }, { ...spec, skipUnmatched: o.skipUnmatched ?? spec.skipUnmatched });
   const patches = new Map<string, Map<number, Uint8Array>>();
   const patch = (path: string, offset: number, bytes: Uint8Array) => {
     let m = patches.get(path);
@@ -214,16 +236,16 @@ export async function planInstalledPersonalization(manifest: PackManifest, files
     m.set(offset, bytes);
   };
   const changed = [...merged.changed];
+  const result: Record<Tag, StateDict | undefined> = { unet: merged.unet, text: merged.text, vae: merged.vae };
   let done = 0;
   for (const tagged of changed) {
     if (o.signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
-    const [tag, key] = [tagged.slice(0, tagged.indexOf(':')), tagged.slice(tagged.indexOf(':') + 1)] as ['unet' | 'text', string];
-    const net = tag === 'unet' ? unetNet : textNet;
-    const w = stored[tag].get(key)!;
-    if (w.layout === 'plain') throw new CheckpointError('unknown-layout', `${key}: a LoRA changes this table, which a pack stores as a plain tensor; only Linear and Conv weights can be merged here`, { key });
+    const [tag, key] = [tagged.slice(0, tagged.indexOf(':')), tagged.slice(tagged.indexOf(':') + 1)] as [Tag, string];
+    const { net, w } = stored[tag].get(key)!;
+    if (w.layout === 'plain' && !spec.checkpoint) throw new CheckpointError('unknown-layout', `${key}: a LoRA changes this table, which a pack stores as a plain tensor; only Linear and Conv weights can be merged here`, { key });
     // Dequantize from the first graph, merge exactly as the converter does, store again.
     cache.set(tagged, await decode(files, net.graphs[0]!, w));
-    const after = (tag === 'unet' ? merged.unet : merged.text!).get(key)!.read();
+    const after = result[tag]!.get(key)!.read();
     cache.delete(tagged);
     const enc = encode(w, after);
     for (const g of net.graphs) {
@@ -241,25 +263,28 @@ export async function planInstalledPersonalization(manifest: PackManifest, files
     await Promise.resolve(); // let a cancel message in between weights
   }
   const record: PackPersonalization = {
-    ...(manifest.personalization ?? { loras: [] }),
-    loras: [...(manifest.personalization?.loras ?? []), ...merged.reports.map((r) => ({ name: r.file, multiplier: r.multiplier }))],
+    ...(before ?? { loras: [] }),
+    ...(merged.record.checkpoint ? { checkpoint: merged.record.checkpoint } : {}),
+    loras: [...(before?.loras ?? []), ...merged.record.loras],
   };
-  const lines = merged.reports.map((r) => `${r.file} (${r.format}, ×${r.multiplier}): ${r.unet} UNet and ${r.text} text-encoder weights${r.skipped.length ? `; ${r.skipped.length} unmatched module(s) skipped` : ''}`);
   return {
     files: [...patches].map(([path, m]) => ({ path, patches: [...m].map(([offset, bytes]) => ({ offset, bytes })).sort((a, b) => a.offset - b.offset) })),
     record,
-    lines,
+    lines: merged.lines,
     changed: merged.changed,
   };
 }
 
 
-/** The weight `unet:<key>` / `text:<key>` as an installed pack stores it, as float32 (`[out, …]`). */
+/** The weight `unet:<key>` / `text:<key>` / `vae:<key>` as an installed pack stores it, as float32 (`[out, …]`). */
 export async function readInstalledWeight(manifest: PackManifest, files: InstalledFiles, tagged: string): Promise<Float32Array> {
   const c = manifest.components;
   const [tag, key] = [tagged.slice(0, tagged.indexOf(':')), tagged.slice(tagged.indexOf(':') + 1)];
-  const net = await openNet(files, [tag === 'text' ? c.textEncoder : c.baseUnet]);
-  const w = describe(net.graphs[0]!.index, key);
-  if (!w) throw new Error(`${tagged}: not stored in this pack`);
-  return decode(files, net.graphs[0]!, w);
+  const comps = tag === 'text' ? [c.textEncoder] : tag === 'vae' ? [c.vaeDecoder, ...(c.vaeEncoder ? [c.vaeEncoder] : [])] : [c.baseUnet];
+  for (const comp of comps) {
+    const net = await openNet(files, [comp]);
+    const w = describe(net.graphs[0]!.index, key);
+    if (w) return decode(files, net.graphs[0]!, w);
+  }
+  throw new Error(`${tagged}: not stored in this pack`);
 }
