@@ -1,5 +1,6 @@
 // Personalizing a stored pack in the browser: the real tiny pack is put into OPFS as a download
-// leaves it, the real personalize worker merges a LoRA (kohya format, made for the demo pack's UNet) into it, the new
+// leaves it, the real personalize worker merges a LoRA (kohya format, made for the demo pack's UNet)
+// or a fine-tuned checkpoint (.ckpt through the restricted unpickler, add-difference) into it, the new
 // pack shares the unchanged files (its own folder holds only the rewritten ones), is listed with its
 // LoRA and multiplier and can be chosen, and deleting it frees only its own files. The engine is the
 // fake one (loading the real tiny pack takes minutes on SwiftShader); the merge math and the engine
@@ -8,6 +9,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tinyCheckpointCounts, tinyPackCheckpoint, tinyPackSdBase } from '../tests/support/tiny-checkpoint.ts';
 import { TINY_LORA_UNET_WEIGHTS, tinyPackLora } from '../tests/support/tiny-lora.ts';
 import { useFakeEngine } from './support/pages.ts';
 
@@ -94,6 +96,48 @@ test('personalize a stored pack with a LoRA: listed with its multiplier, shared 
   await model.getByRole('button', { name: 'Use demo pack' }).click();
   await expect(model.locator('dt:text-is("From") + dd')).toHaveText('built-in demo pack', { timeout: TIMEOUT });
   await page.getByRole('listitem', { name: /^Stored pack LaVie tiny \(test weights\) \+ lora/ }).getByRole('button', { name: 'Delete' }).click();
+  await expect(row).toHaveCount(0);
+  const after = await opfsFiles(page);
+  expect(Object.keys(after)).toEqual([base]);
+  expect(after[base]!.sort()).toEqual(before[base]!.sort());
+});
+
+test('personalize a stored pack with a fine-tuned checkpoint (add-difference): listed with file and mode, shared files, delete frees only its own', async ({ page }) => {
+  test.setTimeout(TIMEOUT * 2);
+  await useFakeEngine(page);
+  await page.goto(`/?pack=${encodeURIComponent('fake:?')}`);
+  await storeTinyPack(page, 'pe2etiny');
+  await page.reload();
+  await expect(page.getByRole('region', { name: 'Model' })).toContainText('fake-test-pack');
+  const panel = page.getByRole('region', { name: 'Personalize' });
+  await panel.getByRole('button', { name: 'Personalize LaVie tiny (test weights)' }).click();
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+  writeFileSync(join(dir, 'dreambooth.ckpt'), tinyPackCheckpoint());
+  writeFileSync(join(dir, 'sd-v1-4.safetensors'), tinyPackSdBase());
+  await panel.getByRole('radio', { name: 'Fine-tuned checkpoint' }).check();
+  await panel.getByLabel(/^Checkpoint file/).setInputFiles(join(dir, 'dreambooth.ckpt'));
+  await expect(panel).toContainText("LaVie's own fine-tuning of those layers is lost");
+  const apply = panel.getByRole('button', { name: 'Apply checkpoint' });
+  await panel.getByRole('radio', { name: 'Add the difference' }).check();
+  await expect(panel).toContainText('needs the Stable Diffusion 1.4 file');
+  await expect(apply).toBeDisabled(); // add-difference needs the SD-1.4 file
+  await panel.getByLabel(/^SD-1\.4 file/).setInputFiles(join(dir, 'sd-v1-4.safetensors'));
+  await apply.click();
+  const { unet, text } = tinyCheckpointCounts();
+  await expect(panel.getByRole('status')).toContainText(`dreambooth.ckpt: add-difference, ${unet} UNet, ${text} text-encoder and 0 VAE tensors`, { timeout: TIMEOUT });
+  const row = panel.getByRole('listitem', { name: 'Personalized pack LaVie tiny (test weights) + dreambooth (add-difference)' });
+  await expect(row).toContainText('Checkpoint: dreambooth.ckpt (add-difference)');
+
+  const before = await opfsFiles(page);
+  const keys = Object.keys(before);
+  expect(keys).toHaveLength(2);
+  const [own, base] = keys.sort((a, b) => before[a]!.length - before[b]!.length) as [string, string];
+  // Its own files are the rewritten UNet and text-encoder graphs/shards; everything else is the base's.
+  expect(before[own]!.length).toBeGreaterThan(0);
+  expect(before[own]!.length).toBeLessThan(before[base]!.length);
+  expect(before[own]!.filter((f) => before[base]!.includes(f))).toEqual([]);
+
+  await page.getByRole('listitem', { name: /^Stored pack LaVie tiny \(test weights\) \+ dreambooth/ }).getByRole('button', { name: 'Delete' }).click();
   await expect(row).toHaveCount(0);
   const after = await opfsFiles(page);
   expect(Object.keys(after)).toEqual([base]);

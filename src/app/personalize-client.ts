@@ -1,5 +1,5 @@
-// Runs one personalization in its own worker (workers/personalize.worker.ts) and ends the worker after.
-import type { PersonalizeEvent, PersonalizeProgress, PersonalizeRequest } from '../packs/personalize-stored.ts';
+// Runs one personalization (LoRAs or a fine-tuned checkpoint) in its own worker (workers/personalize.worker.ts) and ends the worker after.
+import type { CheckpointPick, PersonalizeEvent, PersonalizeProgress, PersonalizeRequest } from '../packs/personalize-stored.ts';
 import type { ErrorInfo } from '../protocol.ts';
 
 export interface PersonalizeJob {
@@ -13,7 +13,10 @@ export class PersonalizeFailed extends Error {
   }
 }
 
-export function startPersonalize(baseKey: string, loras: { name: string; file: Blob; multiplier: number }[], skipUnmatched: boolean, onProgress: (p: PersonalizeProgress) => void): PersonalizeJob {
+/** What to merge: LoRAs (with multipliers) or a fine-tuned checkpoint (with its mode). */
+export type PersonalizeChoice = { loras: { name: string; file: Blob; multiplier: number }[]; skipUnmatched: boolean } | { checkpoint: CheckpointPick };
+
+export function startPersonalize(baseKey: string, choice: PersonalizeChoice, onProgress: (p: PersonalizeProgress) => void): PersonalizeJob {
   const worker = new Worker(new URL('../../workers/personalize.worker.ts', import.meta.url), { type: 'module', name: 'lavie-personalize' });
   const id = crypto.randomUUID();
   const send = (r: PersonalizeRequest) => worker.postMessage(r);
@@ -27,6 +30,6 @@ export function startPersonalize(baseKey: string, loras: { name: string; file: B
     };
     worker.onerror = (e) => reject(new PersonalizeFailed({ code: 'internal', message: e.message || 'The personalize worker failed.', recoverable: true } as ErrorInfo));
   }).finally(() => worker.terminate());
-  send({ type: 'start', id, baseKey, loras, skipUnmatched });
+  send('checkpoint' in choice ? { type: 'start', id, baseKey, loras: [], checkpoint: choice.checkpoint } : { type: 'start', id, baseKey, loras: choice.loras, skipUnmatched: choice.skipUnmatched });
   return { done, cancel: () => send({ type: 'cancel', id }) };
 }

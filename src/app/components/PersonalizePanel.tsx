@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import type { StoredPackInfo } from '../../packs/storage/pack-store.ts';
 import type { PersonalizeProgress } from '../../packs/personalize-stored.ts';
+import type { PersonalizeMode } from '../../packs/manifest.ts';
 import { formatBytes } from '../format.ts';
 import { PersonalizeFailed, startPersonalize, type PersonalizeJob } from '../personalize-client.ts';
 import { useApp } from '../state.ts';
@@ -8,18 +9,19 @@ import { useApp } from '../state.ts';
 interface Pick { file: File; multiplier: string }
 
 /**
- * Personalized packs (SD-1.x LoRAs merged into a stored pack, README "Personalization"): each with its
- * LoRAs and multipliers and a Use button, and a Personalize action on every complete stored pack.
+ * Personalized packs (SD-1.x LoRAs or a fine-tuned checkpoint merged into a stored pack, README
+ * "Personalization"): each with what personalized it and a Use button, and a Personalize action on
+ * every complete stored pack.
  */
 export function PersonalizePanel() {
   const storage = useApp((s) => s.storage);
   if (!storage) return null;
   const complete = storage.packs.filter((p) => p.complete);
-  const personalized = complete.filter((p) => p.personalization?.loras.length);
+  const personalized = complete.filter((p) => p.personalization?.loras.length || p.personalization?.checkpoint);
   return (
     <section className="card personalize" aria-labelledby="personalize-heading">
       <h2 id="personalize-heading">Personalize</h2>
-      <p className="muted small">Merge Stable Diffusion 1.x LoRAs (.safetensors) into a stored pack. Only the changed weights are written; the rest is shared with the original.</p>
+      <p className="muted small">Merge Stable Diffusion 1.x LoRAs or a fine-tuned checkpoint (DreamBooth and the like) into a stored pack. Only the changed weights are written; the rest is shared with the original.</p>
       {personalized.length > 0 && (
         <ul className="stored-packs" aria-label="Personalized packs">
           {personalized.map((p) => <PersonalizedRow key={p.key} p={p} />)}
@@ -39,7 +41,11 @@ function PersonalizedRow({ p }: { p: StoredPackInfo }) {
       <div className="what">
         <strong>{p.name}</strong>
         <span className="muted small">
-          LoRAs: {p.personalization!.loras.map((l) => `${l.name} ×${l.multiplier}`).join(', ')} · own files {formatBytes(p.bytes)} of {formatBytes(p.totalBytes)}
+          {[
+            ...(p.personalization!.checkpoint ? [`Checkpoint: ${p.personalization!.checkpoint.name} (${p.personalization!.checkpoint.mode})`] : []),
+            ...(p.personalization!.loras.length ? [`LoRAs: ${p.personalization!.loras.map((l) => `${l.name} ×${l.multiplier}`).join(', ')}`] : []),
+            `own files ${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}`,
+          ].join(' · ')}
         </span>
       </div>
       <button type="button" className="secondary" disabled={busy || inUse} onClick={() => void choose({ kind: 'stored', key: p.key, name: p.name })}>{inUse ? 'In use' : 'Use'}</button>
@@ -52,21 +58,29 @@ function PersonalizeForm({ base }: { base: StoredPackInfo }) {
   const [open, setOpen] = useState(false);
   const [picks, setPicks] = useState<Pick[]>([]);
   const [skip, setSkip] = useState(false);
+  const [kind, setKind] = useState<'lora' | 'checkpoint'>('lora');
+  const [ckpt, setCkpt] = useState<File | null>(null);
+  const [mode, setMode] = useState<PersonalizeMode>('replace');
+  const [sdBase, setSdBase] = useState<File | null>(null);
   const [job, setJob] = useState<PersonalizeJob | null>(null);
   const [progress, setProgress] = useState<PersonalizeProgress | null>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const id = useId();
   const multipliers = picks.map((p) => Number(p.multiplier));
-  const valid = picks.length > 0 && multipliers.every(Number.isFinite);
+  const valid = kind === 'lora' ? picks.length > 0 && multipliers.every(Number.isFinite) : !!ckpt && (mode === 'replace' || !!sdBase);
   const go = async () => {
     setMessage(null);
     setProgress(null);
-    const j = startPersonalize(base.key, picks.map((x, i) => ({ name: x.file.name, file: x.file, multiplier: multipliers[i]! })), skip, setProgress);
+    const j = startPersonalize(base.key, kind === 'checkpoint'
+      ? { checkpoint: { file: ckpt!, mode, ...(mode === 'add-difference' && sdBase ? { sdBase } : {}) } }
+      : { loras: picks.map((x, i) => ({ name: x.file.name, file: x.file, multiplier: multipliers[i]! })), skipUnmatched: skip }, setProgress);
     setJob(j);
     try {
       const out = await j.done;
       setMessage({ error: false, text: `Created "${out.name}". ${out.lines.join(' ')}` });
       setPicks([]);
+      setCkpt(null);
+      setSdBase(null);
     } catch (e) {
       const info = e instanceof PersonalizeFailed ? e.info : { code: 'internal', message: String(e) };
       setMessage({ error: info.code !== 'cancelled', text: info.code === 'cancelled' ? 'Cancelled; nothing was changed.' : `${info.message}` });
@@ -76,7 +90,7 @@ function PersonalizeForm({ base }: { base: StoredPackInfo }) {
     }
   };
   const pct = progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
-  const label = progress ? (progress.phase === 'merge' ? `Merging weights: ${progress.done} of ${progress.total}` : `Writing changed files: ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`) : 'Reading the LoRA files…';
+  const label = progress ? (progress.phase === 'merge' ? `Merging weights: ${progress.done} of ${progress.total}` : `Writing changed files: ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`) : kind === 'lora' ? 'Reading the LoRA files…' : 'Reading the checkpoint…';
   if (!open) {
     return (
       <div className="source-row">
@@ -87,31 +101,61 @@ function PersonalizeForm({ base }: { base: StoredPackInfo }) {
   return (
     <form className="personalize-form" aria-label={`Personalize ${base.name}`} onSubmit={(e) => { e.preventDefault(); if (valid && !job) void go(); }}>
       <p className="small"><strong>{base.name}</strong></p>
-      <label htmlFor={`${id}-files`}>LoRA files (.safetensors)</label>
-      <input
-        id={`${id}-files`}
-        type="file"
-        accept=".safetensors"
-        multiple
-        disabled={!!job}
-        onChange={(e) => setPicks([...(e.currentTarget.files ?? [])].map((file) => ({ file, multiplier: '1' })))}
-      />
-      {picks.map((x, i) => (
-        <div className="source-row" key={`${x.file.name}-${i}`}>
-          <label htmlFor={`${id}-m${i}`}>Multiplier for {x.file.name}</label>
+      <fieldset className="personalize-kind" disabled={!!job}>
+        <legend>Personalize with</legend>
+        <label className="check"><input type="radio" name={`${id}-kind`} checked={kind === 'lora'} onChange={() => setKind('lora')} /> <span>LoRA</span></label>
+        <label className="check"><input type="radio" name={`${id}-kind`} checked={kind === 'checkpoint'} onChange={() => setKind('checkpoint')} /> <span>Fine-tuned checkpoint</span></label>
+      </fieldset>
+      {kind === 'lora' ? (
+        <>
+          <label htmlFor={`${id}-files`}>LoRA files (.safetensors)</label>
           <input
-            id={`${id}-m${i}`}
-            type="number"
-            step="0.05"
-            value={x.multiplier}
+            id={`${id}-files`}
+            type="file"
+            accept=".safetensors"
+            multiple
             disabled={!!job}
-            onChange={(e) => { const v = e.currentTarget.value; setPicks((ps) => ps.map((q, j) => (j === i ? { ...q, multiplier: v } : q))); }}
+            onChange={(e) => setPicks([...(e.currentTarget.files ?? [])].map((file) => ({ file, multiplier: '1' })))}
           />
-        </div>
-      ))}
-      <label className="check"><input type="checkbox" checked={skip} disabled={!!job} onChange={(e) => setSkip(e.currentTarget.checked)} /> Skip LoRA modules that match no layer</label>
+          {picks.map((x, i) => (
+            <div className="source-row" key={`${x.file.name}-${i}`}>
+              <label htmlFor={`${id}-m${i}`}>Multiplier for {x.file.name}</label>
+              <input
+                id={`${id}-m${i}`}
+                type="number"
+                step="0.05"
+                value={x.multiplier}
+                disabled={!!job}
+                onChange={(e) => { const v = e.currentTarget.value; setPicks((ps) => ps.map((q, j) => (j === i ? { ...q, multiplier: v } : q))); }}
+              />
+            </div>
+          ))}
+          <label className="check"><input type="checkbox" checked={skip} disabled={!!job} onChange={(e) => setSkip(e.currentTarget.checked)} /> Skip LoRA modules that match no layer</label>
+        </>
+      ) : (
+        <>
+          <label htmlFor={`${id}-ckpt`}>Checkpoint file (.safetensors or .ckpt, Stable Diffusion 1.x)</label>
+          <input id={`${id}-ckpt`} type="file" accept=".safetensors,.ckpt" disabled={!!job} onChange={(e) => setCkpt(e.currentTarget.files?.[0] ?? null)} />
+          <fieldset disabled={!!job}>
+            <legend>Mode</legend>
+            <label className="check"><input type="radio" name={`${id}-mode`} checked={mode === 'replace'} onChange={() => setMode('replace')} /> <span>Replace</span></label>
+            <label className="check"><input type="radio" name={`${id}-mode`} checked={mode === 'add-difference'} onChange={() => setMode('add-difference')} /> <span>Add the difference</span></label>
+            <p className="muted small">
+              {mode === 'replace'
+                ? "LaVie's spatial layers take the checkpoint's weights: nothing else to pick, but LaVie's own fine-tuning of those layers is lost (its temporal layers stay)."
+                : "LaVie + (checkpoint − SD-1.4): keeps LaVie's own fine-tuning, but needs the Stable Diffusion 1.4 file the checkpoint was trained from."}
+            </p>
+          </fieldset>
+          {mode === 'add-difference' && (
+            <>
+              <label htmlFor={`${id}-sd`}>SD-1.4 file (sd-v1-4.ckpt / .safetensors, or unet/diffusion_pytorch_model.safetensors)</label>
+              <input id={`${id}-sd`} type="file" accept=".safetensors,.ckpt" disabled={!!job} onChange={(e) => setSdBase(e.currentTarget.files?.[0] ?? null)} />
+            </>
+          )}
+        </>
+      )}
       <div className="source-row">
-        <button type="submit" disabled={!valid || !!job}>Apply LoRAs</button>
+        <button type="submit" disabled={!valid || !!job}>{kind === 'lora' ? 'Apply LoRAs' : 'Apply checkpoint'}</button>
         {job ? <button type="button" className="secondary" onClick={() => job.cancel()}>Cancel personalization</button> : <button type="button" className="secondary" onClick={() => { setOpen(false); setMessage(null); }}>Close</button>}
       </div>
       {job && (
