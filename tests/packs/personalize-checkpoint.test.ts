@@ -1,6 +1,6 @@
 // Personalizing an installed pack with a fine-tuned SD-1.x checkpoint (browser path, on the in-memory
-// store): in both modes the result equals the converter's `--personalize FILE --mode …` pack byte for
-// byte (fp32), `.ckpt` goes through the restricted unpickler, only the rewritten files are the new
+// store): the result equals the converter's `--personalize FILE --mode …` pack byte for byte (both
+// modes at fp32; replace at every precision), `.ckpt` goes through the restricted unpickler, only the rewritten files are the new
 // pack's own, and bad files are refused with typed errors leaving the installed pack untouched.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ const upload = (name: string, bytes: Uint8Array, mode: PersonalizeMode, sdBase =
 });
 
 // add-difference at a quantized precision reads W_lavie back from the pack (dequantized), the converter from lavie_base.pt: equal only at fp32.
-for (const [mode, file, precision] of [['replace', 'personal.safetensors', 'fp32'], ['add-difference', 'personal.safetensors', 'fp32'], ['add-difference', 'personal.ckpt', 'fp32'], ['replace', 'personal.ckpt', 'fp16']] as [PersonalizeMode, string, WeightPrecision][]) {
+for (const [mode, file, precision] of [['replace', 'personal.safetensors', 'fp32'], ['add-difference', 'personal.safetensors', 'fp32'], ['add-difference', 'personal.ckpt', 'fp32'], ['replace', 'personal.ckpt', 'fp16'], ['replace', 'personal.safetensors', 'int8'], ['replace', 'personal.safetensors', 'int4']] as [PersonalizeMode, string, WeightPrecision][]) {
   test(`${precision}, ${mode} (${file}): a stored pack personalized in place equals the converter's --personalize pack byte for byte; only rewritten files are its own`, async () => {
     const plain = await convertFixturePack(precision);
     const cli = await convertFixturePack(precision, { checkpoint: { source: { folder: memoryFolder('in', new Map([['personal.safetensors', PERSONAL]])), path: 'personal.safetensors' }, mode } });
