@@ -57,6 +57,19 @@ async function opfsFiles(page: Page): Promise<Record<string, string[]>> {
   });
 }
 
+/** Names of unfinished (.part) files left in any pack folder in OPFS. */
+async function opfsPartials(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
+    const root = (await (await navigator.storage.getDirectory()).getDirectoryHandle('lavie-packs')) as Dir;
+    const out: string[] = [];
+    for await (const [name, h] of root.entries()) {
+      if (h.kind === 'directory') for await (const [f] of (h as Dir).entries()) if (f.endsWith('.part')) out.push(`${name}/${f}`);
+    }
+    return out;
+  });
+}
+
 test('personalize a stored pack with a LoRA: listed with its multiplier, shared files, delete frees only its own', async ({ page }) => {
   test.setTimeout(TIMEOUT * 2);
   await useFakeEngine(page);
@@ -136,6 +149,7 @@ test('personalize a stored pack with a fine-tuned checkpoint (add-difference): l
   expect(before[own]!.length).toBeGreaterThan(0);
   expect(before[own]!.length).toBeLessThan(before[base]!.length);
   expect(before[own]!.filter((f) => before[base]!.includes(f))).toEqual([]);
+  expect(await opfsPartials(page)).toEqual([]); // the scratch copies are gone
 
   await page.getByRole('listitem', { name: /^Stored pack LaVie tiny \(test weights\) \+ dreambooth/ }).getByRole('button', { name: 'Delete' }).click();
   await expect(row).toHaveCount(0);

@@ -35,24 +35,48 @@ export interface PersonalizeStoredOptions {
   skipUnmatched?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: PersonalizeProgress) => void;
+  /** Bytes read and written at a time (default 8 MiB; tests use small odd sizes so patches straddle chunks). */
+  chunkBytes?: number;
 }
 
 export interface PersonalizedPack { key: string; manifest: PackManifest; lines: string[]; writtenBytes: number }
 
 const CHUNK = 8 << 20;
 
-/** `blob` with `patches` applied, chunk by chunk. */
-async function* patched(blob: Blob, f: FilePatches): AsyncGenerator<Uint8Array> {
-  for (let pos = 0; pos < blob.size; pos += CHUNK) {
-    const end = Math.min(blob.size, pos + CHUNK);
+/** `blob` with `patches` applied (each computed when its chunk is reached), chunk by chunk. */
+async function* patched(blob: Blob, f: FilePatches, size: number): AsyncGenerator<Uint8Array> {
+  let next = 0;
+  for (let pos = 0; pos < blob.size; pos += size) {
+    const end = Math.min(blob.size, pos + size);
     const chunk = new Uint8Array(await blob.slice(pos, end).arrayBuffer());
-    for (const p of f.patches) {
+    // Patches are sorted by offset; one straddling two chunks is asked for twice (the plan keeps recent ones).
+    while (next < f.patches.length && f.patches[next]!.offset + f.patches[next]!.length <= pos) next++;
+    for (let i = next; i < f.patches.length && f.patches[i]!.offset < end; i++) {
+      const p = f.patches[i]!;
       const s = Math.max(p.offset, pos);
-      const e = Math.min(p.offset + p.bytes.byteLength, end);
-      if (s < e) chunk.set(p.bytes.subarray(s - p.offset, e - p.offset), s - pos);
+      const e = Math.min(p.offset + p.length, end);
+      if (s < e) chunk.set((await p.bytes()).subarray(s - p.offset, e - p.offset), s - pos);
     }
     yield chunk;
   }
+}
+
+/** Copy a stored partial under a new name, chunk by chunk (disk to disk). */
+async function copyPartial(store: PackStore, key: string, from: string, to: string, size: number, onChunk: (bytes: number) => void, signal?: AbortSignal): Promise<void> {
+  const part = await store.partial(key, from);
+  if (!part) throw new Error(`${from}: the scratch file vanished`);
+  const w = await store.writer(key, to, true);
+  try {
+    for (let pos = 0; pos < part.size; pos += size) {
+      if (signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
+      const c = new Uint8Array(await part.slice(pos, Math.min(part.size, pos + size)).arrayBuffer());
+      await w.write(c);
+      onChunk(c.byteLength);
+    }
+  } finally {
+    await w.close();
+  }
+  await store.commit(key, to);
 }
 
 function hexOf(bytes: Uint8Array): string {
@@ -102,30 +126,29 @@ export async function personalizeStoredPack(store: PackStore, baseKey: string, w
   let writtenBytes = 0;
   const total = plan.files.reduce((s, f) => s + byPath.get(f.path)!.bytes, 0);
   try {
-    for (const f of plan.files) {
+    for (const [n, f] of plan.files.entries()) {
       const src = await blob(f.path);
-      // Content addressing needs the hash first: one pass to hash, one to write.
+      // One pass merges, hashes and writes a scratch copy (the merged weights are computed once and
+      // never all held); content addressing needs the hash, so the copy is then stored under it.
+      const scratch = `scratch-${n}`;
       const h = new Sha256();
-      for await (const c of patched(src, f)) {
-        if (o.signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
-        h.update(c);
-      }
-      const sha256 = h.hex();
-      replaced.set(f.path, { path: f.path, bytes: src.size, sha256 });
-      // Rewritten to the same bytes (a checkpoint's unchanged VAE / text encoder): the base's file serves.
-      if ((await storedFile(store, key, sha256)) || (await storedFile(store, baseKey, sha256))) continue;
-      const w = await store.writer(key, sha256, true);
+      const w = await store.writer(key, scratch, true);
       try {
-        for await (const c of patched(src, f)) {
+        for await (const c of patched(src, f, o.chunkBytes ?? CHUNK)) {
           if (o.signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
+          h.update(c);
           await w.write(c);
-          writtenBytes += c.byteLength;
-          o.onProgress?.({ phase: 'write', done: writtenBytes, total });
         }
       } finally {
         await w.close();
       }
-      await store.commit(key, sha256);
+      const sha256 = h.hex();
+      replaced.set(f.path, { path: f.path, bytes: src.size, sha256 });
+      // Rewritten to the same bytes (a checkpoint's unchanged VAE / text encoder): the base's file serves.
+      if (!(await storedFile(store, key, sha256)) && !(await storedFile(store, baseKey, sha256))) {
+        await copyPartial(store, key, scratch, sha256, o.chunkBytes ?? CHUNK, (b) => o.onProgress?.({ phase: 'write', done: (writtenBytes += b), total }), o.signal);
+      }
+      await store.discard(key, scratch);
     }
     const manifest = parseManifest(withFiles({ ...base, name: nameOf(base, plan.record, uploads.length), personalization: plan.record }, replaced));
     const info: StoredPackInfo & { base: string } = {

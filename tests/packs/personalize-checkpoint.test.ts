@@ -55,7 +55,8 @@ for (const [mode, file, precision] of [['replace', 'personal.safetensors', 'fp32
     const store = memoryStore();
     await installPack(store, 'base', plain);
     const bytes = file.endsWith('.ckpt') ? asCkpt(PERSONAL) : PERSONAL;
-    const out = await personalizeStoredPack(store, 'base', { checkpoint: upload(file, bytes, mode) });
+    // Small odd chunks on one case: merged weights straddle chunk boundaries.
+    const out = await personalizeStoredPack(store, 'base', { checkpoint: upload(file, bytes, mode) }, file.endsWith('.ckpt') && precision === 'fp32' ? { chunkBytes: 4099 } : {});
     assert.deepEqual(out.manifest.personalization, { loras: [], checkpoint: { name: file, mode } });
     assert.equal(out.manifest.name, `${plain.manifest.name} + personal (${mode})`);
     assert.deepEqual(out.lines, [`${file}: ${mode}, 440 UNet, 36 text-encoder and 180 VAE tensors`]);

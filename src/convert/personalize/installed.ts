@@ -21,7 +21,12 @@ export interface InstalledFiles {
   slice(path: string, offset: number, length: number): Promise<Uint8Array>;
 }
 
-export interface FilePatches { path: string; patches: { offset: number; bytes: Uint8Array }[] }
+/**
+ * A byte range of a file rewritten with a merged weight. `bytes` computes it when the file is written
+ * (dequantize → merge → requantize): a checkpoint rewrites the whole UNet, which is not held in memory.
+ */
+export interface FilePatch { offset: number; length: number; bytes(): Promise<Uint8Array> }
+export interface FilePatches { path: string; patches: FilePatch[] }
 
 export interface InstalledPlan {
   /** Byte-range rewrites per file of the pack (same sizes). */
@@ -206,9 +211,9 @@ type Tag = 'unet' | 'text' | 'vae';
 
 /**
  * Plan the rewrite of an installed pack for `spec` (LoRAs and/or a fine-tuned checkpoint, merged by
- * the converter's own `personalize`): which bytes of which files change. Errors are the converter's
- * typed ones (unmatched modules, wrong shapes, non-finite values, SDXL/SD-2 files); nothing is
- * written here.
+ * the converter's own `personalize`): which bytes of which files change, each computed when it is
+ * written. Errors are the converter's typed ones: layout ones (unmatched modules, wrong shapes,
+ * SDXL/SD-2 files) here, value ones (NaN/Inf, truncated data) when the weight is computed.
  */
 export async function planInstalledPersonalization(manifest: PackManifest, files: InstalledFiles, spec: PersonalizeSpec, o: InstalledOptions = {}): Promise<InstalledPlan> {
   const c = manifest.components;
@@ -229,38 +234,52 @@ export async function planInstalledPersonalization(manifest: PackManifest, files
   const text = storedStateDict(nets.text, stored.text, cache, 'text');
   const vae = nets.vae.length ? storedStateDict(nets.vae, stored.vae, cache, 'vae') : undefined;
   const merged = personalize({ unet, unetConfig: unetConfigOf([...unet.keys()]), text, ...(vae ? { vae } : {}) }, { ...spec, skipUnmatched: o.skipUnmatched ?? spec.skipUnmatched });
-  const patches = new Map<string, Map<number, Uint8Array>>();
-  const patch = (path: string, offset: number, bytes: Uint8Array) => {
-    let m = patches.get(path);
-    if (!m) patches.set(path, (m = new Map()));
-    m.set(offset, bytes);
-  };
-  const changed = [...merged.changed];
   const result: Record<Tag, StateDict | undefined> = { unet: merged.unet, text: merged.text, vae: merged.vae };
-  let done = 0;
+  const changed = [...merged.changed];
+  // A few recent encodings: a weight's parts (int8 values + scales) and its views lie close together in a file.
+  const recent = new Map<string, Promise<Uint8Array[]>>();
+  const merged1 = new Set<string>();
+  const compute = (tagged: string, tag: Tag, key: string, net: Net, w: StoredWeight): Promise<Uint8Array[]> => {
+    let p = recent.get(tagged);
+    if (!p) {
+      p = (async () => {
+        if (o.signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
+        // Dequantize from the first graph, merge exactly as the converter does, store again.
+        cache.set(tagged, await decode(files, net.graphs[0]!, w));
+        try {
+          const enc = encode(w, result[tag]!.get(key)!.read());
+          if (!merged1.has(tagged)) o.onProgress?.(merged1.add(tagged).size, changed.length);
+          return enc;
+        } finally {
+          cache.delete(tagged);
+        }
+      })();
+      recent.set(tagged, p);
+      if (recent.size > 4) recent.delete(recent.keys().next().value!);
+    }
+    return p;
+  };
+  const patches = new Map<string, Map<number, FilePatch>>();
   for (const tagged of changed) {
-    if (o.signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
     const [tag, key] = [tagged.slice(0, tagged.indexOf(':')), tagged.slice(tagged.indexOf(':') + 1)] as [Tag, string];
     const { net, w } = stored[tag].get(key)!;
     if (w.layout === 'plain' && !spec.checkpoint) throw new CheckpointError('unknown-layout', `${key}: a LoRA changes this table, which a pack stores as a plain tensor; only Linear and Conv weights can be merged here`, { key });
-    // Dequantize from the first graph, merge exactly as the converter does, store again.
-    cache.set(tagged, await decode(files, net.graphs[0]!, w));
-    const after = result[tag]!.get(key)!.read();
-    cache.delete(tagged);
-    const enc = encode(w, after);
     for (const g of net.graphs) {
       w.names.forEach((name, i) => {
         const it = g.index.initializers.get(name);
         if (!it) return;
-        const bytes = enc[i]!;
-        const len = it.raw?.length ?? it.external!.length;
-        if (len !== bytes.byteLength) throw new Error(`${g.path}: ${name} holds ${len} bytes, the merged weight ${bytes.byteLength}`);
-        if (it.raw) patch(g.path, it.raw.offset, bytes);
-        else patch(joinPath(g.dir, it.external!.location), it.external!.offset, bytes);
+        const length = it.raw?.length ?? it.external!.length;
+        const [path, offset] = it.raw ? [g.path, it.raw.offset] : [joinPath(g.dir, it.external!.location), it.external!.offset];
+        const bytes = async () => {
+          const b = (await compute(tagged, tag, key, net, w))[i]!;
+          if (length !== b.byteLength) throw new Error(`${g.path}: ${name} holds ${length} bytes, the merged weight ${b.byteLength}`);
+          return b;
+        };
+        let m = patches.get(path);
+        if (!m) patches.set(path, (m = new Map()));
+        m.set(offset, { offset, length, bytes });
       });
     }
-    o.onProgress?.(++done, changed.length);
-    await Promise.resolve(); // let a cancel message in between weights
   }
   const record: PackPersonalization = {
     ...(before ?? { loras: [] }),
@@ -268,7 +287,7 @@ export async function planInstalledPersonalization(manifest: PackManifest, files
     loras: [...(before?.loras ?? []), ...merged.record.loras],
   };
   return {
-    files: [...patches].map(([path, m]) => ({ path, patches: [...m].map(([offset, bytes]) => ({ offset, bytes })).sort((a, b) => a.offset - b.offset) })),
+    files: [...patches].map(([path, m]) => ({ path, patches: [...m.values()].sort((a, b) => a.offset - b.offset) })),
     record,
     lines: merged.lines,
     changed: merged.changed,
