@@ -29,7 +29,8 @@ export interface CheckpointUpload { name: string; source: ByteSource; mode: Pers
 /** What to merge into a stored pack: a checkpoint (applied first, as the converter does) and/or LoRAs. */
 export interface PersonalizeUploads { checkpoint?: CheckpointUpload; loras?: readonly LoraUpload[] }
 
-export interface PersonalizeProgress { phase: 'merge' | 'write'; done: number; total: number }
+/** read: hashing the checkpoint (bytes; it names the new pack); merge: weights merged; write: bytes stored. */
+export interface PersonalizeProgress { phase: 'read' | 'merge' | 'write'; done: number; total: number }
 
 export interface PersonalizeStoredOptions {
   skipUnmatched?: boolean;
@@ -83,11 +84,26 @@ function hexOf(bytes: Uint8Array): string {
   return new Sha256().update(bytes).hex();
 }
 
-/** sha256 of a whole file read chunk by chunk (a checkpoint is never held whole). */
-function hexOfSource(src: ByteSource): string {
-  const h = new Sha256();
-  for (let pos = 0; pos < src.size; pos += CHUNK) h.update(src.read(pos, Math.min(CHUNK, src.size - pos)));
-  return h.hex();
+/**
+ * sha256 of whole files read chunk by chunk (a checkpoint is never held whole). Yields to the event
+ * loop between chunks so that a cancel gets in: hashing a 4 GB file takes a minute or two.
+ */
+async function hexOfSources(srcs: ByteSource[], signal: AbortSignal | undefined, onProgress: (done: number, total: number) => void): Promise<string[]> {
+  const total = srcs.reduce((t, s) => t + s.size, 0);
+  let done = 0;
+  const out: string[] = [];
+  for (const src of srcs) {
+    const h = new Sha256();
+    for (let pos = 0; pos < src.size; pos += CHUNK) {
+      if (signal?.aborted) throw new CancelledError('Personalization cancelled; the installed pack is unchanged.');
+      const b = src.read(pos, Math.min(CHUNK, src.size - pos));
+      h.update(b);
+      onProgress((done += b.byteLength), total);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    out.push(h.hex());
+  }
+  return out;
 }
 
 /** Personalize the stored pack `baseKey` with a checkpoint and/or LoRAs; returns the new stored pack. */
@@ -120,8 +136,9 @@ export async function personalizeStoredPack(store: PackStore, baseKey: string, w
     slice: async (path, offset, length) => new Uint8Array(await (await blob(path)).slice(offset, offset + length).arrayBuffer()),
   }, spec, { skipUnmatched: o.skipUnmatched, signal: o.signal, onProgress: (done, total) => o.onProgress?.({ phase: 'merge', done, total }) });
 
-  // The same base and LoRA files give the same pack (personalizing twice replaces it).
-  const key = packKey(`personalized:${baseKey}:${c ? `${c.mode}:${hexOfSource(c.source)}:${c.sdBase && c.mode === 'add-difference' ? hexOfSource(c.sdBase.source) : ''}:` : ''}${uploads.map((u) => `${hexOf(u.bytes)}×${u.multiplier}`).join(',')}:${o.skipUnmatched ? 'skip' : ''}`);
+  // The same base and files give the same pack (personalizing twice replaces it).
+  const ckptHashes = c ? await hexOfSources([c.source, ...(c.sdBase && c.mode === 'add-difference' ? [c.sdBase.source] : [])], o.signal, (done, total) => o.onProgress?.({ phase: 'read', done, total })) : [];
+  const key = packKey(`personalized:${baseKey}:${c ? `${c.mode}:${ckptHashes.join(':')}:` : ''}${uploads.map((u) => `${hexOf(u.bytes)}×${u.multiplier}`).join(',')}:${o.skipUnmatched ? 'skip' : ''}`);
   const replaced = new Map<string, PackFile>();
   let writtenBytes = 0;
   const total = plan.files.reduce((s, f) => s + byPath.get(f.path)!.bytes, 0);

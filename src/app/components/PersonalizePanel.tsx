@@ -90,7 +90,10 @@ function PersonalizeForm({ base }: { base: StoredPackInfo }) {
     }
   };
   const pct = progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
-  const label = progress ? (progress.phase === 'merge' ? `Merging weights: ${progress.done} of ${progress.total}` : `Writing changed files: ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`) : kind === 'lora' ? 'Reading the LoRA files…' : 'Reading the checkpoint…';
+  const label = !progress ? (kind === 'lora' ? 'Reading the LoRA files…' : 'Reading the checkpoint…')
+    : progress.phase === 'read' ? `Reading the checkpoint: ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`
+    : progress.phase === 'merge' ? `Merging weights: ${progress.done} of ${progress.total}`
+    : `Writing changed files: ${formatBytes(progress.done)} of ${formatBytes(progress.total)}`;
   if (!open) {
     return (
       <div className="source-row">
