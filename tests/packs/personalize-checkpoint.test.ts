@@ -137,3 +137,19 @@ test('add-difference without the SD-1.4 file, a checkpoint on a personalized pac
   await assert.rejects(personalizeStoredPack(store, once.key, { checkpoint: upload('personal.safetensors', PERSONAL, 'replace') }), (e: Error & { reason?: string }) => e.reason === 'wrong-base-model' && /already personalized/.test(e.message));
   assert.deepEqual((await store.packs()).sort(), ['base', once.key].sort());
 });
+
+test('cancel after the first rewritten file was stored: only the new pack\'s files go, the installed pack is untouched', async () => {
+  const plain = await convertFixturePack('fp32');
+  const store = memoryStore();
+  await installPack(store, 'base', plain);
+  const before = (await store.files('base')).map((f) => f.sha256).sort();
+  const ac = new AbortController();
+  const phases = new Set<string>();
+  await assert.rejects(personalizeStoredPack(store, 'base', { checkpoint: upload('personal.safetensors', PERSONAL, 'add-difference') }, {
+    signal: ac.signal,
+    onProgress: (p) => { phases.add(p.phase); if (p.phase === 'write') ac.abort(); },
+  }), CancelledError);
+  assert.deepEqual([...phases].sort(), ['merge', 'read', 'write']);
+  assert.deepEqual(await store.packs(), ['base']);
+  assert.deepEqual((await store.files('base')).map((f) => f.sha256).sort(), before);
+});
