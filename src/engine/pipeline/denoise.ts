@@ -91,6 +91,10 @@ export async function denoise(rt: Runtime, unet: ModelSession, x: DeviceTensor, 
         dev.guidedUpdate(x, x, out2, noisy ? z : prev ? prev[0] : null, { g, a: s.update.x, b: s.update.out, c: noisy ? s.noise : prev ? prev[1] : 0 });
       }
       if (x0Cur && x0Prev) [x0Cur, x0Prev] = [x0Prev, x0Cur];
+      // On WebGPU run() resolves once the step is submitted: without this wait the loop runs steps
+      // ahead of the GPU, so progress and the ETA count work not done yet, and a cancelled run leaves
+      // those steps queued in front of the next run (seen: 97–139 s with no progress on SwiftShader).
+      await dev.sync();
       await hooks.onStep?.(k, x);
       if (hooks.onPreview && req.previewEvery && ((k + 1) % req.previewEvery === 0 || k === steps.length - 1)) {
         hooks.onPreview({ step: k + 1, ...latentPreview(await dev.read(x), req.latent) });

@@ -136,6 +136,7 @@ export async function runVsrStage(rt: Runtime, models: VsrStageModels, req: VsrS
             await unet.run({ ...feeds, sample: dev.asOrt(sampleIn), low_res: dev.asOrt(lowResIn), encoder_hidden_states: dev.asOrt(text.embeddings) }, { out });
             dev.accumulateTile(vBlend, { a: out, aOff: 0, b: out, bOff: tileN, g: req.guidanceScale, weights: unetWeights[ti]!, dims: xTile.dims }, at);
           }
+          await dev.sync(); // one call in flight at most (see pipeline/denoise.ts)
           calls++;
           const per = (performance.now() - start) / calls;
           hooks.onProgress({ phase: 'denoise', step: k + 1, total: steps.length, window: wi + 1, windows: windows.length, tile: ti + 1, tiles: unetPlan.tiles.length, etaMs: per * (totalCalls - calls) });
