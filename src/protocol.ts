@@ -71,12 +71,7 @@ export interface StageVideo { frames: number; width: number; height: number; fps
 export type StageWork = Partial<Record<'condition' | 'denoise' | 'decode', number>>;
 
 /** A stage as a request will run it: its video and its work (plan.ts in the engine computes it). */
-export interface StagePlan {
-  stage: Stage; video: StageVideo; cost: number; work: StageWork;
-  /** One-time work of the stage's first run on this engine (its networks' sessions created and GPU
-   * pipelines compiled), same units (their nodes over the base UNet's); absent once they have run. */
-  firstUse?: number;
-}
+export interface StagePlan { stage: Stage; video: StageVideo; cost: number; work: StageWork }
 
 /** The stages a request runs, in order. */
 export function stagesOf(r: Pick<GenerateRequest, 'interpolate' | 'superResolve'>): Stage[] {

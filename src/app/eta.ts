@@ -8,22 +8,15 @@ import type { Phase, ProgressInfo, Stage, StagePlan, StageVideo } from '../proto
  * over all UNet-like phases (the fallback for a phase this device has not timed yet). */
 export type Rates = Record<string, number>;
 export const ANY = 'any';
-/** ms per unit of a stage's first-use work (StagePlan.firstUse: sessions created, GPU pipelines compiled). */
-export const FIRST_USE = 'firstUse';
 
 type ItemPhase = 'text' | 'condition' | 'denoise' | 'decode' | 'encode';
-/** `cold`: the item belongs to a stage whose networks run for the first time on this engine. */
-interface Item { stage: Stage; phase: ItemPhase; units: number; key: string; cold: boolean }
+interface Item { stage: Stage; phase: ItemPhase; units: number; key: string }
 
 /** UNet-like phases: their units are base UNet calls, so one device speed (ANY) relates them. */
 const UNET_LIKE = new Set<Phase>(['condition', 'denoise', 'decode']);
 /** Before text or video encoding were ever timed here: guesses as a multiple of ANY (per prompt
  * encoding; per million output pixels), replaced by the first measurement. */
 const PRIOR_OF_ANY: Partial<Record<ItemPhase, number>> = { text: 0.5, encode: 0.2 };
-/** Before a first use was ever timed here: ms per unit of first-use work as a multiple of ANY. On
- * SwiftShader it measured 15–35× (compiling WGSL is slow there); a real GPU compiles faster but runs
- * faster too. Replaced by the device's own measurement after one cold stage. */
-const FIRST_USE_OF_ANY = 10;
 /** Weight of a remembered rate against this run's own timing of a phase, in units of work done. */
 const PRIOR_WEIGHT = 2;
 /** A phase is "taking longer than expected" once its estimate ran out and nothing moved for this long. */
@@ -34,8 +27,8 @@ const megapixels = (v: StageVideo) => (v.frames * v.width * v.height) / 1e6;
 /** The phases of a plan in the order they run. */
 export function planItems(plan: readonly StagePlan[]): Item[] {
   const out: Item[] = [];
+  const add = (stage: Stage, phase: ItemPhase, units: number) => { if (units > 0) out.push({ stage, phase, units, key: `${stage}.${phase}` }); };
   for (const p of plan) {
-    const add = (stage: Stage, phase: ItemPhase, units: number) => { if (units > 0) out.push({ stage, phase, units, key: `${stage}.${phase}`, cold: (p.firstUse ?? 0) > 0 }); };
     add(p.stage, 'text', 1);
     add(p.stage, 'condition', p.work.condition ?? 0);
     add(p.stage, 'denoise', p.work.denoise ?? 0);
@@ -57,19 +50,11 @@ function rateOf(it: Item, rates: Rates, speed: number, anyNow: number | null): n
 
 export interface PlanEstimate { stages: { stage: Stage; ms: number | null }[]; totalMs: number | null }
 
-/** ms per unit of first-use work: remembered (scaled by `speed`), else a multiple of the UNet rate. */
-function firstUseRate(rates: Rates, speed: number, anyNow: number | null): number | null {
-  if (rates[FIRST_USE] !== undefined) return rates[FIRST_USE] * speed;
-  const any = anyNow ?? (rates[ANY] !== undefined ? rates[ANY] * speed : null);
-  return any === null ? null : any * FIRST_USE_OF_ANY;
-}
-
 /** Before a run: the time of each stage and the total from remembered rates (null where unknown). */
 export function estimatePlan(plan: readonly StagePlan[], rates: Rates): PlanEstimate {
   const items = planItems(plan);
   const stages = plan.map((p) => {
-    const f = p.firstUse ? firstUseRate(rates, 1, null) : 0;
-    let ms: number | null = f === null ? null : f * (p.firstUse ?? 0);
+    let ms: number | null = 0;
     for (const it of items) {
       if (it.stage !== p.stage) continue;
       const r = rateOf(it, rates, 1, null);
@@ -110,17 +95,10 @@ export class JobEstimator {
   private done = false;
   /** The current item also covered untimed work (e.g. networks loaded on first use): not a rate sample. */
   private tainted = false;
-  /** First-use work of each stage (StagePlan.firstUse). */
-  private readonly firstUse = new Map<Stage, number>();
-  /** When the current item's stage began, and whether one of its cold items was taken as a rate
-   * sample (nothing was known of it before): then its first-use cost is inside those rates. */
-  private stageStart: number;
-  private coldSampled = false;
 
   constructor(plan: readonly StagePlan[], private readonly remembered: Rates, private readonly now: () => number) {
     this.items = planItems(plan);
-    for (const p of plan) if (p.firstUse) this.firstUse.set(p.stage, p.firstUse);
-    this.curStart = this.lastAt = this.stageStart = now();
+    this.curStart = this.lastAt = now();
   }
 
   /** A progress event of this generation. */
@@ -160,17 +138,9 @@ export class JobEstimator {
    * (items in between ran unseen: their time is not attributed). */
   private close(t: number, next: number): void {
     const it = this.items[this.cur];
-    // A cold item's time holds first-use work: a rate sample only when nothing else is known of it.
-    if (it && next === this.cur + 1 && !this.tainted && (!it.cold || this.prior(it) === null)) {
+    if (it && next === this.cur + 1 && !this.tainted) {
       const m = this.measured.get(it.key) ?? { ms: 0, units: 0 };
       this.measured.set(it.key, { ms: m.ms + (t - this.curStart), units: m.units + it.units });
-      if (it.cold) this.coldSampled = true;
-    }
-    const to = this.items[next];
-    if (it && to?.stage !== it.stage) this.endStage(it.stage, t);
-    if (to && to.stage !== it?.stage) {
-      this.stageStart = t;
-      this.coldSampled = false;
     }
     this.cur = next;
     this.curStart = this.lastAt = t;
@@ -178,36 +148,13 @@ export class JobEstimator {
     this.tainted = false;
   }
 
-  /** A stage ends at `t`: if it ran cold, its time beyond its work's warm rates is a first-use sample. */
-  private endStage(stage: Stage, t: number): void {
-    const units = this.firstUse.get(stage);
-    if (!units || this.coldSampled) return;
-    let warm = 0;
-    for (const it of this.items) {
-      if (it.stage !== stage) continue;
-      const r = this.prior(it);
-      if (r === null) return;
-      warm += r * it.units;
-    }
-    const m = this.measured.get(FIRST_USE) ?? { ms: 0, units: 0 };
-    this.measured.set(FIRST_USE, { ms: m.ms + Math.max(0, t - this.stageStart - warm), units: m.units + units });
-  }
-
-  /** What `it` takes per unit when warm, from what was known before it ran (not its own time). */
-  private prior(it: Item): number | null {
-    const m = this.measured.get(it.key);
-    if (m && m.units > 0) return m.ms / m.units;
-    return rateOf(it, this.remembered, this.speed(), this.anyNow());
-  }
-
-  /** This run's UNet-like speed so far (ms per unit), counting the current item's progress (unless
-   * the item runs cold: first-use work is no speed). */
+  /** This run's UNet-like speed so far (ms per unit), counting the current item's progress. */
   private anyNow(): number | null {
     let ms = 0;
     let units = 0;
     for (const [key, m] of this.measured) if (UNET_LIKE.has(key.split('.')[1] as Phase)) { ms += m.ms; units += m.units; }
     const it = this.items[this.cur];
-    if (it && !it.cold && UNET_LIKE.has(it.phase) && this.frac > 0) { ms += this.lastAt - this.curStart; units += this.frac * it.units; }
+    if (it && UNET_LIKE.has(it.phase) && this.frac > 0) { ms += this.lastAt - this.curStart; units += this.frac * it.units; }
     return units > 0 ? ms / units : null;
   }
 
@@ -222,7 +169,7 @@ export class JobEstimator {
     };
     for (const [key, m] of this.measured) add(key, m.ms, m.units);
     const it = this.items[this.cur];
-    if (it && !it.cold && this.frac > 0) add(it.key, this.lastAt - this.curStart, this.frac * it.units);
+    if (it && this.frac > 0) add(it.key, this.lastAt - this.curStart, this.frac * it.units);
     return then > 0 ? now / then : 1;
   }
 
@@ -262,19 +209,8 @@ export class JobEstimator {
       if (nr === null) return { remainingMs: null, stalled: false, ...where };
       rest += nr * next.units;
     }
-    // Later stages that run for the first time on this engine.
-    const f = firstUseRate(this.remembered, speed, anyNow) ?? 0;
-    for (const [stage, units] of this.firstUse) if (this.items.findIndex((x) => x.stage === stage) > this.cur) rest += f * units;
     if (r === null) return { remainingMs: null, stalled: false, ...where };
-    let current = (1 - this.frac) * it.units * r - (t - this.lastAt);
-    if (it.cold && !this.coldSampled && prior !== null) {
-      // This stage runs cold: what its time so far exceeds its work done at warm rates is first-use
-      // work; what is left of that is still to come, with the warm rest of this item.
-      let warmDone = this.frac * it.units * prior;
-      for (const x of this.items.slice(0, this.cur)) if (x.stage === it.stage) warmDone += (this.prior(x) ?? 0) * x.units;
-      const excess = Math.max(0, t - this.stageStart - warmDone);
-      current = f * (this.firstUse.get(it.stage) ?? 0) + (1 - this.frac) * it.units * prior - excess;
-    }
+    const current = (1 - this.frac) * it.units * r - (t - this.lastAt);
     const stalled = current <= 0 && t - this.lastAt > STALL_MS;
     return { remainingMs: Math.max(1000, Math.max(0, current) + rest), stalled, ...where };
   }

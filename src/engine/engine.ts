@@ -10,9 +10,9 @@ import { gaussianNoise } from './noise.ts';
 import { perFrameContexts, type PromptSchedule } from './prompt-schedule.ts';
 import type { DeviceTensor } from './runtime/device.ts';
 import { createSession, type ModelSession, type Runtime, type SessionCounters } from './runtime/runtime.ts';
-import { firstUseWork, networkKey, type Embeddings, type PhaseNetworks, type StageEnv, type StageNetwork, type StagePhase } from './stages/cascade-stage.ts';
+import type { Embeddings, PhaseNetworks, StageEnv, StageNetwork, StagePhase } from './stages/cascade-stage.ts';
 import { STAGES, planStages, probeRequest, type PlannedStage } from './stages/plan.ts';
-import { laterPhases, loadPhases, memoryBudget, memoryPlan, networkWeightBytes, optionPeaks, releasesBefore, requestPhases, type MemoryPlan } from './stages/memory.ts';
+import { laterPhases, loadPhases, memoryBudget, memoryPlan, networkKey, networkWeightBytes, optionPeaks, releasesBefore, requestPhases, type MemoryPlan } from './stages/memory.ts';
 import { vsrTiles } from './stages/vsr.ts';
 import { baseLengths } from './stages/base.ts';
 import { createClipTextEncoder, type PromptEncoder, type TextEncoderParts } from './text/text-encoder.ts';
@@ -139,9 +139,6 @@ const textKey = (key: string) => `text:${key}`;
 
 export class LaVieEngine implements GenerationEngine {
   readonly counters: SessionCounters;
-  /** Networks that have run on this engine (GPU pipelines compiled): a stage's first run pays for the
-   * others once, which its plan states (firstUse) for the app's estimate. */
-  private readonly warm = new Set<string>();
 
   get lost(): Promise<unknown> | undefined {
     return this.rt.lost;
@@ -222,14 +219,7 @@ export class LaVieEngine implements GenerationEngine {
   }
 
   plan(req: GenerateRequest): StagePlan[] {
-    const m = this.source.manifest;
-    const warm = new Set(this.warm); // a network an earlier stage of this run uses is warm for later ones
-    return planStages(m, req).map((p) => {
-      const phases = p.stage.phases(m, req, p.input);
-      const firstUse = firstUseWork(m, phases, warm);
-      for (const n of phases.flatMap((ph) => ph.networks)) warm.add(networkKey(n));
-      return { stage: p.stage.name, video: p.output, cost: p.cost, work: p.work, ...(firstUse > 0 ? { firstUse } : {}) };
-    });
+    return planStages(this.source.manifest, req).map((p) => ({ stage: p.stage.name, video: p.output, cost: p.cost, work: p.work }));
   }
 
   async generate(req: GenerateRequest, hooks: GenerateHooks): Promise<GenerationResult> {
@@ -259,7 +249,6 @@ export class LaVieEngine implements GenerationEngine {
           await hooks.onFrame(f);
         },
       });
-      for (const ph of p.stage.phases(m, req, p.input)) for (const n of ph.networks) this.warm.add(networkKey(n));
       await hooks.onStageEnd?.(name);
       input = keep ?? [];
     }

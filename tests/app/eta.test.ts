@@ -3,7 +3,7 @@
 // phase the test chooses; the estimate is compared with the time the replay actually has left.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ANY, FIRST_USE, JobEstimator, estimatePlan, fraction, type Rates } from '../../src/app/eta.ts';
+import { ANY, JobEstimator, estimatePlan, fraction, type Rates } from '../../src/app/eta.ts';
 import type { ProgressInfo, StagePlan } from '../../src/protocol.ts';
 
 const BASE: StagePlan = { stage: 'base', video: { frames: 16, width: 512, height: 320, fps: 8 }, cost: 60, work: { denoise: 50, decode: 10 } };
@@ -174,67 +174,4 @@ test('progress through VSR windows and tiles is one fraction of the phase', () =
   assert.equal(fraction({ phase: 'denoise', step: 10, total: 10, window: 2, windows: 2, tile: 2, tiles: 2, elapsedMs: 0 }), 1);
   assert.equal(fraction({ phase: 'decode', step: 4, total: 8, window: 2, windows: 2, elapsedMs: 0 }), 0.75);
   assert.equal(fraction({ phase: 'denoise', step: 3, total: 12, elapsedMs: 0 }), 0.25);
-});
-
-test('a stage that runs for the first time on this engine: its first-use cost is in the estimate, then measured and remembered', () => {
-  // The interpolation's networks have never run here (firstUse: 3 units): creating them and compiling
-  // their pipelines costs this device 40 s per unit (as much as the stage's warm work), half before its prompt is encoded, half in its
-  // first step. The base stage is warm and its rates are remembered (a page that made base videos).
-  const cold: StagePlan = { ...INTERP, firstUse: 3 };
-  const firstUseMs = 3 * 40_000;
-  const warmRates = run([BASE, INTERP], uniform, {}, () => {}).rates();
-  const baseOnly: Rates = Object.fromEntries(Object.entries(warmRates).filter(([k]) => !k.startsWith('interp.')));
-  const replayCold = () => {
-    const { events, end } = replay([BASE, cold], uniform);
-    let shift = 0;
-    let sawText = false;
-    let sawStep = false;
-    const out = events.map(({ at, p }) => {
-      if (p.stage === 'interp' && p.phase === 'text' && p.step === 1 && !sawText) { sawText = true; shift += firstUseMs / 2; }
-      if (p.stage === 'interp' && p.phase === 'condition' && !sawStep) { sawStep = true; shift += firstUseMs / 2; }
-      return { at: at + shift, p };
-    });
-    return { events: out, end: end + firstUseMs };
-  };
-  const atInterpStart = (remembered: Rates, plan = [BASE, cold]) => {
-    let now = 0;
-    const est = new JobEstimator(plan, remembered, () => now);
-    const { events, end } = replayCold();
-    let ratio = 0;
-    const seen: number[] = [];
-    for (const { at, p } of events) {
-      // Also between events: the clock runs through the first-use work and the estimate counts down.
-      for (let t = now; t < at; t += 5000) { now = t; const e = est.estimate(); if (p.stage === 'interp' && e.remainingMs !== null) seen.push(e.remainingMs); }
-      now = at;
-      est.progress(p);
-      if (!ratio && p.stage === 'interp') ratio = est.estimate().remainingMs! / (end - at);
-    }
-    now = end;
-    est.finish();
-    return { ratio, est, seen };
-  };
-  // Nothing known of first use: the prior (a multiple of the UNet rate) is in the estimate — without
-  // it the estimate at the interpolation's start is the warm work alone.
-  const fresh = atInterpStart(baseOnly);
-  const naive = atInterpStart(baseOnly, [BASE, INTERP]);
-  console.log(`first use, at the interpolation start: estimate/actual ${fresh.ratio.toFixed(2)} with the prior, ${naive.ratio.toFixed(2)} without`);
-  assert.ok(fresh.ratio > 0.5 && fresh.ratio < 2 && fresh.ratio > naive.ratio + 0.1, `fresh: ${fresh.ratio}, without first use: ${naive.ratio}`);
-  // Measured: the run's time beyond the warm work, per unit.
-  const learned = fresh.est.rates();
-  assert.ok(Math.abs(learned[FIRST_USE]! - 40_000) / 40_000 < 0.05, `first use ${learned[FIRST_USE]} ms per unit`);
-  assert.equal(learned['interp.denoise'], baseOnly['interp.denoise'], 'a cold stage\'s time is no rate sample when its rate was known');
-  // Remembered: the next cold run (a new page, the same device) is estimated from the start.
-  const again = atInterpStart(learned);
-  assert.ok(Math.abs(again.ratio - 1) < 0.1, `remembered: ${again.ratio}`);
-  const pre = estimatePlan([BASE, cold], learned).totalMs!;
-  const { end } = replayCold();
-  assert.ok(Math.abs(pre - end) / end < 0.05, `before the run: ${pre} vs ${end}`);
-  // While the first-use work runs (no event for 30 s), the estimate counts down: no jump, no 0:00.
-  for (let k = 1; k < again.seen.length; k++) assert.ok(again.seen[k]! <= again.seen[k - 1]! + 1, `counts down: ${again.seen.slice(k - 1, k + 1)}`);
-});
-
-test('a first run where nothing was known: the cold stage\'s time is its rate (it is all there is), no first-use sample', () => {
-  const est = run([{ ...BASE, firstUse: 2 }], uniform, {}, () => {});
-  const r = est.rates();
-  assert.ok(r['base.denoise'] !== undefined && r[FIRST_USE] === undefined, JSON.stringify(r));
 });

@@ -35,9 +35,6 @@ export interface StageEnv {
 /** A network a stage runs: its session's name and pack component; `text`: a text encoder, created from `parts`. */
 export interface StageNetwork { readonly name: string; readonly c: GraphComponent; readonly text?: boolean; readonly parts?: TextEncoderParts }
 
-/** How the engine names a created network (sessions by name, text encoders as text:<name>). */
-export const networkKey = (n: StageNetwork): string => (n.text ? `text:${n.name}` : n.name);
-
 /**
  * A span of a stage's run that holds a fixed set of networks (one of them runs at a time). The one
  * description of GPU memory over time: the engine loads and releases sessions by it, and the
@@ -80,21 +77,4 @@ export interface CascadeStage {
 /** Cost of one call of `c` relative to one base UNet call. */
 export function relativeCost(m: PackManifest, c: GraphComponent): number {
   return (c.nodes ?? 1) / (m.components.baseUnet.nodes ?? 1);
-}
-
-/**
- * The one-time work of `phases` on an engine where the networks in `warm` have already run: each other
- * network's sessions are created and its GPU pipelines compiled on its first run, a cost that grows
- * with its node count (units of one base UNet call, as StageWork). Unknown node counts add nothing.
- */
-export function firstUseWork(m: PackManifest, phases: readonly StagePhase[], warm: ReadonlySet<string>): number {
-  const seen = new Set<string>();
-  let units = 0;
-  for (const n of phases.flatMap((p) => p.networks)) {
-    const key = networkKey(n);
-    if (warm.has(key) || seen.has(key)) continue;
-    seen.add(key);
-    units += (n.c.nodes ?? 0) / (m.components.baseUnet.nodes ?? 1);
-  }
-  return units;
 }

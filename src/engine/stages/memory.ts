@@ -6,7 +6,7 @@
 // optionPeaks, npm run bench:memory) replay that same rule over the same phases.
 import { graphVariant, type GraphComponent, type PackManifest, type WeightPrecision } from '../../packs/manifest.ts';
 import { lavieOption, memoryFit, type ComputePrecision, type GenerateRequest, type LaVieOption, type OptionPeak, type Stage } from '../../protocol.ts';
-import { networkKey, type StageNetwork, type StagePhase } from './cascade-stage.ts';
+import type { StageNetwork, StagePhase } from './cascade-stage.ts';
 import { STAGES, planStages, probeRequest } from './plan.ts';
 
 /**
@@ -35,6 +35,8 @@ export function networkActivationBytes(c: GraphComponent, compute: ComputePrecis
 /** The one network kept for the pack's lifetime whatever the budget (created at load; the tokenizer counts every prompt). */
 export const residentNetworks = (m: PackManifest): StageNetwork[] => [{ name: 'base', c: m.components.textEncoder, text: true }];
 
+/** How the engine names a created network (sessions by name, text encoders as text:<name>). */
+export const networkKey = (n: StageNetwork): string => (n.text ? `text:${n.name}` : n.name);
 
 /** What a phase needs on its own: its networks' and the resident ones' weights, and the largest activation set among them. */
 export function phaseNeed(m: PackManifest, phase: StagePhase, compute: ComputePrecision): { weightBytes: number; activationBytes: number } {
