@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
 import { expectEtaAt25Within, recordEta } from './support/eta.ts';
-import { ARTIFACTS, compareKept, decodeDownload, opfsListing, packVideoFacts, reportLostFiles, showAdvanced, appLocators, watchLostFiles } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, expectOption4Result, opfsListing, packVideoFacts, reportLostFiles, showAdvanced, appLocators, watchLostFiles } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
@@ -242,12 +242,7 @@ test('@slow all three stages (LaVie option 4): the estimates first; the base vid
   // The whole-job ETA at 25 % of the run, every stage running for the first time on this page (see
   // ETA_FACTOR_FIRST_USE).
   await expectEtaAt25Within(page, ETA_FACTOR_FIRST_USE, { stalledIsLowerBound: true });
-  const v = await decodeDownload(page);
-  expect(v.frameCount).toBe(61);
-  expect([v.width, v.height]).toEqual([4 * pack.width, 4 * pack.height]);
-  expect(v.duration).toBeCloseTo(61 / 24, 2);
-  await expect(page.getByRole('link', { name: /Download interpolation \(61 frames\)/ })).toHaveAttribute('href', /^blob:/);
-  await expect(page.getByRole('link', { name: /Download base video \(16 frames\)/ })).toHaveAttribute('href', /^blob:/);
+  await expectOption4Result(page, pack);
   await page.screenshot({ path: `${ARTIFACTS}/app-vsr-done-1280x800.png`, fullPage: true });
   reportLostFiles(lost, test.info());
 });

@@ -2,7 +2,7 @@
 // in place of model inference, so the whole UI flow is checked in seconds and without weights.
 import { expect, test } from '@playwright/test';
 import { LIMITS, PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
-import { ARTIFACTS, compareKept, decodeDownload, openFake, packVideoFacts, showAdvanced, appLocators } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, expectOption4Result, openFake, packVideoFacts, showAdvanced, appLocators } from './support/pages.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
@@ -170,12 +170,7 @@ test.describe('app UI with a fake engine', () => {
     await u.generate.click();
     await expect(u.download.and(page.locator('[download="lavie-seed22-vsr.mp4"]')).or(u.alert)).toBeVisible({ timeout: 60_000 });
     await expect(u.alert).toHaveCount(0);
-    const v = await decodeDownload(page);
-    expect(v.frameCount).toBe(61);
-    expect([v.width, v.height]).toEqual([4 * pack.width, 4 * pack.height]);
-    expect(v.duration).toBeCloseTo(61 / 24, 2);
-    await expect(page.getByRole('link', { name: /Download interpolation \(61 frames\)/ })).toHaveAttribute('href', /^blob:/);
-    await expect(page.getByRole('link', { name: /Download base video \(16 frames\)/ })).toHaveAttribute('href', /^blob:/);
+    await expectOption4Result(page, pack);
   });
 
   test('Smoother: Cancel during the interpolation stage keeps the base video in the player', async ({ page }) => {

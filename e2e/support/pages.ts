@@ -88,6 +88,17 @@ export async function packVideoFacts(page: Page): Promise<{ frames: number; widt
 }
 
 /** Decode the video behind the "Download MP4" link, in the page (mediabunny), and summarise it. */
+/** LaVie option 4's result on the page: the downloaded video has 61 frames at 24 fps and 4× the base
+ * size, and the base and interpolated videos are offered beside it. */
+export async function expectOption4Result(page: Page, base: { width: number; height: number }): Promise<void> {
+  const v = await decodeDownload(page);
+  expect(v.frameCount).toBe(61);
+  expect([v.width, v.height]).toEqual([4 * base.width, 4 * base.height]);
+  expect(v.duration).toBeCloseTo(61 / 24, 2);
+  await expect(page.getByRole('link', { name: /Download interpolation \(61 frames\)/ })).toHaveAttribute('href', /^blob:/);
+  await expect(page.getByRole('link', { name: /Download base video \(16 frames\)/ })).toHaveAttribute('href', /^blob:/);
+}
+
 export async function decodeDownload(page: Page, keepAs?: string) {
   await injectMedia(page);
   const href = await page.getByRole('link', { name: 'Download MP4' }).getAttribute('href');
