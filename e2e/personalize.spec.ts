@@ -5,7 +5,7 @@
 // LoRA and multiplier and can be chosen, and deleting it frees only its own files. The engine is the
 // fake one (loading the real tiny pack takes minutes on SwiftShader); the merge math and the engine
 // reading the result are checked in Node (tests/packs/personalize-installed.test.ts).
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,24 @@ async function opfsPartials(page: Page): Promise<string[]> {
   });
 }
 
+/** The two packs in OPFS after a personalization: the new one (fewer files, its own) and its base. */
+async function basePackAndOwn(page: Page): Promise<{ before: Record<string, string[]>; own: string; base: string }> {
+  const before = await opfsFiles(page);
+  const keys = Object.keys(before);
+  expect(keys).toHaveLength(2);
+  const [own, base] = keys.sort((a, b) => before[a]!.length - before[b]!.length) as [string, string];
+  return { before, own, base };
+}
+
+/** Delete the stored pack named `name` in the Storage list: its row goes, and the base keeps every file. */
+async function deleteKeepsBase(page: Page, name: RegExp, row: Locator, before: Record<string, string[]>, base: string): Promise<void> {
+  await page.getByRole('listitem', { name }).getByRole('button', { name: 'Delete' }).click();
+  await expect(row).toHaveCount(0);
+  const after = await opfsFiles(page);
+  expect(Object.keys(after)).toEqual([base]);
+  expect(after[base]!.sort()).toEqual(before[base]!.sort());
+}
+
 test('personalize a stored pack with a LoRA: listed with its multiplier, shared files, delete frees only its own', async ({ page }) => {
   test.setTimeout(TIMEOUT * 2);
   await useFakeEngine(page);
@@ -89,10 +107,7 @@ test('personalize a stored pack with a LoRA: listed with its multiplier, shared 
   const row = panel.getByRole('listitem', { name: /^Personalized pack LaVie tiny \(test weights\) \+ lora ×0\.8/ });
   await expect(row).toContainText('LoRAs: lora.safetensors ×0.8');
 
-  const before = await opfsFiles(page);
-  const keys = Object.keys(before);
-  expect(keys).toHaveLength(2);
-  const [own, base] = keys.sort((a, b) => before[a]!.length - before[b]!.length) as [string, string];
+  const { before, own, base } = await basePackAndOwn(page);
   // Only the rewritten UNet files are its own (fp32 tiny pack: the one weight shard).
   expect(before[own]!.length).toBeGreaterThan(0);
   expect(before[own]!.length).toBeLessThanOrEqual(3);
@@ -108,11 +123,7 @@ test('personalize a stored pack with a LoRA: listed with its multiplier, shared 
   await model.getByText('Change model').click();
   await model.getByRole('button', { name: 'Use demo pack' }).click();
   await expect(model.locator('dt:text-is("From") + dd')).toHaveText('built-in demo pack', { timeout: TIMEOUT });
-  await page.getByRole('listitem', { name: /^Stored pack LaVie tiny \(test weights\) \+ lora/ }).getByRole('button', { name: 'Delete' }).click();
-  await expect(row).toHaveCount(0);
-  const after = await opfsFiles(page);
-  expect(Object.keys(after)).toEqual([base]);
-  expect(after[base]!.sort()).toEqual(before[base]!.sort());
+  await deleteKeepsBase(page, /^Stored pack LaVie tiny \(test weights\) \+ lora/, row, before, base);
 });
 
 test('personalize a stored pack with a fine-tuned checkpoint (add-difference): listed with file and mode, shared files, delete frees only its own', async ({ page }) => {
@@ -141,19 +152,12 @@ test('personalize a stored pack with a fine-tuned checkpoint (add-difference): l
   const row = panel.getByRole('listitem', { name: 'Personalized pack LaVie tiny (test weights) + dreambooth (add-difference)' });
   await expect(row).toContainText('Checkpoint: dreambooth.ckpt (add-difference)');
 
-  const before = await opfsFiles(page);
-  const keys = Object.keys(before);
-  expect(keys).toHaveLength(2);
-  const [own, base] = keys.sort((a, b) => before[a]!.length - before[b]!.length) as [string, string];
+  const { before, own, base } = await basePackAndOwn(page);
   // Its own files are the rewritten UNet and text-encoder graphs/shards; everything else is the base's.
   expect(before[own]!.length).toBeGreaterThan(0);
   expect(before[own]!.length).toBeLessThan(before[base]!.length);
   expect(before[own]!.filter((f) => before[base]!.includes(f))).toEqual([]);
   expect(await opfsPartials(page)).toEqual([]); // the scratch copies are gone
 
-  await page.getByRole('listitem', { name: /^Stored pack LaVie tiny \(test weights\) \+ dreambooth/ }).getByRole('button', { name: 'Delete' }).click();
-  await expect(row).toHaveCount(0);
-  const after = await opfsFiles(page);
-  expect(Object.keys(after)).toEqual([base]);
-  expect(after[base]!.sort()).toEqual(before[base]!.sort());
+  await deleteKeepsBase(page, /^Stored pack LaVie tiny \(test weights\) \+ dreambooth/, row, before, base);
 });
