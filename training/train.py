@@ -51,6 +51,7 @@ ALPHAS_CUMPROD = torch.cumprod(1 - BETAS, 0).float()
 # The x4 low-res noise scheduler stays scaled_linear (LAVIE.md §8.3); levels 0..350 as max_noise_level.
 LOWRES_ALPHAS_CUMPROD = torch.cumprod(1 - torch.linspace(1e-4**0.5, 0.02**0.5, 1000, dtype=torch.float64) ** 2, 0).float()
 MAX_NOISE_LEVEL = 350
+MIN_SNR_GAMMA = 5.0
 
 
 def steps_plan():
@@ -220,6 +221,18 @@ def ema_update(ema, model, step):
         for (k, e), (_, p) in zip(ema.state_dict().items(), model.state_dict().items()):
             if e.is_floating_point():
                 e.mul_(d).add_(p, alpha=1 - d)
+
+
+def min_snr_weight(t, v_prediction=False):
+    """Min-SNR-γ loss weights (Hang et al. 2023, arXiv 2303.09556), per sample [B]: the low-noise steps,
+    whose ε-error is mostly the VAE posterior's own noise, stop drowning the steps that decide layout,
+    colour and motion. Parametrization and schedule stay LaVie's; only the batch's weighting changes."""
+    snr = ALPHAS_CUMPROD[t] / (1 - ALPHAS_CUMPROD[t])
+    return snr.clamp(max=MIN_SNR_GAMMA) / (snr + 1 if v_prediction else snr)
+
+
+def weighted_mse(pred, target, w):
+    return (w * (pred - target).pow(2).mean(dim=(1, 2, 3, 4))).mean()
 
 
 def noise_video(x0, t, noise):
@@ -393,7 +406,7 @@ class BasePhase(Phase):
         t = torch.randint(0, 1000, (x0.shape[0],))
         noise = torch.randn_like(x0)
         eps = self.models["base_unet"](noise_video(x0, t, noise), t, text)
-        return F.mse_loss(eps, noise)
+        return weighted_mse(eps, noise, min_snr_weight(t))
 
 
 class InterpPhase(Phase):
@@ -439,7 +452,7 @@ class InterpPhase(Phase):
         t = torch.randint(0, 1000, (x0.shape[0],))
         noise = torch.randn_like(x0)
         eps = self.models["interp_unet"](torch.cat([noise_video(x0, t, noise), cond], dim=1), t, text)
-        return F.mse_loss(eps, noise)
+        return weighted_mse(eps, noise, min_snr_weight(t))
 
 
 class VsrPhase(Phase):
@@ -486,7 +499,7 @@ class VsrPhase(Phase):
         a = ALPHAS_CUMPROD[t].view(-1, 1, 1, 1, 1)
         v_target = a.sqrt() * noise - (1 - a).sqrt() * x0
         v = self.models["vsr_unet"](noise_video(x0, t, noise), t, text, low_res=lr, class_labels=level)
-        return F.mse_loss(v, v_target)
+        return weighted_mse(v, v_target, min_snr_weight(t, v_prediction=True))
 
 
 PHASE_CLASSES = {"vae": VaePhase, "base": BasePhase, "interp": InterpPhase, "x4vae": X4VaePhase, "vsr": VsrPhase}
