@@ -5,14 +5,12 @@
 import { expect, test, type Page } from '@playwright/test';
 import { PROMPT_TEXT_TOKENS } from '../src/protocol/request.ts';
 import { expectEtaAt25Within, recordEta } from './support/eta.ts';
-import { ARTIFACTS, compareKept, decodeDownload, expectOption4Result, opfsListing, packVideoFacts, reportLostFiles, showAdvanced, appLocators, watchLostFiles } from './support/pages.ts';
+import { ARTIFACTS, compareKept, decodeDownload, opfsListing, packVideoFacts, reportLostFiles, showAdvanced, appLocators, watchLostFiles } from './support/pages.ts';
+import { FAST_STEPS, generate, stageOptions, waitForPack, waitForProgress, waitForResult } from './support/real-app.ts';
 
 // These specs inject test helpers (an inline script that decodes the MP4) into the app page, which the
 // app's CSP rightly refuses; delivery.spec and embed.spec run under the real CSP.
 test.use({ bypassCSP: true });
-
-const GENERATION_TIMEOUT = 20 * 60_000;
-const FAST_STEPS = process.env.LAVIE_E2E_STEPS ?? '1';
 
 const ui = appLocators;
 
@@ -22,64 +20,6 @@ const ui = appLocators;
 // (0:24, 30 s left), 0.88 (0:27, 31 s left). 2.5× leaves room for the machine's load changing mid-run; an ETA of 0:00, or one
 // 3× off, fails.
 const ETA_FACTOR = 2.5;
-/**
- * The same for option 4 on a fresh page, where every stage runs for the first time on the device: the
- * estimate has no cost for a stage's first use (its sessions created, its GPU pipelines compiled), and
- * the base stage's one cold step inflates the UNet rate the later stages are scaled by. Measured
- * 2026-12-03: a Smoother run on a warm page at 25 % showed "ETA ≥ 1:26" with 3:25–6:40 left (0.22–0.38×,
- * a stalled phase's lower bound); an estimator that added a first-use cost (reverted) showed 5.4× too
- * much on option 4. Stated factor 5× either way, or a stalled phase's lower bound (which it must be).
- */
-const ETA_FACTOR_FIRST_USE = 5;
-
-/** Wait until the pack is loaded; if the app shows an error instead, fail with it. */
-async function waitForPack(page: Page): Promise<void> {
-  const u = ui(page);
-  const loaded = u.model.locator('dt:text-is("Pack")');
-  await expect(loaded.or(u.alert)).toBeVisible({ timeout: GENERATION_TIMEOUT });
-  if (await u.alert.isVisible()) {
-    throw new Error(`the app could not load the demo pack: [${await u.alert.getAttribute('data-code')}] ${await u.alert.locator('.message').innerText()}`);
-  }
-}
-
-/** Wait for the result; if the app shows an error instead, fail with it. */
-async function waitForResult(page: Page, seed: string, timeout = GENERATION_TIMEOUT): Promise<void> {
-  const u = ui(page);
-  const done = u.download.and(page.locator(`[download="lavie-seed${seed}.mp4"]`));
-  await expect(done.or(u.alert)).toBeVisible({ timeout });
-  if (await u.alert.isVisible()) {
-    throw new Error(`generation failed: [${await u.alert.getAttribute('data-code')}] ${await u.alert.locator('.message').innerText()}`);
-  }
-}
-
-/**
- * Wait until the progress bar's text matches `re`; if the app shows an error instead, fail with it at
- * once (a failed run has no progress bar: waiting for one alone idles until the timeout).
- */
-async function waitForProgress(page: Page, re: RegExp, timeout = GENERATION_TIMEOUT): Promise<void> {
-  const state = () => page.evaluate(() => {
-    const alert = document.querySelector('[role="alert"]');
-    if (alert) return { alert: `[${alert.getAttribute('data-code')}] ${alert.querySelector('.message')?.textContent ?? alert.textContent}` };
-    return { progress: document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuetext') ?? '' };
-  });
-  await expect.poll(async () => { const s = await state(); return 'alert' in s || re.test(s.progress); }, { timeout, intervals: [250, 500, 1000] }).toBe(true);
-  const s = await state();
-  if ('alert' in s) throw new Error(`generation failed while waiting for progress ${re}: ${s.alert}`);
-}
-
-async function generate(page: Page, seed: string, steps?: string): Promise<void> {
-  const u = ui(page);
-  await u.seed.fill(seed);
-  if (steps) await u.steps.fill(steps);
-  await u.generate.click();
-  await waitForResult(page, seed);
-}
-
-/** Tick exactly the asked-for later stages (the page is shared: a previous test may have ticked others). */
-async function stageOptions(page: Page, o: { smoother?: boolean; hires?: boolean }): Promise<void> {
-  await page.getByRole('checkbox', { name: /Smoother/ }).setChecked(!!o.smoother);
-  await page.getByRole('checkbox', { name: /High resolution/ }).setChecked(!!o.hires);
-}
 
 test.describe.serial('app with the real engine (demo pack), one page and one pack load', () => {
   test.setTimeout(30 * 60_000);
@@ -183,7 +123,10 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
   });
 
   // Last on this page: it replaces the engine (a new GPU device, the pack's sessions created again).
-  test('GPU device lost mid-generation: a typed, recoverable error; the engine is rebuilt on a new device and the next generation works', async () => {
+  // @slow (CI runs it beside option 4, after npm test): 1.6 min of npm test's budget. In npm test, the
+  // host's rebuild after a GPU failure is tests/workers/engine-host.test.ts's, and an error after load
+  // reaching the UI tests/app/worker-client.test.ts's.
+  test('@slow GPU device lost mid-generation: a typed, recoverable error; the engine is rebuilt on a new device and the next generation works', async () => {
     await waitForPack(page);
     const u = ui(page);
     await stageOptions(page, {});
@@ -204,45 +147,4 @@ test.describe.serial('app with the real engine (demo pack), one page and one pac
     // A second device really was created.
     expect(await worker.evaluate((old) => { const d = (globalThis as { __lavieGpuDevice?: GPUDevice }).__lavieGpuDevice; return !!d && d !== old; }, before)).toBe(true);
   });
-});
-
-// The later stages on the real engine, run by `--grep @slow` (npm test's budget cannot pay for them on
-// SwiftShader): one run of LaVie option 4, on its own page, checks what options 2 and 3 show too (the
-// base video offered while the later stages run, 61 frames at 24 fps, 4× the base size; option 3's
-// estimate). Each option's engine path is also run in Node (tests/engine/cancel-then-next.test.ts:
-// options 2 and 3; tests/engine/engine.test.ts). Earlier, option 4 run after option 3 on one page failed
-// at its first read of a VSR file: the demo pack's OPFS folder had been emptied (every file,
-// manifest.json and info.json gone; cause not found). The engine now downloads a lost file again
-// (reported by reportLostFiles as an annotation).
-test('@slow all three stages (LaVie option 4): the estimates first; the base video while the later stages run; 61 frames at 24 fps and 4× the base size', async ({ page }) => {
-  test.setTimeout(90 * 60_000);
-  const lost = watchLostFiles(page);
-  await showAdvanced(page);
-  await page.goto('/');
-  await waitForPack(page);
-  const u = ui(page);
-  const pack = await packVideoFacts(page);
-  // Option 3's estimate (16 frames: 2 windows), then option 4's (61 frames: 8 windows).
-  await stageOptions(page, { hires: true });
-  await expect(page.getByRole('note', { name: 'Super-resolution estimate' })).toContainText(/2 windows × \d+ tiles? × \d+ steps?/);
-  await stageOptions(page, { smoother: true, hires: true });
-  await expect(page.getByRole('note', { name: 'Super-resolution estimate' })).toContainText(/8 windows/);
-  await u.prompt.fill('a hot air balloon over hills');
-  await u.steps.fill(FAST_STEPS);
-  await u.seed.fill('22');
-  await recordEta(page, '[download="lavie-seed22-vsr.mp4"]');
-  await u.generate.click();
-  // The base video is offered while the interpolation runs.
-  await expect(page.locator('[download="lavie-seed22.mp4"]').or(u.alert)).toBeVisible({ timeout: GENERATION_TIMEOUT });
-  await expect(u.alert).toHaveCount(0);
-  await waitForProgress(page, /Stage 2 of 3 \(Interpolation\)/);
-  expect((await decodeDownload(page)).frameCount).toBe(16);
-  // Base + interpolation + 8 VSR windows: 12 min on one 2-core machine, 20+ on another.
-  await waitForResult(page, '22-vsr', 80 * 60_000);
-  // The whole-job ETA at 25 % of the run, every stage running for the first time on this page (see
-  // ETA_FACTOR_FIRST_USE).
-  await expectEtaAt25Within(page, ETA_FACTOR_FIRST_USE, { stalledIsLowerBound: true });
-  await expectOption4Result(page, pack);
-  await page.screenshot({ path: `${ARTIFACTS}/app-vsr-done-1280x800.png`, fullPage: true });
-  reportLostFiles(lost, test.info());
 });

@@ -5,7 +5,8 @@
 //      mean on WebGPU and are checked against float64;
 //   2. the sd_vae_fullres decoder (its official weights) decodes an 8×8 latent tile of the
 //      fixture's latent on WebGPU and must match onnxruntime-node on the same tile (the whole
-//      frame is checked against the official output on node: tests/convert/parity.test.ts).
+//      frame is checked against the official output on node: tests/convert/parity.test.ts). @slow
+//      (CI's share after npm test): 53 s that npm test's budget cannot pay.
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -66,7 +67,7 @@ test('GroupNorm statistics over 1.31 M elements per group on WebGPU match float6
   expect(varErr).toBeLessThan(2e-6);
 });
 
-test('sd_vae_fullres decoder, 8×8 latent tile → 64×64 on WebGPU, matches onnxruntime-node', async ({ page }) => {
+test('@slow sd_vae_fullres decoder, 8×8 latent tile → 64×64 on WebGPU, matches onnxruntime-node', async ({ page }) => {
   test.setTimeout(600_000);
   const cfg = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as VaeConfig;
   const latent = readSafetensorsFile(join(DIR, 'inputs.safetensors')).get('latent')!;
